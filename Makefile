@@ -1,0 +1,142 @@
+# movie-sentiment: one set of C sources, built natively (CLI, trainer, tests, benchmarks) and to
+# WebAssembly (the page). `make help` lists the targets.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+
+CC ?= cc
+EMCC ?= emcc
+# Debian's emcc finds acorn only through NODE_PATH.
+export NODE_PATH := /usr/share/nodejs
+
+# Paths a user may override. SHARED holds the IMDb data and reference vocab (CI has it; a user's
+# machine usually does not, and tests that need it say so when they skip).
+SHARED ?= ../shared
+DATA ?= $(SHARED)/data/imdb
+MODEL ?= weights/sentiment.smf
+PORT ?= 8000
+BUILD := build
+
+# --- sources -----------------------------------------------------------------------------------
+# utf8proc.c #includes utf8proc_data.c, so only the former is compiled.
+THIRD_PARTY_SRC := src/third_party/cjson/cJSON.c src/third_party/utf8proc/utf8proc.c
+LIB_SRC := $(sort $(wildcard src/*.c))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+TRAIN_SRC := $(sort $(wildcard src/train/*.c))
+WASM_SRC := $(sort $(wildcard src/wasm/*.c))
+UNIT_TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_TEST_SUPPORT_SRC := $(filter-out $(UNIT_TEST_SRC),$(sort $(wildcard tests/unit/*.c)))
+
+# --- flags -------------------------------------------------------------------------------------
+INCLUDES := -Isrc -Isrc/third_party/cjson -Isrc/third_party/utf8proc
+DEFINES := -DUTF8PROC_STATIC -D_GNU_SOURCE
+WARNINGS := -Wall -Wextra -Wshadow -Wno-unused-parameter
+# Third-party code is compiled as shipped; our warnings policy applies to our code only.
+THIRD_PARTY_CFLAGS := -w
+
+NATIVE_CFLAGS := -std=c11 -O3 -march=native -fopenmp -MMD -MP $(INCLUDES) $(DEFINES)
+NATIVE_LDLIBS := -fopenmp -lopenblas -lz -lm
+# Unit tests: sanitizers on, optimisation low enough for good reports.
+TEST_CFLAGS := -std=c11 -O1 -g -march=native -fopenmp -fsanitize=address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=undefined -MMD -MP $(INCLUDES) $(DEFINES) -Itests/unit
+TEST_LDLIBS := -fsanitize=address,undefined $(NATIVE_LDLIBS)
+
+WASM_CFLAGS := -std=c11 -O3 -msimd128 -MMD -MP $(INCLUDES) $(DEFINES)
+WASM_LDFLAGS := -O3 -msimd128 -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createSentimentModule \
+	-sENVIRONMENT=web,worker,node -sALLOW_MEMORY_GROWTH=1 -sFILESYSTEM=0 \
+	-sEXPORTED_RUNTIME_METHODS='["UTF8ToString","stringToUTF8","lengthBytesUTF8","HEAPU8","HEAP32","HEAPF32"]' \
+	-sEXPORTED_FUNCTIONS='["_malloc","_free"]'
+
+# --- object lists ------------------------------------------------------------------------------
+objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
+NATIVE_LIB_OBJ := $(call objs,native,$(LIB_SRC)) $(call objs,native,$(THIRD_PARTY_SRC))
+NATIVE_CLI_OBJ := $(call objs,native,$(CLI_SRC) $(TRAIN_SRC))
+ASAN_LIB_OBJ := $(call objs,asan,$(LIB_SRC) $(TRAIN_SRC)) $(call objs,asan,$(THIRD_PARTY_SRC))
+ASAN_SUPPORT_OBJ := $(call objs,asan,$(UNIT_TEST_SUPPORT_SRC))
+WASM_OBJ := $(call objs,wasm,$(LIB_SRC) $(WASM_SRC)) $(call objs,wasm,$(THIRD_PARTY_SRC))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TEST_SRC))
+
+WASM_JS := $(BUILD)/wasm/sentiment.mjs
+
+.PHONY: all help web wasm serve run setup test unit-tests bench clean
+all: $(BUILD)/sentiment
+
+help:
+	@echo "make            build the native CLI ($(BUILD)/sentiment)"
+	@echo "make web        build the static site into $(BUILD)/web/ (wasm + page + model)"
+	@echo "make serve      serve $(BUILD)/web on http://127.0.0.1:$(PORT) with COOP/COEP headers"
+	@echo "make run        setup if needed, build, serve"
+	@echo "make test       run every test (unit, parity, wasm, browser)"
+	@echo "make bench      run the benchmarks (prints numbers; not a test)"
+
+# --- native ------------------------------------------------------------------------------------
+$(BUILD)/native/src/third_party/%.o: src/third_party/%.c
+	@mkdir -p $(@D)
+	$(CC) $(NATIVE_CFLAGS) $(THIRD_PARTY_CFLAGS) -c $< -o $@
+
+$(BUILD)/native/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(NATIVE_CFLAGS) $(WARNINGS) -c $< -o $@
+
+$(BUILD)/sentiment: $(NATIVE_CLI_OBJ) $(NATIVE_LIB_OBJ)
+	$(CC) $^ -o $@ $(NATIVE_LDLIBS)
+
+# --- unit tests (sanitized) --------------------------------------------------------------------
+$(BUILD)/asan/src/third_party/%.o: src/third_party/%.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(THIRD_PARTY_CFLAGS) -c $< -o $@
+
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(WARNINGS) -c $< -o $@
+
+$(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(ASAN_SUPPORT_OBJ) $(ASAN_LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $^ -o $@ $(TEST_LDLIBS)
+
+unit-tests: $(UNIT_TESTS)
+
+# --- WebAssembly -------------------------------------------------------------------------------
+$(BUILD)/wasm/src/third_party/%.o: src/third_party/%.c
+	@mkdir -p $(@D)
+	$(EMCC) $(WASM_CFLAGS) $(THIRD_PARTY_CFLAGS) -c $< -o $@
+
+$(BUILD)/wasm/%.o: %.c
+	@mkdir -p $(@D)
+	$(EMCC) $(WASM_CFLAGS) $(WARNINGS) -c $< -o $@
+
+$(WASM_JS): $(WASM_OBJ)
+	$(EMCC) $^ -o $@ $(WASM_LDFLAGS)
+
+wasm: $(WASM_JS)
+
+# --- the static site ---------------------------------------------------------------------------
+web: $(WASM_JS)
+	@rm -rf $(BUILD)/web && mkdir -p $(BUILD)/web
+	cp -r web/. $(BUILD)/web/
+	cp $(WASM_JS) $(BUILD)/wasm/sentiment.wasm $(BUILD)/web/
+	@if [ -f $(MODEL) ]; then cp $(MODEL) $(BUILD)/web/; else echo "note: $(MODEL) not present; the page has no model yet"; fi
+
+serve: web
+	node build_scripts/serve.mjs $(BUILD)/web $(PORT)
+
+setup:
+	bash build_scripts/setup.sh
+
+run:
+	bash build_scripts/setup.sh --if-needed
+	$(MAKE) all web
+	$(MAKE) serve
+
+# --- tests and benchmarks ----------------------------------------------------------------------
+test: all unit-tests wasm
+	bash tests/run.sh
+
+bench: all wasm
+	bash build_scripts/bench.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,8 @@
+// One function per `build/sentiment <command>`; each lives in its own cmd_<name>.c.
+// argv[0] is the command name; the return value is the process exit status.
+#ifndef SENT_CLI_COMMANDS_H
+#define SENT_CLI_COMMANDS_H
+
+int cmd_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,34 @@
+// Checked wrappers for allocation and file I/O, in the style of llm.c: on failure they print
+// file:line and the reason, then exit. Use them only where dying is the right answer (CLI
+// set-up, the trainer, tests, benchmarks). Library code that a page or a batch run calls
+// returns an error instead, so one bad input never costs the others their answers.
+#ifndef SENT_UTIL_H
+#define SENT_UTIL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+void *sent_malloc_check(size_t size, const char *file, int line);
+void *sent_calloc_check(size_t count, size_t size, const char *file, int line);
+void *sent_realloc_check(void *ptr, size_t size, const char *file, int line);
+FILE *sent_fopen_check(const char *path, const char *mode, const char *file, int line);
+void sent_fread_check(void *dst, size_t size, size_t count, FILE *f, const char *file, int line);
+void sent_fwrite_check(const void *src, size_t size, size_t count, FILE *f, const char *file, int line);
+void sent_fclose_check(FILE *f, const char *file, int line);
+
+#define mallocCheck(size) sent_malloc_check((size), __FILE__, __LINE__)
+#define callocCheck(count, size) sent_calloc_check((count), (size), __FILE__, __LINE__)
+#define reallocCheck(ptr, size) sent_realloc_check((ptr), (size), __FILE__, __LINE__)
+#define fopenCheck(path, mode) sent_fopen_check((path), (mode), __FILE__, __LINE__)
+#define freadCheck(dst, size, count, f) sent_fread_check((dst), (size), (count), (f), __FILE__, __LINE__)
+#define fwriteCheck(src, size, count, f) sent_fwrite_check((src), (size), (count), (f), __FILE__, __LINE__)
+#define fcloseCheck(f) sent_fclose_check((f), __FILE__, __LINE__)
+
+// Reads a whole file into a malloc'd buffer with a terminating NUL (not counted in *out_len).
+// Returns NULL and sets errno on failure; the caller reports it.
+char *sent_read_file(const char *path, size_t *out_len);
+
+// Monotonic wall-clock seconds, for benchmarks and progress reports.
+double sent_now_seconds(void);
+
+#endif

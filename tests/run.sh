@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test suite after `make` has built the binaries (make test calls this). Each suite is
+# one command; it passes when it exits 0. A suite that needs ../shared data and cannot find it
+# prints why it skipped and exits 77; CI has the data, so there (CI=true) a skip is a failure.
+set -u
+cd "$(dirname "$0")/.."
+export SHARED="${SHARED:-../shared}"
+export DATA="${DATA:-$SHARED/data/imdb}"
+export NODE_PATH=/usr/share/nodejs
+mkdir -p build/test-artifacts
+
+passed=0 failed=0 skipped=0 failures=()
+suite() {
+    local name=$1; shift
+    echo "=== $name"
+    local start=$SECONDS
+    "$@"
+    local rc=$?
+    if [ $rc -eq 0 ]; then
+        passed=$((passed + 1)); echo "--- ok $name ($((SECONDS - start)) s)"
+    elif [ $rc -eq 77 ] && [ "${CI:-}" != "true" ]; then
+        skipped=$((skipped + 1)); echo "--- SKIPPED $name (needs data that is not here; see above)"
+    else
+        failed=$((failed + 1)); failures+=("$name"); echo "--- FAILED $name (exit $rc, $((SECONDS - start)) s)"
+    fi
+}
+
+# C unit tests, built with -fsanitize=address,undefined.
+for t in build/tests/test_*; do
+    [ -x "$t" ] && suite "unit/$(basename "$t")" "$t"
+done
+
+# Further suites (parity with references, wasm under node, the browser) are listed here.
+
+echo
+[ ${#failures[@]} -gt 0 ] && printf 'failed suite: %s\n' "${failures[@]}"
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+[ $failed -eq 0 ]
