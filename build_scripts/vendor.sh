@@ -8,8 +8,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
-# A private apt configuration with a deb-src line, so the system's sources stay untouched.
-echo "deb-src http://deb.debian.org/debian bookworm main" > sources.list
+# A private apt configuration with a deb-src line for the mirror this machine already uses, so the
+# system's sources stay untouched.
+mirror=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
+[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list)
+echo "deb-src $mirror bookworm main" > sources.list
 mkdir -p lists/partial
 apt_opts=(-o Dir::Etc::SourceList="$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
           -o Dir::State::Lists="$work/lists")
