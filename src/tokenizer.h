@@ -43,7 +43,17 @@ const char *sent_tokenizer_token(const SentTokenizer *tok, int id);      // NULL
 
 // Tokenizes text[0..len) (any bytes: invalid UTF-8 is handled as Hugging Face does, see
 // tokenizer.c). Returns 0, or -1 with a message in err when the options are invalid.
+// Memory use is O(max_len) whatever len is. The tokenizer holds scratch space, so one
+// SentTokenizer must not be used by two threads at once.
 int sent_tokenizer_encode(SentTokenizer *tok, const char *text, size_t len,
                           const SentTokenizeOptions *opts, SentEncoding *out, char *err, size_t err_size);
+
+// Untruncated streaming form: calls piece(ctx, id, start, end) for every word piece of the text in
+// order, without [CLS]/[SEP] (the caller adds them: sent_tokenizer_token_id(tok, "[CLS]")).
+// For texts of any length with O(1) memory. Returns the number of pieces, or -1 with a message
+// in err when the text is longer than int32 byte offsets can address.
+typedef void (*SentPieceFn)(void *ctx, int32_t id, int32_t start, int32_t end);
+long long sent_tokenizer_foreach_piece(SentTokenizer *tok, const char *text, size_t len, SentPieceFn piece,
+                                       void *ctx, char *err, size_t err_size);
 
 #endif
