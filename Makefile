@@ -116,7 +116,10 @@ web: $(WASM_JS)
 	@rm -rf $(BUILD)/web && mkdir -p $(BUILD)/web
 	cp -r web/. $(BUILD)/web/
 	cp $(WASM_JS) $(BUILD)/wasm/sentiment.wasm $(BUILD)/web/
-	@if [ -f $(MODEL) ]; then cp $(MODEL) $(BUILD)/web/; else echo "note: $(MODEL) not present; the page has no model yet"; fi
+	@if [ -f $(MODEL) ]; then cp $(MODEL) $(BUILD)/web/sentiment.smf; else echo "note: $(MODEL) not present; the page has no model yet"; fi
+	@# model.json: what the page checks the download against; a new checksum replaces the cached model.
+	@if [ -f $(BUILD)/web/sentiment.smf ]; then printf '{"file":"sentiment.smf","bytes":%s,"sha256":"%s"}\n' \
+		"$$(stat -c %s $(BUILD)/web/sentiment.smf)" "$$(sha256sum $(BUILD)/web/sentiment.smf | cut -d' ' -f1)" > $(BUILD)/web/model.json; fi
 
 serve: web
 	node build_scripts/serve.mjs $(BUILD)/web $(PORT)

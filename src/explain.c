@@ -1,0 +1,251 @@
+// Occlusion explanations (see explain.h). The data path:
+//   text -> sent_classify (ids + byte offsets of the tokens the model saw)
+//        -> words (a word piece "##x" glued to the piece before it)
+//        -> sentences (split after . ! ? and after HTML tags like <br />)
+//        -> passages (each sentence cut into runs of k words; k as small as the budget allows)
+//        -> one id sequence per passage, with the passage left out
+//        -> sent_classify_ids (batched forward passes) -> score = P(pos) before - after.
+#include "explain.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct SentExplainer {
+    SentClassifier *classifier;
+    int max_len;            // L: tokens per sequence the classifier accepts
+    int capacity;           // S: passages per explanation at most
+    // The whole text's tokens, copied out of the classifier (its arrays change on the next call).
+    int32_t *ids;           // [L]
+    int32_t *starts;        // [L] byte offsets
+    int32_t *ends;          // [L]
+    // Words over the tokens 1 .. n-2 (between [CLS] and [SEP]).
+    int *word_first_token;  // [L] first token of each word; word w spans tokens
+                            //     word_first_token[w] .. word_first_token[w + 1] - 1
+    int *sentence_first_word; // [L + 1] first word of each sentence, then n_words
+    // Passages: a run of words, as a token range [first, end).
+    int *span_first_token;  // [S]
+    int *span_end_token;    // [S]
+    // The occluded sequences handed to sent_classify_ids.
+    int32_t *seq_ids;       // [S, L]
+    const int32_t **seq_ptrs; // [S] rows of seq_ids
+    int *seq_lens;          // [S]
+    SentResult *results;    // [S]
+    SentSpan *spans;        // [S] the answer
+};
+
+static SentStatus set_error(SentError *err, SentStatus code, const char *fmt, ...) {
+    if (err) {
+        err->code = code;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+SentExplainer *sent_explainer_new(SentClassifier *c, int max_spans, SentError *err) {
+    if (!c || max_spans < 1 || max_spans > 4096) {
+        set_error(err, SENT_ERR_ARGUMENT, "explainer: need a classifier and 1..4096 passages (got %d)", max_spans);
+        return NULL;
+    }
+    SentModelInfo info;
+    sent_model_info(c, &info);
+    size_t L = (size_t)info.max_len, S = (size_t)max_spans;
+    SentExplainer *e = calloc(1, sizeof *e);
+    if (!e) {
+        set_error(err, SENT_ERR_MEMORY, "explainer: out of memory");
+        return NULL;
+    }
+    e->classifier = c;
+    e->max_len = info.max_len;
+    e->capacity = max_spans;
+    e->ids = malloc(L * sizeof *e->ids);
+    e->starts = malloc(L * sizeof *e->starts);
+    e->ends = malloc(L * sizeof *e->ends);
+    e->word_first_token = malloc((L + 1) * sizeof *e->word_first_token);
+    e->sentence_first_word = malloc((L + 1) * sizeof *e->sentence_first_word);
+    e->span_first_token = malloc(S * sizeof *e->span_first_token);
+    e->span_end_token = malloc(S * sizeof *e->span_end_token);
+    e->seq_ids = malloc(S * L * sizeof *e->seq_ids);
+    e->seq_ptrs = malloc(S * sizeof *e->seq_ptrs);
+    e->seq_lens = malloc(S * sizeof *e->seq_lens);
+    e->results = malloc(S * sizeof *e->results);
+    e->spans = malloc(S * sizeof *e->spans);
+    if (!e->ids || !e->starts || !e->ends || !e->word_first_token || !e->sentence_first_word ||
+        !e->span_first_token || !e->span_end_token || !e->seq_ids || !e->seq_ptrs || !e->seq_lens ||
+        !e->results || !e->spans) {
+        sent_explainer_free(e);
+        set_error(err, SENT_ERR_MEMORY, "explainer: out of memory for %d passages of %d tokens", max_spans, info.max_len);
+        return NULL;
+    }
+    for (size_t s = 0; s < S; s++) e->seq_ptrs[s] = e->seq_ids + s * L;
+    return e;
+}
+
+void sent_explainer_free(SentExplainer *e) {
+    if (!e) return;
+    free(e->ids);
+    free(e->starts);
+    free(e->ends);
+    free(e->word_first_token);
+    free(e->sentence_first_word);
+    free(e->span_first_token);
+    free(e->span_end_token);
+    free(e->seq_ids);
+    free(e->seq_ptrs);
+    free(e->seq_lens);
+    free(e->results);
+    free(e->spans);
+    free(e);
+}
+
+SentClassifier *sent_explainer_classifier(const SentExplainer *e) { return e->classifier; }
+int sent_explainer_capacity(const SentExplainer *e) { return e->capacity; }
+
+double sent_forward_flops(const SentModelInfo *info, int n_tokens) {
+    double T = n_tokens, D = info->dim, H = info->hidden_dim;
+    double matmuls = 2.0 * T * (4.0 * D * D + 2.0 * D * H);  // q, k, v, out; lin1, lin2
+    double attention = 4.0 * T * T * D;                       // q.k^T and weights.v
+    return info->n_layers * (matmuls + attention);
+}
+
+// --- words and sentences -----------------------------------------------------------------------
+
+static int token_is(const SentTokenizer *tok, int32_t id, const char *text) {
+    const char *s = sent_tokenizer_token(tok, id);
+    return s && !strcmp(s, text);
+}
+
+// A piece continues the word before it when it is a "##" piece that starts where the previous
+// piece ended (a head+tail truncation cut can put a "##" piece right after an unrelated one).
+static int continues_word(const SentExplainer *e, const SentTokenizer *tok, int t) {
+    const char *s = sent_tokenizer_token(tok, e->ids[t]);
+    return s && s[0] == '#' && s[1] == '#' && e->starts[t] == e->ends[t - 1];
+}
+
+// Words that end a sentence: terminal punctuation, and the '>' closing an HTML tag (IMDb reviews
+// separate paragraphs with <br /><br />).
+static int ends_sentence(const SentExplainer *e, const SentTokenizer *tok, int w) {
+    int32_t id = e->ids[e->word_first_token[w]];
+    return token_is(tok, id, ".") || token_is(tok, id, "!") || token_is(tok, id, "?") || token_is(tok, id, ">");
+}
+
+// Words that belong with the sentence before them rather than start a new one: more closing
+// punctuation, quotes, and the pieces of a tag.
+static int trails_sentence(const SentExplainer *e, const SentTokenizer *tok, int w) {
+    int32_t id = e->ids[e->word_first_token[w]];
+    return ends_sentence(e, tok, w) || token_is(tok, id, "<") || token_is(tok, id, "/") || token_is(tok, id, "br") ||
+           token_is(tok, id, "\"") || token_is(tok, id, "'") || token_is(tok, id, ")");
+}
+
+// Fills word_first_token for tokens 1..n-2; returns the number of words.
+static int split_words(SentExplainer *e, const SentTokenizer *tok, int n) {
+    int n_words = 0;
+    for (int t = 1; t < n - 1; t++)
+        if (t == 1 || !continues_word(e, tok, t)) e->word_first_token[n_words++] = t;
+    e->word_first_token[n_words] = n - 1;
+    return n_words;
+}
+
+// Fills sentence_first_word (then n_words as a sentinel); returns the number of sentences.
+static int split_sentences(SentExplainer *e, const SentTokenizer *tok, int n_words) {
+    int n_sentences = 0;
+    for (int w = 0; w < n_words; w++) {
+        int starts_new = w == 0 || (ends_sentence(e, tok, w - 1) && !trails_sentence(e, tok, w));
+        if (starts_new) e->sentence_first_word[n_sentences++] = w;
+    }
+    e->sentence_first_word[n_sentences] = n_words;
+    return n_sentences;
+}
+
+// --- passages ----------------------------------------------------------------------------------
+
+static int passages_for_run(int n_sentences, const int *sentence_first_word, int k) {
+    int total = 0;
+    for (int s = 0; s < n_sentences; s++) {
+        int words = sentence_first_word[s + 1] - sentence_first_word[s];
+        total += (words + k - 1) / k;
+    }
+    return total;
+}
+
+// Cuts every sentence into runs of at most k words, k the smallest that gives <= max_spans
+// passages in all; runs inside a sentence are balanced. Returns the number of passages.
+static int make_passages(SentExplainer *e, int n_words, int n_sentences, int max_spans) {
+    int k = (n_words + max_spans - 1) / max_spans;
+    if (k < 1) k = 1;
+    while (passages_for_run(n_sentences, e->sentence_first_word, k) > max_spans) k++;
+    int n_spans = 0;
+    for (int s = 0; s < n_sentences; s++) {
+        int first = e->sentence_first_word[s], words = e->sentence_first_word[s + 1] - first;
+        int pieces = (words + k - 1) / k;
+        for (int p = 0; p < pieces; p++) {
+            int w0 = first + (int)((long)words * p / pieces), w1 = first + (int)((long)words * (p + 1) / pieces);
+            e->span_first_token[n_spans] = e->word_first_token[w0];
+            e->span_end_token[n_spans] = e->word_first_token[w1];
+            n_spans++;
+        }
+    }
+    return n_spans;
+}
+
+// --- explain -----------------------------------------------------------------------------------
+
+SentStatus sent_explain(SentExplainer *e, const char *text, size_t len, const SentExplainOptions *opts,
+                        SentResult *base, const SentSpan **spans, int *n_spans_out, SentError *err) {
+    if (!e || !text || !opts || !base || !spans || !n_spans_out)
+        return set_error(err, SENT_ERR_ARGUMENT, "explain: bad arguments");
+    if (opts->max_spans < 1 || opts->max_spans > e->capacity)
+        return set_error(err, SENT_ERR_ARGUMENT, "explain: max_spans %d not in 1..%d", opts->max_spans, e->capacity);
+    *spans = e->spans;
+    *n_spans_out = 0;
+    SentStatus status = sent_classify(e->classifier, text, len, base, err);
+    if (status != SENT_OK) return status;
+    int n = base->n_tokens;
+    if (n > e->max_len) return set_error(err, SENT_ERR_ARGUMENT, "explain: classifier returned %d tokens > %d", n, e->max_len);
+    memcpy(e->ids, base->ids, (size_t)n * sizeof *e->ids);
+    memcpy(e->starts, base->starts, (size_t)n * sizeof *e->starts);
+    memcpy(e->ends, base->ends, (size_t)n * sizeof *e->ends);
+    base->ids = base->starts = base->ends = NULL;
+
+    int max_spans = opts->max_spans;
+    if (opts->flop_budget > 0) {
+        SentModelInfo info;
+        sent_model_info(e->classifier, &info);
+        double affordable = opts->flop_budget / sent_forward_flops(&info, n);
+        int floor_spans = opts->min_spans < 1 ? 1 : opts->min_spans;
+        if (affordable < max_spans) max_spans = affordable < floor_spans ? floor_spans : (int)affordable;
+        if (max_spans > opts->max_spans) max_spans = opts->max_spans;
+    }
+
+    const SentTokenizer *tok = sent_get_tokenizer(e->classifier);
+    int n_words = split_words(e, tok, n);
+    if (n_words == 0) return SENT_OK;  // sent_classify refuses texts without words; kept for safety
+    int n_sentences = split_sentences(e, tok, n_words);
+    int n_spans = make_passages(e, n_words, n_sentences, max_spans);
+
+    // Sequence s: [CLS] + every token outside passage s + [SEP] (the ends of the original).
+    for (int s = 0; s < n_spans; s++) {
+        int32_t *seq = e->seq_ids + (size_t)s * e->max_len;
+        int first = e->span_first_token[s], end = e->span_end_token[s], m = 0;
+        for (int t = 0; t < n; t++)
+            if (t < first || t >= end) seq[m++] = e->ids[t];
+        e->seq_lens[s] = m;
+    }
+    status = sent_classify_ids(e->classifier, e->seq_ptrs, e->seq_lens, n_spans, e->results, err);
+    if (status != SENT_OK) return status;
+
+    int kept = 0;
+    for (int s = 0; s < n_spans; s++) {
+        if (e->results[s].status != SENT_OK) continue;
+        SentSpan *span = &e->spans[kept++];
+        span->start = e->starts[e->span_first_token[s]];
+        span->end = e->ends[e->span_end_token[s] - 1];
+        span->score = base->positive - e->results[s].positive;
+    }
+    *n_spans_out = kept;
+    return SENT_OK;
+}

@@ -1,0 +1,94 @@
+// One engine instance: the WebAssembly module and one loaded model, in a module worker so the
+// page never freezes while a review is scored. The page talks to it with messages
+//   {id, type: 'load', bytes}            -> {id, ok, info}        (model info JSON, parsed)
+//   {id, type: 'classify', text}         -> {id, ok, result}      (sent_wasm_classify JSON)
+//   {id, type: 'explain', text}          -> {id, ok, result}      (sent_wasm_explain JSON)
+//   {id, type: 'classifyMany', texts}    -> {id, ok, results}     (one result per text)
+// and gets {id, ok: false, error} when something fails. The C side owns every string it
+// returns until its next call, so each answer is copied out with UTF8ToString at once.
+import createSentimentModule from './sentiment.mjs';
+
+let wasm = null;          // the Emscripten module, created on the first message
+let modelLoaded = false;
+
+async function engine() {
+    if (!wasm) wasm = await createSentimentModule();
+    return wasm;
+}
+
+// Copies bytes into the wasm heap; the caller frees the pointer.
+function copyIn(mod, bytes) {
+    const ptr = mod._malloc(Math.max(bytes.length, 1));
+    if (!ptr) throw new Error(`out of memory copying ${bytes.length} bytes into the engine`);
+    mod.HEAPU8.set(bytes, ptr); // HEAPU8 is re-read: malloc may have grown the memory
+    return ptr;
+}
+
+const encoder = new TextEncoder();
+
+// Calls fn(ptr, len) -> char* JSON on text's UTF-8 bytes and parses the answer.
+function callOnText(mod, fn, text) {
+    const bytes = encoder.encode(text);
+    const ptr = copyIn(mod, bytes);
+    try {
+        return JSON.parse(mod.UTF8ToString(fn(ptr, bytes.length)));
+    } finally {
+        mod._free(ptr);
+    }
+}
+
+function load(mod, buffer) {
+    if (modelLoaded) {
+        mod._sent_wasm_unload();
+        modelLoaded = false;
+    }
+    const bytes = new Uint8Array(buffer);
+    const ptr = copyIn(mod, bytes);
+    let rc;
+    try {
+        rc = mod._sent_wasm_load(ptr, bytes.length);
+    } finally {
+        mod._free(ptr); // sent_wasm_load copies what it keeps (see src/wasm/wasm_api.c)
+    }
+    if (rc !== 0) throw new Error(mod.UTF8ToString(mod._sent_wasm_last_error()) || 'the model file was rejected');
+    modelLoaded = true;
+    return JSON.parse(mod.UTF8ToString(mod._sent_wasm_model_info()));
+}
+
+function requireModel() {
+    if (!modelLoaded) throw new Error('no model is loaded');
+}
+
+// One failing review gives an error object for that review only.
+function classifyOne(mod, text) {
+    try {
+        return callOnText(mod, mod._sent_wasm_classify, text);
+    } catch (e) {
+        return { error: String(e && e.message || e) };
+    }
+}
+
+self.onmessage = async (event) => {
+    const { id, type } = event.data;
+    try {
+        const mod = await engine();
+        let reply;
+        if (type === 'load') {
+            reply = { info: load(mod, event.data.bytes) };
+        } else if (type === 'classify') {
+            requireModel();
+            reply = { result: callOnText(mod, mod._sent_wasm_classify, event.data.text) };
+        } else if (type === 'explain') {
+            requireModel();
+            reply = { result: callOnText(mod, mod._sent_wasm_explain, event.data.text) };
+        } else if (type === 'classifyMany') {
+            requireModel();
+            reply = { results: event.data.texts.map((text) => classifyOne(mod, text)) };
+        } else {
+            throw new Error(`unknown request '${type}'`);
+        }
+        self.postMessage({ id, ok: true, ...reply });
+    } catch (e) {
+        self.postMessage({ id, ok: false, error: String(e && e.message || e) });
+    }
+};
