@@ -4,5 +4,6 @@
 #define SENT_CLI_COMMANDS_H
 
 int cmd_version(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
 
 #endif

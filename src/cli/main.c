@@ -13,6 +13,7 @@ typedef struct {
 
 static const Command commands[] = {
     {"version", cmd_version, "print the program version"},
+    {"tokenize", cmd_tokenize, "text lines on stdin -> BERT WordPiece token ids"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

@@ -1,0 +1,283 @@
+// `sentiment tokenize`: one text per stdin line -> one line of space-separated token ids.
+// Lines of any length stream through: without --max-len, pieces are printed as the tokenizer
+// finds them; with it, the encoding needs max_len slots. The line itself is held in memory
+// (up to --max-line-bytes); a longer line is skipped with an error and an empty output line.
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "tokenizer.h"
+#include "util.h"
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: sentiment tokenize [--vocab PATH] [--max-len N] [--truncation head|head-tail]\n"
+            "                          [--head N] [--offsets] [--stats] [--max-line-bytes N]\n"
+            "Reads one UTF-8 text per stdin line and prints one line of space-separated token ids,\n"
+            "[CLS] and [SEP] included, exactly as Hugging Face's bert-base-uncased tokenizer.\n"
+            "  --vocab PATH        vocab.txt (default: weights/vocab.txt in the current directory,\n"
+            "                      else ../weights/vocab.txt next to this executable)\n"
+            "  --max-len N         keep at most N tokens ([CLS]/[SEP] included); default: no limit\n"
+            "  --truncation MODE   head (default): the first N-2 pieces; head-tail: the first --head\n"
+            "                      pieces and the last N-2-head\n"
+            "  --head N            pieces kept from the start with head-tail (default N/4)\n"
+            "  --offsets           print each token as id:start:end (byte offsets in the line)\n"
+            "  --stats             print nothing per line; report lines, bytes, tokens and the\n"
+            "                      tokenizer's own throughput on stderr (a benchmark entry)\n"
+            "  --max-line-bytes N  longest line accepted (default 1 GiB)\n"
+            "Invalid UTF-8 bytes are removed, as Hugging Face removes the U+FFFD they decode to.\n"
+            "A line that cannot be processed prints an error on stderr and an empty line, so output\n"
+            "line k always answers input line k.\n");
+}
+
+// Output goes through one large buffer with hand-formatted integers: printf per token would
+// dominate the run time.
+typedef struct {
+    FILE *f;
+    int offsets;
+    int first; // no separator before the line's first token
+    char buf[1 << 16];
+    size_t used;
+    long long flushes;
+} Writer;
+
+static void writer_flush(Writer *w) {
+    fwriteCheck(w->buf, 1, w->used, w->f);
+    w->used = 0;
+    w->flushes++;
+}
+
+static void writer_int(Writer *w, int32_t v) {
+    char tmp[12];
+    int n = 0;
+    uint32_t u = v < 0 ? (uint32_t)(-(int64_t)v) : (uint32_t)v;
+    do tmp[n++] = (char)('0' + u % 10); while ((u /= 10) != 0);
+    if (v < 0) tmp[n++] = '-';
+    while (n > 0) w->buf[w->used++] = tmp[--n];
+}
+
+static void writer_token(void *ctx, int32_t id, int32_t start, int32_t end) {
+    Writer *w = ctx;
+    if (w->used > sizeof w->buf - 64) writer_flush(w);
+    if (!w->first) w->buf[w->used++] = ' ';
+    w->first = 0;
+    writer_int(w, id);
+    if (w->offsets) {
+        w->buf[w->used++] = ':';
+        writer_int(w, start);
+        w->buf[w->used++] = ':';
+        writer_int(w, end);
+    }
+}
+
+static void ignore_token(void *ctx, int32_t id, int32_t start, int32_t end) {}
+
+static void writer_end_line(Writer *w) {
+    if (w->used > sizeof w->buf - 2) writer_flush(w);
+    w->buf[w->used++] = '\n';
+    w->first = 1;
+}
+
+// Reads the next line (without its '\n') into *buf, growing it up to max_bytes. Returns the line
+// length, -1 at end of input, or -2 when the line was longer than max_bytes (it is consumed).
+static long long read_line(FILE *f, char **buf, size_t *cap, size_t max_bytes) {
+    size_t len = 0;
+    int any = 0, too_long = 0;
+    for (int c; (c = getc_unlocked(f)) != EOF && c != '\n';) {
+        any = 1;
+        if (too_long) continue;
+        if (len == max_bytes) {
+            too_long = 1;
+            continue;
+        }
+        if (len + 2 > *cap) {
+            size_t new_cap = *cap < (1 << 16) ? (1 << 16) : *cap * 2;
+            if (new_cap > max_bytes + 1) new_cap = max_bytes + 1;
+            *buf = reallocCheck(*buf, new_cap);
+            *cap = new_cap;
+        }
+        (*buf)[len++] = (char)c;
+    }
+    if (!any && feof(f)) return -1;
+    if (too_long) return -2;
+    if (*cap == 0) {
+        *buf = reallocCheck(*buf, 1 << 16);
+        *cap = 1 << 16;
+    }
+    (*buf)[len] = '\0';
+    return (long long)len;
+}
+
+static char *default_vocab_path(void) {
+    if (access("weights/vocab.txt", R_OK) == 0) return strdup("weights/vocab.txt");
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return strdup("weights/vocab.txt");
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) *slash = '\0';
+    size_t size = strlen(exe) + 32;
+    char *path = mallocCheck(size);
+    snprintf(path, size, "%s/../weights/vocab.txt", exe);
+    return path;
+}
+
+static int parse_int(const char *s, long long min, long long max, long long *out) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+int cmd_tokenize(int argc, char **argv) {
+    const char *vocab_arg = NULL;
+    long long max_len = 0, head = -1, max_line = 1LL << 30;
+    int offsets = 0, stats = 0;
+    SentTruncation truncation = SENT_TRUNCATE_HEAD;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has_value = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--offsets")) {
+            offsets = 1;
+        } else if (!strcmp(a, "--stats")) {
+            stats = 1;
+        } else if (!strcmp(a, "--vocab") && has_value) {
+            vocab_arg = argv[++i];
+        } else if (!strcmp(a, "--max-len") && has_value) {
+            if (parse_int(argv[++i], 2, 1 << 24, &max_len)) {
+                fprintf(stderr, "tokenize: --max-len must be an integer in 2..16777216\n");
+                return 2;
+            }
+        } else if (!strcmp(a, "--head") && has_value) {
+            if (parse_int(argv[++i], 0, 1 << 24, &head)) {
+                fprintf(stderr, "tokenize: --head must be a non-negative integer\n");
+                return 2;
+            }
+        } else if (!strcmp(a, "--max-line-bytes") && has_value) {
+            if (parse_int(argv[++i], 1, INT32_MAX, &max_line)) {
+                fprintf(stderr, "tokenize: --max-line-bytes must be in 1..%d\n", INT32_MAX);
+                return 2;
+            }
+        } else if (!strcmp(a, "--truncation") && has_value) {
+            const char *mode = argv[++i];
+            if (!strcmp(mode, "head")) truncation = SENT_TRUNCATE_HEAD;
+            else if (!strcmp(mode, "head-tail")) truncation = SENT_TRUNCATE_HEAD_TAIL;
+            else {
+                fprintf(stderr, "tokenize: --truncation is head or head-tail, not '%s'\n", mode);
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "tokenize: unknown or incomplete option '%s'\n\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (max_len == 0 && (truncation != SENT_TRUNCATE_HEAD || head >= 0)) {
+        fprintf(stderr, "tokenize: --truncation/--head need --max-len\n");
+        return 2;
+    }
+    if (head < 0) head = max_len / 4;
+    if (max_len > 0 && head > max_len - 2) {
+        fprintf(stderr, "tokenize: --head must be at most --max-len - 2\n");
+        return 2;
+    }
+
+    char *vocab_path = vocab_arg ? strdup(vocab_arg) : default_vocab_path();
+    size_t vocab_len;
+    char *vocab = sent_read_file(vocab_path, &vocab_len);
+    if (!vocab) {
+        fprintf(stderr, "tokenize: cannot read vocab %s: %s (use --vocab PATH)\n", vocab_path, strerror(errno));
+        free(vocab_path);
+        return 1;
+    }
+    char err[256];
+    SentTokenizer *tok = sent_tokenizer_new(vocab, vocab_len, err, sizeof err);
+    free(vocab);
+    if (!tok) {
+        fprintf(stderr, "tokenize: %s: %s\n", vocab_path, err);
+        free(vocab_path);
+        return 1;
+    }
+    free(vocab_path);
+    int32_t cls = sent_tokenizer_token_id(tok, "[CLS]"), sep = sent_tokenizer_token_id(tok, "[SEP]");
+
+    SentTokenizeOptions opts = {(int)max_len, truncation, (int)head};
+    SentEncoding enc = {0};
+    if (max_len > 0) {
+        enc.ids = mallocCheck((size_t)max_len * sizeof *enc.ids);
+        enc.starts = mallocCheck((size_t)max_len * sizeof *enc.starts);
+        enc.ends = mallocCheck((size_t)max_len * sizeof *enc.ends);
+    }
+    Writer *w = mallocCheck(sizeof *w);
+    w->f = stdout;
+    w->offsets = offsets;
+    w->first = 1;
+    w->used = 0;
+    w->flushes = 0;
+
+    char *line = NULL;
+    size_t cap = 0;
+    long long n_lines = 0, n_bytes = 0, n_tokens = 0, n_errors = 0;
+    double busy = 0;
+    for (long long len; (len = read_line(stdin, &line, &cap, (size_t)max_line)) != -1; n_lines++) {
+        if (len == -2) {
+            fprintf(stderr, "tokenize: line %lld: longer than --max-line-bytes %lld; skipped\n", n_lines + 1, max_line);
+            n_errors++;
+            if (!stats) writer_end_line(w);
+            continue;
+        }
+        n_bytes += len;
+        double t0 = stats ? sent_now_seconds() : 0;
+        if (max_len > 0) {
+            if (sent_tokenizer_encode(tok, line, (size_t)len, &opts, &enc, err, sizeof err)) {
+                fprintf(stderr, "tokenize: line %lld: %s\n", n_lines + 1, err);
+                n_errors++;
+            } else {
+                n_tokens += enc.n;
+                if (!stats)
+                    for (int t = 0; t < enc.n; t++) writer_token(w, enc.ids[t], enc.starts[t], enc.ends[t]);
+            }
+        } else {
+            size_t mark = w->used;
+            long long flushes = w->flushes;
+            if (!stats) writer_token(w, cls, 0, 0);
+            long long n = sent_tokenizer_foreach_piece(tok, line, (size_t)len, stats ? ignore_token : writer_token, w,
+                                                       err, sizeof err);
+            if (n < 0) {
+                fprintf(stderr, "tokenize: line %lld: %s\n", n_lines + 1, err);
+                n_errors++;
+                if (w->flushes == flushes) w->used = mark; // drop the partial line unless it is out
+                w->first = 1;
+            } else if (stats) {
+                n_tokens += n + 2;
+            } else {
+                writer_token(w, sep, (int32_t)len, (int32_t)len);
+                n_tokens += n + 2;
+            }
+        }
+        if (stats) busy += sent_now_seconds() - t0;
+        else writer_end_line(w);
+    }
+    writer_flush(w);
+    fflush(stdout);
+    if (stats)
+        fprintf(stderr, "tokenize: %lld lines, %lld bytes, %lld tokens, %.3f s in the tokenizer: %.1f MB/s, %.0f tokens/s\n",
+                n_lines, n_bytes, n_tokens, busy, busy > 0 ? n_bytes / busy / 1e6 : 0.0,
+                busy > 0 ? n_tokens / busy : 0.0);
+    free(line);
+    free(w);
+    free(enc.ids);
+    free(enc.starts);
+    free(enc.ends);
+    sent_tokenizer_free(tok);
+    return n_errors ? 1 : 0;
+}
