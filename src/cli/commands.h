@@ -5,5 +5,8 @@
 
 int cmd_version(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 #endif

@@ -14,6 +14,9 @@ typedef struct {
 static const Command commands[] = {
     {"version", cmd_version, "print the program version"},
     {"tokenize", cmd_tokenize, "text lines on stdin -> BERT WordPiece token ids"},
+    {"classify", cmd_classify, "reviews on stdin -> JSON label and probabilities"},
+    {"convert", cmd_convert, "Hugging Face checkpoint directory -> .smf model file"},
+    {"train", cmd_train, "train a model (MLM pretraining, fine-tuning) -> Hugging Face checkpoint"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

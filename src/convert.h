@@ -1,0 +1,33 @@
+// Hugging Face checkpoint → .smf model file. A checkpoint directory holds model.safetensors
+// (DistilBertForSequenceClassification state dict; F32, F16 or BF16), config.json
+// (DistilBertConfig keys) and vocab.txt. Weights are written fp32, or int8 symmetric with one
+// scale per group of group_size inputs (group 0 = one scale per row).
+#ifndef SENT_CONVERT_H
+#define SENT_CONVERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct {
+    int quantize;          // 0: fp32, 1: int8
+    int group_size;        // int8: inputs per scale; 0 = per output row
+    int max_len;           // tokens per review (0: min(512, max_position_embeddings))
+    int head_only;         // 1: truncation keeps the first max_len - 2 pieces
+    int head_tokens;       // else head+tail keeps this many from the start (-1: min(128, (max_len-2)/2))
+    const char *name;      // model name stored in the metadata (NULL: "movie-sentiment DistilBERT")
+} SentConvertOptions;
+
+// Default options: fp32, group 64, max_len 512, head+tail with 128 from the head.
+SentConvertOptions sent_convert_defaults(void);
+
+// Converts the checkpoint in dir into out_path. Notes (ignored tensors, group fallbacks) go to
+// log when not NULL. Returns 0, or -1 with err filled.
+int sent_convert_hf(const char *dir, const char *out_path, const SentConvertOptions *opts, FILE *log, char *err,
+                    size_t err_size);
+
+// Quantizes w[rows, cols] symmetrically: q = round(w / s), s = max|w| / 127 per group of group
+// consecutive columns. q[rows*cols], scale[rows*cols/group].
+void sent_quantize_rows(int8_t *q, float *scale, const float *w, int rows, int cols, int group);
+
+#endif

@@ -1,0 +1,323 @@
+// The DistilBERT forward pass (see model.h), read top to bottom like the network: config,
+// weights walked by their Hugging Face names, run state, then embeddings → blocks → head.
+#include "model.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(char *err, size_t err_size, const char *fmt, ...) {
+    if (err && err_size) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_size, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+// --- config ------------------------------------------------------------------------------------
+
+static int get_int(const cJSON *obj, const char *key, int lo, int hi, int *out, char *err, size_t err_size) {
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(item)) return fail(err, err_size, "config.%s is missing or not a number", key);
+    double v = item->valuedouble;
+    if (v != floor(v) || v < lo || v > hi) return fail(err, err_size, "config.%s = %g not an integer in %d..%d", key, v, lo, hi);
+    *out = (int)v;
+    return 0;
+}
+
+int sent_config_from_meta(SentConfig *cfg, const cJSON *meta, char *err, size_t err_size) {
+    memset(cfg, 0, sizeof *cfg);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(meta, "config");
+    if (!cJSON_IsObject(c)) return fail(err, err_size, "metadata has no \"config\" object");
+    if (get_int(c, "vocab_size", 1, 1 << 22, &cfg->vocab_size, err, err_size) ||
+        get_int(c, "dim", 1, 1 << 14, &cfg->dim, err, err_size) ||
+        get_int(c, "n_layers", 1, 256, &cfg->n_layers, err, err_size) ||
+        get_int(c, "n_heads", 1, 1024, &cfg->n_heads, err, err_size) ||
+        get_int(c, "hidden_dim", 1, 1 << 16, &cfg->hidden_dim, err, err_size) ||
+        get_int(c, "max_position_embeddings", 2, 1 << 14, &cfg->max_position, err, err_size) ||
+        get_int(c, "n_labels", 2, 64, &cfg->n_labels, err, err_size))
+        return -1;
+    if (cfg->dim % cfg->n_heads) return fail(err, err_size, "config.dim %d is not a multiple of n_heads %d", cfg->dim, cfg->n_heads);
+    const cJSON *act = cJSON_GetObjectItemCaseSensitive(c, "activation");
+    if (!cJSON_IsString(act) || strcmp(act->valuestring, "gelu"))
+        return fail(err, err_size, "config.activation must be \"gelu\"");
+    const cJSON *eps = cJSON_GetObjectItemCaseSensitive(c, "layer_norm_eps");
+    if (!cJSON_IsNumber(eps) || !(eps->valuedouble > 0 && eps->valuedouble < 1))
+        return fail(err, err_size, "config.layer_norm_eps is missing or not in (0, 1)");
+    cfg->layer_norm_eps = (float)eps->valuedouble;
+    return 0;
+}
+
+// --- weights -----------------------------------------------------------------------------------
+
+static const SentTensor *find(const SentModelFile *mf, char *err, size_t err_size, int rows, int cols,
+                              int allow_i8, const char *fmt, ...) {
+    char name[SENT_SMF_NAME_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    const SentTensor *t = sent_model_file_find(mf, name);
+    if (!t) {
+        fail(err, err_size, "tensor '%s' is missing", name);
+        return NULL;
+    }
+    int want_ndim = rows ? 2 : 1;
+    if (t->ndim != want_ndim || (rows && t->shape[0] != rows) || t->shape[want_ndim - 1] != cols) {
+        fail(err, err_size, "tensor '%s' has shape [%lld%s%lld], expected [%d%s%d]", name, (long long)t->shape[0],
+             t->ndim > 1 ? ", " : "", t->ndim > 1 ? (long long)t->shape[1] : 0LL, rows ? rows : cols,
+             rows ? ", " : "", rows ? cols : 0);
+        return NULL;
+    }
+    if (t->dtype != SENT_DTYPE_F32 && !allow_i8) {
+        fail(err, err_size, "tensor '%s' must be f32", name);
+        return NULL;
+    }
+    return t;
+}
+
+static const float *vector(const SentModelFile *mf, char *err, size_t err_size, int n, const char *fmt,
+                           const char *a, int layer) {
+    char name[SENT_SMF_NAME_SIZE];
+    snprintf(name, sizeof name, fmt, layer, a);
+    const SentTensor *t = find(mf, err, err_size, 0, n, 0, "%s", name);
+    return t ? t->data : NULL;
+}
+
+static int linear(SentLinear *lin, const SentModelFile *mf, char *err, size_t err_size, int out, int in,
+                  const char *prefix) {
+    memset(lin, 0, sizeof *lin);
+    const SentTensor *w = find(mf, err, err_size, out, in, 1, "%s.weight", prefix);
+    const SentTensor *b = w ? find(mf, err, err_size, 0, out, 0, "%s.bias", prefix) : NULL;
+    if (!b) return -1;
+    if (w->dtype == SENT_DTYPE_F32) {
+        lin->w = w->data;
+    } else {
+        lin->q = (SentQ8){.q = w->data, .scale = w->scale, .rows = out, .cols = in, .group_size = w->group_size};
+    }
+    lin->b = b->data;
+    lin->in = in;
+    lin->out = out;
+    return 0;
+}
+
+static int embedding(SentEmbedding *e, const SentModelFile *mf, char *err, size_t err_size, int rows, int cols,
+                     const char *name) {
+    memset(e, 0, sizeof *e);
+    const SentTensor *t = find(mf, err, err_size, rows, cols, 1, "%s", name);
+    if (!t) return -1;
+    if (t->dtype == SENT_DTYPE_F32) {
+        e->f = t->data;
+    } else {
+        e->q = t->data;
+        e->scale = t->scale;
+        e->group = t->group_size;
+    }
+    e->rows = rows;
+    e->cols = cols;
+    return 0;
+}
+
+int sent_weights_from_file(SentWeights *w, const SentConfig *cfg, const SentModelFile *mf, char *err,
+                           size_t err_size) {
+    memset(w, 0, sizeof *w);
+    int D = cfg->dim, H = cfg->hidden_dim;
+    const char *e = "distilbert.embeddings";
+    char name[SENT_SMF_NAME_SIZE];
+    snprintf(name, sizeof name, "%s.word_embeddings.weight", e);
+    if (embedding(&w->word_embeddings, mf, err, err_size, cfg->vocab_size, D, name)) return -1;
+    snprintf(name, sizeof name, "%s.position_embeddings.weight", e);
+    if (embedding(&w->position_embeddings, mf, err, err_size, cfg->max_position, D, name)) return -1;
+    const SentTensor *t;
+    if (!(t = find(mf, err, err_size, 0, D, 0, "%s.LayerNorm.weight", e))) return -1;
+    w->emb_ln_w = t->data;
+    if (!(t = find(mf, err, err_size, 0, D, 0, "%s.LayerNorm.bias", e))) return -1;
+    w->emb_ln_b = t->data;
+
+    w->layers = calloc((size_t)cfg->n_layers, sizeof *w->layers);
+    if (!w->layers) return fail(err, err_size, "out of memory");
+    for (int l = 0; l < cfg->n_layers; l++) {
+        SentLayerWeights *lw = &w->layers[l];
+        char p[SENT_SMF_NAME_SIZE];
+        const char *lf = "distilbert.transformer.layer.%d.%s";
+        snprintf(p, sizeof p, lf, l, "attention.q_lin");
+        if (linear(&lw->q_lin, mf, err, err_size, D, D, p)) goto fail_layers;
+        snprintf(p, sizeof p, lf, l, "attention.k_lin");
+        if (linear(&lw->k_lin, mf, err, err_size, D, D, p)) goto fail_layers;
+        snprintf(p, sizeof p, lf, l, "attention.v_lin");
+        if (linear(&lw->v_lin, mf, err, err_size, D, D, p)) goto fail_layers;
+        snprintf(p, sizeof p, lf, l, "attention.out_lin");
+        if (linear(&lw->out_lin, mf, err, err_size, D, D, p)) goto fail_layers;
+        snprintf(p, sizeof p, lf, l, "ffn.lin1");
+        if (linear(&lw->lin1, mf, err, err_size, H, D, p)) goto fail_layers;
+        snprintf(p, sizeof p, lf, l, "ffn.lin2");
+        if (linear(&lw->lin2, mf, err, err_size, D, H, p)) goto fail_layers;
+        if (!(lw->sa_ln_w = vector(mf, err, err_size, D, lf, "sa_layer_norm.weight", l)) ||
+            !(lw->sa_ln_b = vector(mf, err, err_size, D, lf, "sa_layer_norm.bias", l)) ||
+            !(lw->out_ln_w = vector(mf, err, err_size, D, lf, "output_layer_norm.weight", l)) ||
+            !(lw->out_ln_b = vector(mf, err, err_size, D, lf, "output_layer_norm.bias", l)))
+            goto fail_layers;
+    }
+    if (linear(&w->pre_classifier, mf, err, err_size, D, D, "pre_classifier") ||
+        linear(&w->classifier, mf, err, err_size, cfg->n_labels, D, "classifier"))
+        goto fail_layers;
+    return 0;
+fail_layers:
+    sent_weights_free(w);
+    return -1;
+}
+
+void sent_weights_free(SentWeights *w) {
+    free(w->layers);
+    memset(w, 0, sizeof *w);
+}
+
+// --- run state ---------------------------------------------------------------------------------
+
+static int smallest_group(const SentLinear *lin, int current) {
+    return !lin->w && lin->q.group_size < current ? lin->q.group_size : current;
+}
+
+int sent_runstate_new(SentRunState *s, const SentConfig *cfg, const SentWeights *w, int max_batch, int max_len,
+                      char *err, size_t err_size) {
+    memset(s, 0, sizeof *s);
+    if (max_batch < 1 || max_len < 1 || max_len > cfg->max_position)
+        return fail(err, err_size, "run state: batch %d / length %d out of range (max length %d)", max_batch, max_len,
+                    cfg->max_position);
+    int D = cfg->dim, H = cfg->hidden_dim, widest = D > H ? D : H;
+    int group = widest;
+    for (int l = 0; l < cfg->n_layers; l++) {
+        const SentLayerWeights *lw = &w->layers[l];
+        group = smallest_group(&lw->q_lin, group);
+        group = smallest_group(&lw->k_lin, group);
+        group = smallest_group(&lw->v_lin, group);
+        group = smallest_group(&lw->out_lin, group);
+        group = smallest_group(&lw->lin1, group);
+        group = smallest_group(&lw->lin2, group);
+    }
+    group = smallest_group(&w->pre_classifier, group);
+    group = smallest_group(&w->classifier, group);
+    size_t N = (size_t)max_batch * (size_t)max_len;
+    s->max_batch = max_batch;
+    s->max_len = max_len;
+    s->x = malloc(N * D * sizeof(float));
+    s->xb = malloc(N * D * sizeof(float));
+    s->q = malloc(N * D * sizeof(float));
+    s->k = malloc(N * D * sizeof(float));
+    s->v = malloc(N * D * sizeof(float));
+    s->ctx = malloc(N * D * sizeof(float));
+    s->h = malloc(N * H * sizeof(float));
+    s->xq = malloc(N * widest);
+    s->xs = malloc(N * (widest / group + 1) * sizeof(float));
+    s->scratch = malloc((size_t)max_len * sizeof(float));
+    s->pooled = malloc((size_t)max_batch * D * sizeof(float));
+    s->pre = malloc((size_t)max_batch * D * sizeof(float));
+    s->logits = malloc((size_t)max_batch * cfg->n_labels * sizeof(float));
+    if (!s->x || !s->xb || !s->q || !s->k || !s->v || !s->ctx || !s->h || !s->xq || !s->xs || !s->scratch ||
+        !s->pooled || !s->pre || !s->logits) {
+        sent_runstate_free(s);
+        return fail(err, err_size, "out of memory for activations (batch %d x %d tokens)", max_batch, max_len);
+    }
+    return 0;
+}
+
+void sent_runstate_free(SentRunState *s) {
+    free(s->x);
+    free(s->xb);
+    free(s->q);
+    free(s->k);
+    free(s->v);
+    free(s->ctx);
+    free(s->h);
+    free(s->xq);
+    free(s->xs);
+    free(s->scratch);
+    free(s->pooled);
+    free(s->pre);
+    free(s->logits);
+    memset(s, 0, sizeof *s);
+}
+
+// --- forward -----------------------------------------------------------------------------------
+
+// y[N, out] = x[N, in] W^T + b, through the fp32 or the int8 kernel.
+static void linear_forward(const SentKernels *k, SentRunState *s, float *y, const float *x, const SentLinear *lin,
+                           int N) {
+    if (lin->w) {
+        k->linear_f32(y, x, lin->w, lin->b, N, lin->in, lin->out);
+    } else {
+        k->quantize_q8(s->xq, s->xs, x, N, lin->in, lin->q.group_size);
+        k->linear_q8(y, s->xq, s->xs, &lin->q, lin->b, N, lin->in, lin->out);
+    }
+}
+
+// out[D] = table[row] (+=, when accumulate), dequantizing int8 rows.
+static void embedding_row(float *out, const SentEmbedding *e, int row, int accumulate) {
+    int D = e->cols;
+    if (e->f) {
+        const float *src = e->f + (size_t)row * D;
+        for (int i = 0; i < D; i++) out[i] = accumulate ? out[i] + src[i] : src[i];
+        return;
+    }
+    const int8_t *q = e->q + (size_t)row * D;
+    const float *scale = e->scale + (size_t)row * (D / e->group);
+    for (int i = 0; i < D; i++) {
+        float v = (float)q[i] * scale[i / e->group];
+        out[i] = accumulate ? out[i] + v : v;
+    }
+}
+
+void sent_model_forward(const SentConfig *cfg, const SentWeights *w, SentRunState *s, const SentKernels *k,
+                        const int32_t *ids, const uint8_t *mask, int B, int T, float *hidden_states) {
+    int D = cfg->dim, H = cfg->hidden_dim, N = B * T, head_dim = D / cfg->n_heads;
+    float eps = cfg->layer_norm_eps;
+    size_t layer_stride = (size_t)N * D;
+
+    // embeddings: word + position, then LayerNorm
+    for (int n = 0; n < N; n++) {
+        float *xn = s->x + (size_t)n * D;
+        embedding_row(xn, &w->word_embeddings, ids[n], 0);
+        embedding_row(xn, &w->position_embeddings, n % T, 1);
+    }
+    k->layernorm(s->x, s->x, w->emb_ln_w, w->emb_ln_b, N, D, eps);
+    if (hidden_states) memcpy(hidden_states, s->x, layer_stride * sizeof(float));
+
+    for (int l = 0; l < cfg->n_layers; l++) {
+        const SentLayerWeights *lw = &w->layers[l];
+        // self-attention sublayer
+        linear_forward(k, s, s->q, s->x, &lw->q_lin, N);
+        linear_forward(k, s, s->k, s->x, &lw->k_lin, N);
+        linear_forward(k, s, s->v, s->x, &lw->v_lin, N);
+        for (int b = 0; b < B; b++) {
+            size_t off = (size_t)b * T * D;
+            k->attention(s->ctx + off, s->q + off, s->k + off, s->v + off, mask + (size_t)b * T, T, cfg->n_heads,
+                         head_dim, s->scratch);
+        }
+        linear_forward(k, s, s->xb, s->ctx, &lw->out_lin, N);
+        k->add(s->xb, s->x, N * D);
+        k->layernorm(s->x, s->xb, lw->sa_ln_w, lw->sa_ln_b, N, D, eps);
+        // feed-forward sublayer
+        linear_forward(k, s, s->h, s->x, &lw->lin1, N);
+        k->gelu_erf(s->h, N * H);
+        linear_forward(k, s, s->xb, s->h, &lw->lin2, N);
+        k->add(s->xb, s->x, N * D);
+        k->layernorm(s->x, s->xb, lw->out_ln_w, lw->out_ln_b, N, D, eps);
+        if (hidden_states) memcpy(hidden_states + (size_t)(l + 1) * layer_stride, s->x, layer_stride * sizeof(float));
+    }
+
+    // head: [CLS] state → pre_classifier → ReLU → classifier
+    for (int b = 0; b < B; b++) memcpy(s->pooled + (size_t)b * D, s->x + (size_t)b * T * D, D * sizeof(float));
+    linear_forward(k, s, s->pre, s->pooled, &w->pre_classifier, B);
+    for (int i = 0; i < B * D; i++) s->pre[i] = s->pre[i] > 0 ? s->pre[i] : 0;
+    linear_forward(k, s, s->logits, s->pre, &w->classifier, B);
+}
+
+double sent_model_macs(const SentConfig *cfg, int T) {
+    double D = cfg->dim, H = cfg->hidden_dim;
+    double per_layer = T * (4 * D * D + 2 * D * H) + 2.0 * T * T * D;  // projections + QK^T and AV
+    return cfg->n_layers * per_layer + D * D + D * cfg->n_labels;
+}

@@ -1,0 +1,100 @@
+// DistilBERT for sequence classification, exactly as Hugging Face's
+// DistilBertForSequenceClassification computes it in eval mode:
+//   x = LayerNorm(word_emb[ids] + pos_emb[t])
+//   per layer: x = sa_layer_norm(x + out_lin(attention(q_lin x, k_lin x, v_lin x, mask)))
+//              x = output_layer_norm(x + lin2(gelu(lin1 x)))
+//   logits = classifier(relu(pre_classifier(x[:, 0])))
+// Shapes: B sequences of T tokens (padded, mask 0 on padding), D = dim, H = hidden_dim,
+// L = n_layers, V = vocab_size, P = max_position_embeddings, C = labels.
+// Weights point into a model file (nothing copied); RunState holds every activation buffer,
+// allocated once for a maximum batch and length, so a forward pass allocates nothing.
+#ifndef SENT_MODEL_H
+#define SENT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels.h"
+#include "model_file.h"
+
+typedef struct {
+    int vocab_size;       // V
+    int dim;              // D
+    int n_layers;         // L
+    int n_heads;
+    int hidden_dim;       // H
+    int max_position;     // P
+    int n_labels;         // C
+    float layer_norm_eps;
+} SentConfig;
+
+// A Linear layer y = x W^T + b with W [out, in], stored fp32 or int8.
+typedef struct {
+    const float *w;   // [out, in] when fp32, else NULL
+    SentQ8 q;         // int8 weights and scales when w is NULL
+    const float *b;   // [out]
+    int in, out;
+} SentLinear;
+
+// An embedding table [rows, cols], fp32 or int8 (rows dequantized when looked up).
+typedef struct {
+    const float *f;       // [rows, cols] when fp32, else NULL
+    const int8_t *q;      // [rows, cols] when int8
+    const float *scale;   // [rows, cols / group]
+    int group, rows, cols;
+} SentEmbedding;
+
+typedef struct {
+    SentLinear q_lin, k_lin, v_lin, out_lin;   // [D, D]
+    const float *sa_ln_w, *sa_ln_b;            // [D]
+    SentLinear lin1;                           // [H, D]
+    SentLinear lin2;                           // [D, H]
+    const float *out_ln_w, *out_ln_b;          // [D]
+} SentLayerWeights;
+
+typedef struct {
+    SentEmbedding word_embeddings;       // [V, D]
+    SentEmbedding position_embeddings;   // [P, D]
+    const float *emb_ln_w, *emb_ln_b;    // [D]
+    SentLayerWeights *layers;            // [L] (owned array of views)
+    SentLinear pre_classifier;           // [D, D]
+    SentLinear classifier;               // [C, D]
+} SentWeights;
+
+typedef struct {
+    int max_batch, max_len;
+    float *x;         // [B*T, D] hidden state
+    float *xb;        // [B*T, D] sublayer output before the residual LayerNorm
+    float *q, *k, *v; // [B*T, D] projections
+    float *ctx;       // [B*T, D] attention output
+    float *h;         // [B*T, H] feed-forward hidden
+    int8_t *xq;       // [B*T, max(D, H)] activations quantized for int8 matmuls
+    float *xs;        // [B*T, max(D, H) / smallest group] their scales
+    float *scratch;   // [T] attention scores of one row
+    float *pooled;    // [B, D] hidden state of [CLS]
+    float *pre;       // [B, D] pre_classifier output
+    float *logits;    // [B, C]
+} SentRunState;
+
+// Reads config from the file's metadata ("config" object), 0 or -1 with err.
+int sent_config_from_meta(SentConfig *cfg, const cJSON *meta, char *err, size_t err_size);
+// Points w at the file's tensors after checking every name, dtype and shape against cfg.
+int sent_weights_from_file(SentWeights *w, const SentConfig *cfg, const SentModelFile *mf, char *err,
+                           size_t err_size);
+void sent_weights_free(SentWeights *w);
+
+int sent_runstate_new(SentRunState *s, const SentConfig *cfg, const SentWeights *w, int max_batch, int max_len,
+                      char *err, size_t err_size);
+void sent_runstate_free(SentRunState *s);
+
+// Runs B padded sequences of T tokens. ids[B*T] must be < V, 1 <= T <= min(P, max_len),
+// B <= max_batch, mask[B*T] is 1 on real tokens, 0 on padding (checked by the caller).
+// Leaves logits in s->logits [B, C]. hidden_states, when not NULL, receives the embeddings
+// output and every layer's output: [L+1, B, T, D].
+void sent_model_forward(const SentConfig *cfg, const SentWeights *w, SentRunState *s, const SentKernels *k,
+                        const int32_t *ids, const uint8_t *mask, int B, int T, float *hidden_states);
+
+// Multiply-adds of one forward pass over T tokens (for GFLOP/s figures: 2 FLOP each).
+double sent_model_macs(const SentConfig *cfg, int T);
+
+#endif
