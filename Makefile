@@ -119,7 +119,8 @@ web: $(WASM_JS)
 	@if [ -f $(MODEL) ]; then cp $(MODEL) $(BUILD)/web/sentiment.smf; else echo "note: $(MODEL) not present; the page has no model yet"; fi
 	@# model.json: what the page checks the download against; a new checksum replaces the cached model.
 	@if [ -f $(BUILD)/web/sentiment.smf ]; then printf '{"file":"sentiment.smf","bytes":%s,"sha256":"%s"}\n' \
-		"$$(stat -c %s $(BUILD)/web/sentiment.smf)" "$$(sha256sum $(BUILD)/web/sentiment.smf | cut -d' ' -f1)" > $(BUILD)/web/model.json; fi
+		"$$(stat -c %s $(BUILD)/web/sentiment.smf)" "$$(sha256sum $(BUILD)/web/sentiment.smf | cut -d' ' -f1)" > $(BUILD)/web/model.json; \
+	else echo '{"file":null}' > $(BUILD)/web/model.json; fi
 
 serve: web
 	node build_scripts/serve.mjs $(BUILD)/web $(PORT)
@@ -133,7 +134,7 @@ run:
 	$(MAKE) serve
 
 # --- tests and benchmarks ----------------------------------------------------------------------
-test: all unit-tests wasm
+test: all unit-tests wasm web
 	bash tests/run.sh
 
 bench: all wasm

@@ -45,10 +45,12 @@ export const CONTENT_SECURITY_POLICY = [
     "frame-ancestors 'none'",
 ].join('; ');
 
-const SECURITY_HEADERS = {
+const ISOLATION_HEADERS = {
     'Cross-Origin-Opener-Policy': 'same-origin',
     'Cross-Origin-Embedder-Policy': 'require-corp',
     'Cross-Origin-Resource-Policy': 'same-origin',
+};
+const BASE_HEADERS = {
     'Content-Security-Policy': CONTENT_SECURITY_POLICY,
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
@@ -68,19 +70,19 @@ function resolveUnderRoot(root, urlPath) {
     return full;
 }
 
-function sendError(res, status, message) {
-    res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+function sendError(res, headers, status, message) {
+    res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
     res.end(message + '\n');
 }
 
-async function handle(root, req, res) {
+async function handle(root, base, req, res) {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.setHeader('Allow', 'GET, HEAD');
-        return sendError(res, 405, 'method not allowed');
+        return sendError(res, base, 405, 'method not allowed');
     }
     const urlPath = new URL(req.url, 'http://127.0.0.1').pathname;
     let file = resolveUnderRoot(root, urlPath);
-    if (file === null) return sendError(res, 403, 'forbidden');
+    if (file === null) return sendError(res, base, 403, 'forbidden');
     let stat;
     try {
         stat = await fs.stat(file);
@@ -89,12 +91,12 @@ async function handle(root, req, res) {
             stat = await fs.stat(file);
         }
     } catch {
-        return sendError(res, 404, 'not found');
+        return sendError(res, base, 404, 'not found');
     }
-    if (!stat.isFile()) return sendError(res, 404, 'not found');
+    if (!stat.isFile()) return sendError(res, base, 404, 'not found');
 
     const headers = {
-        ...SECURITY_HEADERS,
+        ...base,
         'Content-Type': MIME_TYPES[path.extname(file).toLowerCase()] || DEFAULT_MIME,
         'Content-Length': stat.size,
         'Last-Modified': stat.mtime.toUTCString(),
@@ -104,7 +106,7 @@ async function handle(root, req, res) {
     };
     if (req.headers['if-modified-since'] &&
         Math.floor(stat.mtimeMs / 1000) <= Math.floor(Date.parse(req.headers['if-modified-since']) / 1000)) {
-        res.writeHead(304, { ...SECURITY_HEADERS, 'Last-Modified': headers['Last-Modified'], 'Cache-Control': 'no-cache' });
+        res.writeHead(304, { ...base, 'Last-Modified': headers['Last-Modified'], 'Cache-Control': 'no-cache' });
         return res.end();
     }
     res.writeHead(200, headers);
@@ -115,11 +117,13 @@ async function handle(root, req, res) {
 }
 
 // Starts serving dir on 127.0.0.1:port (0 = any free port). Resolves to { server, port, url }.
-export function startServer(dir, port = 0) {
+// isolation: false leaves out COOP/COEP/CORP, like a plain static host (tests use it).
+export function startServer(dir, port = 0, { isolation = true } = {}) {
     const root = path.resolve(dir);
+    const base = isolation ? { ...ISOLATION_HEADERS, ...BASE_HEADERS } : { ...BASE_HEADERS };
     const server = createServer((req, res) => {
-        handle(root, req, res).catch(() => {
-            if (!res.headersSent) sendError(res, 500, 'internal error');
+        handle(root, base, req, res).catch(() => {
+            if (!res.headersSent) sendError(res, base, 500, 'internal error');
             else res.destroy();
         });
     });

@@ -32,6 +32,10 @@ done
 
 # Further suites (parity with references, wasm under node, the browser) are listed here.
 
+# The page: its pure modules under node, then the built site (make web) in headless chromium.
+suite "web/modules" node tests/web/modules_test.mjs
+suite "web/page" node tests/web/page_test.mjs build/web
+
 echo
 [ ${#failures[@]} -gt 0 ] && printf 'failed suite: %s\n' "${failures[@]}"
 echo "tests: $passed passed, $failed failed, $skipped skipped"

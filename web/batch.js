@@ -87,7 +87,10 @@ export function resultsToCsv(table, inputs, results) {
         const error = inputs[i].error || r.error || '';
         const answer = error ? ['', '', '', '', error]
             : [r.label, fixed(r.positive, 4), r.tokens, r.truncated ? 'true' : 'false', ''];
-        out.push([...(table.kind === 'lines' ? [table.lineNumbers[i], row[0]] : row), ...answer]);
+        // Ragged rows are padded or cut to the header so the answer columns stay aligned.
+        const input = table.kind === 'lines' ? [table.lineNumbers[i], row[0]]
+            : Array.from({ length: table.header.length }, (_, c) => row[c] ?? '');
+        out.push([...input, ...answer]);
     });
     return formatDelimited(out);
 }

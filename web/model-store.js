@@ -2,6 +2,7 @@
 // before, otherwise from the network with progress, verified against the manifest that
 // `make web` writes next to it:
 //   model.json = {"file": "sentiment.smf", "bytes": N, "sha256": "<64 hex digits>"}
+//   (or {"file": null} when the site was built without a model)
 // A new model version has a new sha256, hence a new cache key; the old entry is deleted once the
 // new one is stored, so the browser keeps exactly one model.
 
@@ -52,7 +53,7 @@ export async function fetchManifest() {
     } catch {
         throw new ModelError('Could not reach the site to find the model (offline?), and no model was kept from an earlier visit.');
     }
-    if (response.status === 404) return null;
+    if (response.status === 404) return null; // a hand-made deploy without the file
     if (!response.ok) throw new ModelError(`The model description could not be fetched (HTTP ${response.status}).`);
     let manifest;
     try {
@@ -60,6 +61,7 @@ export async function fetchManifest() {
     } catch {
         throw new ModelError('The model description (model.json) is not valid JSON.', { retry: false });
     }
+    if (manifest && manifest.file === null) return null; // `make web` ran without a model
     if (!validManifest(manifest)) throw new ModelError('The model description (model.json) is malformed.', { retry: false });
     return manifest;
 }

@@ -1,0 +1,310 @@
+// Browser test of the built page (build/web, from `make web`) in headless Debian chromium driven
+// by playwright-core. Serves the site with build_scripts/serve.mjs on free ports and checks:
+// the model downloads and the engine starts; reviews are classified (correctly, when the site
+// carries the shipped model weights/sentiment.smf); reasons are highlighted on the right text;
+// a CSV batch runs with an error cell for a bad row, can be cancelled, and downloads; the page
+// works offline after the first visit (server stopped, reload); it requests nothing off its
+// origin and logs no console error; corrupt models are rejected with a clear message and a
+// retry; a plain host without COOP/COEP works with one worker. Screenshots go to
+// build/test-artifacts/.
+//   node tests/web/page_test.mjs [build/web]
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { promises as fs, existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { startServer } from '../../build_scripts/serve.mjs';
+import { parseDelimited } from '../../web/csv.js';
+
+const SITE = path.resolve(process.argv[2] || 'build/web');
+const ARTIFACTS = path.resolve('build/test-artifacts');
+const SHIPPED_MODEL = path.resolve('weights/sentiment.smf');
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const READY_TIMEOUT = 120_000;
+
+const POSITIVE_REVIEW = 'An absolute masterpiece. The acting is wonderful, the story is moving and beautifully told, ' +
+    'and the music is superb. One of the best films I have ever seen; I loved every minute and will watch it again.';
+const NEGATIVE_REVIEW = 'Terrible. The worst movie I have seen in years: boring, badly acted, with a stupid plot and ' +
+    'awful dialogue. A complete waste of time and money. Avoid it.';
+// Accents, CJK, emoji (4-byte UTF-8, 2 UTF-16 units) and a <br /> before the words that matter.
+const UNICODE_REVIEW = 'Café scene 😀 — « très bien » 最高!<br /><br />The film was wonderful 👍🏽 and the cast brilliant.';
+
+let checks = 0;
+function check(condition, message) {
+    checks++;
+    assert.ok(condition, message);
+    console.log(`ok ${checks} - ${message}`);
+}
+
+function sha256(bytes) {
+    return createHash('sha256').update(bytes).digest('hex');
+}
+
+// Watches one page: requests that leave the origin, console errors, uncaught exceptions.
+function watch(page, origin) {
+    const seen = { offOrigin: [], errors: [] };
+    page.context().on('request', (req) => {
+        const url = req.url();
+        if (!url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:')) seen.offOrigin.push(url);
+    });
+    page.on('console', (msg) => { if (msg.type() === 'error') seen.errors.push(msg.text()); });
+    page.on('pageerror', (err) => seen.errors.push(`uncaught: ${err.message}`));
+    return seen;
+}
+
+async function waitForModelState(page, states, timeout = READY_TIMEOUT) {
+    await page.waitForFunction((wanted) => wanted.includes(document.getElementById('model-status').dataset.state),
+        states, { timeout });
+    return page.$eval('#model-status', (el) => ({ state: el.dataset.state, message: el.innerText.replace(/\s+/g, ' ').trim() }));
+}
+
+async function classify(page, text, { keyboard = false } = {}) {
+    await page.fill('[data-testid="review-input"]', text);
+    if (keyboard) {
+        await page.focus('[data-testid="review-input"]');
+        await page.keyboard.press('Control+Enter');
+    } else {
+        await page.click('[data-testid="classify-button"]');
+    }
+    await page.waitForSelector('[data-testid="result"][data-label]', { timeout: 30_000 });
+    return page.$eval('[data-testid="result"]', (el) => ({
+        label: el.dataset.label, positive: Number(el.dataset.positive), text: el.textContent,
+    }));
+}
+
+async function reasons(page) {
+    await page.waitForSelector('[data-testid="explained"][data-ready]', { timeout: 30_000 });
+    return page.$eval('[data-testid="explained"]', (el) => ({
+        text: el.textContent,
+        marks: Array.from(el.querySelectorAll('mark'), (m) => ({ text: m.textContent, cls: m.className, score: Number(m.dataset.score) })),
+    }));
+}
+
+async function writeFixtures() {
+    const csv = [
+        'id,review,score',
+        '1,"An absolute masterpiece, wonderful acting and a moving story. I loved it.",10',
+        '2,"Terrible, boring and badly acted. ""The worst"" film of the year.",1',
+        '3,"A review over two lines:\nthe second line says it was great fun.",8',
+        '4',   // no review column: an error cell, the batch goes on
+        '5,"Awful script, awful direction, awful everything.",2',
+    ].join('\r\n') + '\r\n';
+    const csvPath = path.join(ARTIFACTS, 'batch-sample.csv');
+    await fs.writeFile(csvPath, csv);
+    const lines = [];
+    for (let i = 0; i < 600; i++) lines.push(`${i % 2 ? NEGATIVE_REVIEW : POSITIVE_REVIEW} (copy ${i})`);
+    const txtPath = path.join(ARTIFACTS, 'batch-long.txt');
+    await fs.writeFile(txtPath, lines.join('\n') + '\n');
+    return { csvPath, txtPath };
+}
+
+// A copy of the site whose model bytes are damaged. matchManifest: also rewrite model.json so the
+// download checks pass and the engine's own validation has to catch it.
+async function corruptSite(name, matchManifest) {
+    const dir = path.join(ARTIFACTS, name);
+    await fs.rm(dir, { recursive: true, force: true });
+    await fs.cp(SITE, dir, { recursive: true });
+    const modelPath = path.join(dir, 'sentiment.smf');
+    const bytes = await fs.readFile(modelPath);
+    for (let i = Math.floor(bytes.length / 2); i < Math.floor(bytes.length / 2) + 64; i++) bytes[i] ^= 0x5a;
+    await fs.writeFile(modelPath, bytes);
+    if (matchManifest) {
+        await fs.writeFile(path.join(dir, 'model.json'), JSON.stringify({ file: 'sentiment.smf', bytes: bytes.length, sha256: sha256(bytes) }));
+    }
+    return dir;
+}
+
+async function main() {
+    if (!existsSync(path.join(SITE, 'index.html')) || !existsSync(path.join(SITE, 'sentiment.wasm'))) {
+        console.log(`no built site at ${SITE}: run \`make web\` first`);
+        process.exit(1);
+    }
+    await fs.mkdir(ARTIFACTS, { recursive: true });
+    const hasModel = existsSync(path.join(SITE, "sentiment.smf"));
+    const shipped = hasModel && existsSync(SHIPPED_MODEL) &&
+        sha256(readFileSync(path.join(SITE, 'sentiment.smf'))) === sha256(readFileSync(SHIPPED_MODEL));
+    console.log(`site ${SITE}: ${!hasModel ? 'no model' : shipped ? 'the shipped model' : 'a development model (labels not checked)'}`);
+
+    const profile = await fs.mkdtemp(path.join(os.tmpdir(), 'sentiment-chromium-'));
+    const context = await chromium.launchPersistentContext(profile, {
+        executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS, headless: true, acceptDownloads: true,
+        viewport: { width: 1280, height: 900 },
+    });
+    const servers = [];
+    try {
+        const site = await startServer(SITE, 0);
+        servers.push(site);
+        const page = context.pages()[0] || await context.newPage();
+        const seen = watch(page, site.url.replace(/\/$/, ''));
+        await page.goto(site.url);
+
+        if (!hasModel) {
+            const status = await waitForModelState(page, ['no-model', 'error']);
+            check(status.state === 'no-model', `without a model the page says so: "${status.message}"`);
+            await page.screenshot({ path: path.join(ARTIFACTS, 'page-no-model.png'), fullPage: true });
+            check(seen.offOrigin.length === 0, 'no request left the origin');
+            check(seen.errors.length === 0, `no console errors (${seen.errors.join(' | ')})`);
+            console.log('SKIP the remaining checks: build/web has no model (weights/sentiment.smf missing at `make web`)');
+            process.exitCode = 77;
+            return;
+        }
+
+        // --- first visit: download, engine, one review ---
+        let status = await waitForModelState(page, ['ready', 'error']);
+        check(status.state === 'ready', `the model downloads and the engine starts: "${status.message}"`);
+        check(await page.evaluate(() => self.crossOriginIsolated), 'the page is cross-origin isolated under serve.mjs');
+        check(/engine workers/.test(status.message), `several engine workers are used: "${status.message}"`);
+
+        const pos = await classify(page, POSITIVE_REVIEW);
+        check(['Positive', 'Negative'].includes(pos.label) && pos.positive >= 0 && pos.positive <= 1,
+            `a result is shown: ${pos.label} ${pos.positive}`);
+        check(/tokens/.test(pos.text) && /ms/.test(pos.text), 'the result shows the token count and time');
+        const neg = await classify(page, NEGATIVE_REVIEW, { keyboard: true });
+        check(['Positive', 'Negative'].includes(neg.label), `Ctrl+Enter classifies too: ${neg.label} ${neg.positive}`);
+        if (shipped) {
+            check(pos.label === 'Positive' && pos.positive > 0.5, `an obviously positive review is Positive (${pos.positive})`);
+            check(neg.label === 'Negative' && neg.positive < 0.5, `an obviously negative review is Negative (${neg.positive})`);
+        }
+
+        // --- reasons ---
+        const r1 = await reasons(page);
+        check(r1.text === NEGATIVE_REVIEW, 'the reasons view shows the review text unchanged');
+        check(r1.marks.length > 0, `passages are highlighted (${r1.marks.length})`);
+        await classify(page, UNICODE_REVIEW);
+        const r2 = await reasons(page);
+        check(r2.text === UNICODE_REVIEW, 'byte offsets map to the right characters in a review with accents, CJK and emoji');
+        for (const m of r2.marks) {
+            const at = UNICODE_REVIEW.indexOf(m.text);
+            check(at >= 0 && m.text.trim() === m.text && m.text.length > 0,
+                `highlighted passage "${m.text}" is a trimmed piece of the review`);
+            const before = UNICODE_REVIEW[at - 1] || ' ';
+            const after = UNICODE_REVIEW[at + m.text.length] || ' ';
+            check(!(/\p{L}/u.test(before) && /\p{L}/u.test(m.text[0])) && !(/\p{L}/u.test(after) && /\p{L}/u.test(m.text.at(-1))),
+                `passage "${m.text}" does not cut a word`);
+        }
+        if (shipped) {
+            const top = r1.marks.slice().sort((a, b) => Math.abs(b.score) - Math.abs(a.score))[0];
+            check(top.score < 0 && top.cls === 'neg', `the strongest passage of the negative review pushes toward Negative ("${top.text}")`);
+        }
+        await page.screenshot({ path: path.join(ARTIFACTS, 'page-desktop.png'), fullPage: true });
+
+        // --- batch: CSV with a bad row, download ---
+        const { csvPath, txtPath } = await writeFixtures();
+        await page.setInputFiles('[data-testid="batch-file"]', csvPath);
+        await page.waitForSelector('[data-testid="batch-start"]:visible');
+        check(await page.$eval('[data-testid="batch-column"]', (el) => el.options[el.selectedIndex].text) === 'review',
+            'the review column is chosen from the header');
+        await page.click('[data-testid="batch-start"]');
+        await page.waitForSelector('#batch-progress-box[data-state="done"]', { timeout: 60_000 });
+        const counts = await page.$eval('[data-testid="batch-counts"]', (el) => ({ ...el.dataset, text: el.textContent }));
+        check(Number(counts.positive) + Number(counts.negative) === 4 && counts.errors === '1',
+            `the batch classifies 4 rows and reports 1 error (${counts.text})`);
+        if (shipped) check(counts.positive === '2' && counts.negative === '2', `batch labels: ${counts.text}`);
+        check(await page.$$eval('#histogram .bar', (bars) => bars.length) === 10, 'a histogram of scores is drawn');
+        check(await page.$eval('[data-testid="batch-table"]', (el) => /Error:/.test(el.textContent)), 'the bad row shows an error cell');
+        const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="batch-download"]')]);
+        const csv = parseDelimited(await fs.readFile(await download.path(), 'utf8'), ',').rows;
+        await fs.copyFile(await download.path(), path.join(ARTIFACTS, 'batch-results.csv'));
+        check(csv.length === 6 && csv[0].join(',') === 'id,review,score,label,positive,tokens,truncated,error',
+            'the downloaded CSV has the input columns, the answers and one row per record');
+        check(csv[3][1].includes('\n') && csv[2][1].includes('"The worst"'), 'quoted fields survive the round trip');
+        check(csv[4][7] !== '' && csv[5][3] !== '', 'the bad row has an error and the row after it an answer');
+
+        // --- batch: cancel ---
+        await page.setInputFiles('[data-testid="batch-file"]', txtPath);
+        await page.waitForFunction(() => /600 lines/.test(document.getElementById('batch-file-info').textContent));
+        await page.click('[data-testid="batch-start"]');
+        await page.waitForFunction(() => Number(document.getElementById('batch-progress').value) > 0);
+        await page.click('[data-testid="batch-cancel"]');
+        await page.waitForSelector('#batch-progress-box[data-state="cancelled"]', { timeout: 60_000 });
+        const cancelled = await page.$eval('[data-testid="batch-counts"]', (el) => ({ ...el.dataset }));
+        check(Number(cancelled.pending) > 0 && Number(cancelled.positive) + Number(cancelled.negative) > 0,
+            `cancel stops the batch part way (${cancelled.positive} + ${cancelled.negative} done, ${cancelled.pending} left)`);
+
+        // --- phone width ---
+        await page.setViewportSize({ width: 390, height: 844 });
+        await classify(page, POSITIVE_REVIEW);
+        await reasons(page);
+        await page.screenshot({ path: path.join(ARTIFACTS, 'page-phone.png'), fullPage: true });
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        check(overflow <= 0, `nothing overflows sideways at phone width (${overflow} px)`);
+        await page.setViewportSize({ width: 1280, height: 900 });
+
+        // --- a new model version replaces the kept one: leave only an 'older version' in the cache ---
+        const current = JSON.parse(readFileSync(path.join(SITE, 'model.json'), 'utf8')).sha256;
+        await page.evaluate(async () => {
+            const cache = await caches.open('sentiment-model');
+            for (const key of await cache.keys()) await cache.delete(key);
+            await cache.put(`sentiment.smf?sha256=${'0'.repeat(64)}`, new Response('an older model'));
+        });
+        await page.reload();
+        status = await waitForModelState(page, ['ready', 'error']);
+        check(status.state === 'ready' && /kept for offline use/.test(status.message), `a new version is downloaded: "${status.message}"`);
+        const keys = await page.evaluate(async () => (await (await caches.open('sentiment-model')).keys()).map((r) => r.url));
+        check(keys.length === 1 && keys[0].endsWith(`sha256=${current}`), `the browser keeps exactly one model, the current one (${keys.join(' ')})`);
+
+        // --- offline: the service worker and the model cache carry a reload ---
+        await page.evaluate(() => navigator.serviceWorker.ready);
+        await page.reload();
+        await waitForModelState(page, ['ready', 'error']);
+        check(await page.evaluate(() => !!navigator.serviceWorker.controller), 'the service worker controls the page');
+        await new Promise((resolve) => { site.server.close(resolve); site.server.closeAllConnections(); });
+        servers.length = 0;
+        await context.setOffline(true);
+        await page.reload();
+        status = await waitForModelState(page, ['ready', 'error']);
+        check(status.state === 'ready' && /storage/.test(status.message),
+            `offline, with the server gone, a reload works from the browser's copies: "${status.message}"`);
+        const offline = await classify(page, POSITIVE_REVIEW);
+        check(offline.label === pos.label && Math.abs(offline.positive - pos.positive) < 1e-6, 'offline classification gives the same answer');
+        await context.setOffline(false);
+        check(seen.offOrigin.length === 0, `no request left the origin (${seen.offOrigin.join(' ')})`);
+        check(seen.errors.length === 0, `no console errors (${seen.errors.join(' | ')})`);
+
+        // --- corrupt downloads: a clear message and a retry ---
+        for (const [name, matchManifest, expected] of [
+            ['web-corrupt-download', false, /checksum/i],
+            ['web-corrupt-model', true, /rejected by the engine/i],
+        ]) {
+            const bad = await startServer(await corruptSite(name, matchManifest), 0);
+            servers.push(bad);
+            const badPage = await context.newPage();
+            const badSeen = watch(badPage, bad.url.replace(/\/$/, ''));
+            await badPage.goto(bad.url);
+            const badStatus = await waitForModelState(badPage, ['ready', 'error']);
+            check(badStatus.state === 'error' && expected.test(badStatus.message), `${name}: "${badStatus.message}"`);
+            check(await badPage.isVisible('[data-testid="retry-button"]'), `${name}: a retry button is offered`);
+            check(await badPage.isDisabled('[data-testid="classify-button"]'), `${name}: classifying stays disabled`);
+            check(badSeen.errors.length === 0, `${name}: no console errors (${badSeen.errors.join(' | ')})`);
+            if (matchManifest) await badPage.screenshot({ path: path.join(ARTIFACTS, 'page-corrupt-model.png') });
+            await badPage.close();
+        }
+
+        // --- a plain static host (no COOP/COEP): one worker, still correct ---
+        const plain = await startServer(SITE, 0, { isolation: false });
+        servers.push(plain);
+        const plainPage = await context.newPage();
+        await plainPage.goto(plain.url);
+        status = await waitForModelState(plainPage, ['ready', 'error']);
+        check(status.state === 'ready' && /1 engine worker\b/.test(status.message), `without isolation headers: "${status.message}"`);
+        check(!(await plainPage.evaluate(() => self.crossOriginIsolated)), 'the plain host is not cross-origin isolated');
+        const plainResult = await classify(plainPage, POSITIVE_REVIEW);
+        check(plainResult.label === pos.label && Math.abs(plainResult.positive - pos.positive) < 1e-6, 'the answer is the same with one worker');
+        await plainPage.close();
+        console.log(`page test: ${checks} checks passed`);
+    } finally {
+        await context.close();
+        for (const s of servers) {
+            s.server.closeAllConnections();
+            s.server.close();
+        }
+        await fs.rm(profile, { recursive: true, force: true });
+    }
+}
+
+main().catch((e) => {
+    console.log(`FAIL: ${e.message}`);
+    process.exitCode = 1;
+});
