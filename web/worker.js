@@ -6,10 +6,12 @@
 //   {id, type: 'classifyMany', texts}    -> {id, ok, results}     (one result per text)
 // and gets {id, ok: false, error} when something fails. The C side owns every string it
 // returns until its next call, so each answer is copied out with UTF8ToString at once.
+// Exports used: sent_wasm_{load,last_error,classify,model_info,unload} (src/wasm/wasm_api.c) and
+// sent_wasm_explain{,_load,_last_error,_unload} (src/wasm/wasm_explain.c).
 import createSentimentModule from './sentiment.mjs';
 
 let wasm = null;          // the Emscripten module, created on the first message
-let modelLoaded = false;
+let modelPtr = 0;         // the model bytes in wasm memory, kept while a model is loaded
 
 async function engine() {
     if (!wasm) wasm = await createSentimentModule();
@@ -37,26 +39,37 @@ function callOnText(mod, fn, text) {
     }
 }
 
+function unload(mod) {
+    if (!modelPtr) return;
+    mod._sent_wasm_explain_unload();
+    mod._sent_wasm_unload();
+    mod._free(modelPtr);
+    modelPtr = 0;
+}
+
+// The classifier (wasm_api.c) and the explainer (wasm_explain.c) each load the model from the
+// same copy of the bytes, which stays allocated until unload: the explainer borrows it.
 function load(mod, buffer) {
-    if (modelLoaded) {
-        mod._sent_wasm_unload();
-        modelLoaded = false;
-    }
+    unload(mod);
     const bytes = new Uint8Array(buffer);
     const ptr = copyIn(mod, bytes);
-    let rc;
-    try {
-        rc = mod._sent_wasm_load(ptr, bytes.length);
-    } finally {
-        mod._free(ptr); // sent_wasm_load copies what it keeps (see src/wasm/wasm_api.c)
+    if (mod._sent_wasm_load(ptr, bytes.length) !== 0) {
+        const message = mod.UTF8ToString(mod._sent_wasm_last_error());
+        mod._free(ptr);
+        throw new Error(message || 'the model file was rejected');
     }
-    if (rc !== 0) throw new Error(mod.UTF8ToString(mod._sent_wasm_last_error()) || 'the model file was rejected');
-    modelLoaded = true;
+    if (mod._sent_wasm_explain_load(ptr, bytes.length) !== 0) {
+        const message = JSON.parse(mod.UTF8ToString(mod._sent_wasm_explain_last_error())).error;
+        mod._sent_wasm_unload();
+        mod._free(ptr);
+        throw new Error(message || 'the model file was rejected');
+    }
+    modelPtr = ptr;
     return JSON.parse(mod.UTF8ToString(mod._sent_wasm_model_info()));
 }
 
 function requireModel() {
-    if (!modelLoaded) throw new Error('no model is loaded');
+    if (!modelPtr) throw new Error('no model is loaded');
 }
 
 // One failing review gives an error object for that review only.
