@@ -37,9 +37,11 @@ THIRD_PARTY_CFLAGS := -w
 
 NATIVE_CFLAGS := -std=c11 -O3 -march=native -fopenmp -MMD -MP $(INCLUDES) $(DEFINES)
 NATIVE_LDLIBS := -fopenmp -lopenblas -lz -lm
-# Unit tests: sanitizers on, optimisation low enough for good reports.
+# Unit tests: sanitizers on, optimisation low enough for good reports. SENT_SIMDE_WASM builds the
+# wasm SIMD128 kernels natively through libsimde so they are tested against the reference.
 TEST_CFLAGS := -std=c11 -O1 -g -march=native -fopenmp -fsanitize=address,undefined \
-	-fno-omit-frame-pointer -fno-sanitize-recover=undefined -MMD -MP $(INCLUDES) $(DEFINES) -Itests/unit
+	-fno-omit-frame-pointer -fno-sanitize-recover=undefined -MMD -MP $(INCLUDES) $(DEFINES) -Itests/unit \
+	-DSENT_SIMDE_WASM
 TEST_LDLIBS := -fsanitize=address,undefined $(NATIVE_LDLIBS)
 
 WASM_CFLAGS := -std=c11 -O3 -msimd128 -MMD -MP $(INCLUDES) $(DEFINES)

@@ -5,10 +5,21 @@
 // Layouts follow Hugging Face nn.Linear: a weight is [out, in], row-major; activations are
 // [N, features], row-major. int8 weights are symmetric, one fp32 scale per group of group_size
 // consecutive inputs of an output row (group_size == in means per-row).
+//
+// Rules every table follows (the tests hold them to it):
+// - Any size works: no multiple-of-vector-width requirement; group_size must divide the row.
+// - int8 values lie in [-127, 127] (symmetric; -128 never occurs: the SIMD dot products rely
+//   on it). quantize_q8 defines the rounding exactly, so every table produces the same bytes:
+//   amax = max |x| over the group, xs = amax / 127, xq = round-half-even(x * (127 / amax)),
+//   and a group with amax < SENT_Q8_TINY (zeros included) gets xs = 0, xq = 0.
+// - No table allocates; attention's scratch is only needed by the scalar table.
+// - Native SIMD tables split linear and attention work over OpenMP threads.
 #ifndef SENT_KERNELS_H
 #define SENT_KERNELS_H
 
 #include <stdint.h>
+
+#define SENT_Q8_TINY 1e-30f
 
 typedef struct {
     const int8_t *q;      // [rows, cols]
@@ -40,5 +51,16 @@ typedef struct {
 const SentKernels *sent_kernels_scalar(void);
 // The fastest table this build and CPU support (checked at run time natively).
 const SentKernels *sent_kernels_best(void);
+
+// Each SIMD table, or NULL when this build or this CPU cannot run it. The wasm table exists in
+// the WebAssembly build, and natively only when compiled with SENT_SIMDE_WASM (unit tests),
+// through libsimde's emulation of <wasm_simd128.h>.
+const SentKernels *sent_kernels_avx2(void);
+const SentKernels *sent_kernels_avx512(void);
+const SentKernels *sent_kernels_avx512vnni(void);
+const SentKernels *sent_kernels_wasm(void);
+
+// Every table this build and CPU can run, scalar first; returns how many were written.
+int sent_kernels_all(const SentKernels **tables, int max_tables);
 
 #endif

@@ -1,0 +1,416 @@
+// The WebAssembly SIMD128 kernel table (what the page runs). Natively, with SENT_SIMDE_WASM
+// defined (the unit tests), the same code compiles against libsimde's emulation of
+// <wasm_simd128.h>, so it is tested against the scalar reference without a browser.
+// Relaxed SIMD (FMA, relaxed dot products) is not available in our emcc, so multiply-adds are
+// a mul and an add, and int8 dot products widen to int16 and use i32x4.dot_i16x8.
+//
+// Same structure as kernels_x86.c: dot-product GEMM tiles with horizontal reductions, online
+// softmax attention, branch-free erf for GELU. V8 maps these onto 16 xmm registers, so tiles are
+// small: 2x4 accumulators for fp32, 2x2 (int + float) for int8.
+#include <stddef.h>
+
+#include "kernels.h"
+
+#if defined(__wasm_simd128__) || defined(SENT_SIMDE_WASM)
+
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#else
+#define SIMDE_ENABLE_NATIVE_ALIASES
+#include <simde/wasm/simd128.h>
+#endif
+
+#include <math.h>
+#include <string.h>
+
+#define INLINE static inline __attribute__((always_inline))
+
+static int min_int(int a, int b) { return a < b ? a : b; }
+
+INLINE v128_t madd(v128_t a, v128_t b, v128_t c) { return wasm_f32x4_add(wasm_f32x4_mul(a, b), c); }
+
+// [sum(a0), sum(a1), sum(a2), sum(a3)]
+INLINE v128_t hsum4(v128_t a0, v128_t a1, v128_t a2, v128_t a3) {
+    v128_t s01 = wasm_f32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5), wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7));
+    v128_t s23 = wasm_f32x4_add(wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5), wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7));
+    return wasm_f32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 1, 4, 5), wasm_i32x4_shuffle(s01, s23, 2, 3, 6, 7));
+}
+
+INLINE float hsum(v128_t a) {
+    v128_t s = wasm_f32x4_add(a, wasm_i32x4_shuffle(a, a, 2, 3, 0, 1));
+    s = wasm_f32x4_add(s, wasm_i32x4_shuffle(s, s, 1, 0, 3, 2));
+    return wasm_f32x4_extract_lane(s, 0);
+}
+
+INLINE float hmax(v128_t a) {
+    v128_t s = wasm_f32x4_max(a, wasm_i32x4_shuffle(a, a, 2, 3, 0, 1));
+    s = wasm_f32x4_max(s, wasm_i32x4_shuffle(s, s, 1, 0, 3, 2));
+    return wasm_f32x4_extract_lane(s, 0);
+}
+
+// e^x as in kernels_x86.c: x = n ln2 + r, degree-7 Taylor polynomial for e^r, 2^n in the
+// exponent bits; inputs below -87.3 give 0.
+INLINE v128_t exp4(v128_t x) {
+    v128_t underflow = wasm_f32x4_lt(x, wasm_f32x4_splat(-87.3f));
+    x = wasm_f32x4_min(wasm_f32x4_max(x, wasm_f32x4_splat(-87.3f)), wasm_f32x4_splat(88.3f));
+    v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+    v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693145751953125f)));
+    r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(1.428606765330187e-06f)));
+    v128_t p = wasm_f32x4_splat(1.0f / 5040.0f);
+    p = madd(p, r, wasm_f32x4_splat(1.0f / 720.0f));
+    p = madd(p, r, wasm_f32x4_splat(1.0f / 120.0f));
+    p = madd(p, r, wasm_f32x4_splat(1.0f / 24.0f));
+    p = madd(p, r, wasm_f32x4_splat(1.0f / 6.0f));
+    p = madd(p, r, wasm_f32x4_splat(0.5f));
+    p = madd(p, r, wasm_f32x4_splat(1.0f));
+    p = madd(p, r, wasm_f32x4_splat(1.0f));
+    v128_t two_n = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+    return wasm_v128_andnot(wasm_f32x4_mul(p, two_n), underflow);
+}
+
+// GELU with the erf / erfc fits of kernels_x86.c (see there). Without FMA, x^2 is split into
+// hi + lo with Dekker's product so exp(-a^2) keeps its relative accuracy.
+INLINE v128_t gelu4(v128_t x) {
+    const v128_t one = wasm_f32x4_splat(1.0f);
+    v128_t z = wasm_f32x4_mul(x, wasm_f32x4_splat(0.70710678118654752f));
+    v128_t a = wasm_f32x4_abs(z);
+    v128_t negative = wasm_f32x4_lt(z, wasm_f32x4_splat(0.0f));
+
+    v128_t u = wasm_f32x4_mul(a, a);
+    v128_t p = wasm_f32x4_splat(7.898210209e-05f);
+    p = madd(p, u, wasm_f32x4_splat(-8.024354129e-04f));
+    p = madd(p, u, wasm_f32x4_splat(5.190053578e-03f));
+    p = madd(p, u, wasm_f32x4_splat(-2.685480854e-02f));
+    p = madd(p, u, wasm_f32x4_splat(1.128361243e-01f));
+    p = madd(p, u, wasm_f32x4_splat(-3.761262884e-01f));
+    p = madd(p, u, wasm_f32x4_splat(1.128379167e+00f));
+    v128_t erf_small = wasm_f32x4_mul(a, p);
+    v128_t one_plus_small =
+        wasm_v128_bitselect(wasm_f32x4_sub(one, erf_small), wasm_f32x4_add(one, erf_small), negative);
+
+    // a^2 = x^2 / 2 from x itself, as hi + lo (Dekker: x split into 12 + 12 significant bits).
+    v128_t xc = wasm_f32x4_min(wasm_f32x4_abs(x), wasm_f32x4_splat(14.1421356f));
+    v128_t xh = wasm_v128_and(xc, wasm_i32x4_splat((int32_t)0xfffff000));
+    v128_t xl = wasm_f32x4_sub(xc, xh);
+    v128_t xx = wasm_f32x4_mul(xc, xc);
+    v128_t xx_lo = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(xh, xh), xx),
+                                  wasm_f32x4_mul(xl, wasm_f32x4_add(wasm_f32x4_add(xh, xh), xl)));
+    v128_t uh = wasm_f32x4_mul(xx, wasm_f32x4_splat(0.5f)), ul = wasm_f32x4_mul(xx_lo, wasm_f32x4_splat(0.5f));
+    v128_t ac = wasm_f32x4_mul(xc, wasm_f32x4_splat(0.70710678118654752f));
+    v128_t t = wasm_f32x4_div(wasm_f32x4_splat(2.0f), wasm_f32x4_add(wasm_f32x4_splat(2.0f), ac));
+    v128_t q = wasm_f32x4_splat(8.614011696e-02f);
+    q = madd(q, t, wasm_f32x4_splat(-2.020423363e-01f));
+    q = madd(q, t, wasm_f32x4_splat(4.850397243e-02f));
+    q = madd(q, t, wasm_f32x4_splat(8.740171037e-02f));
+    q = madd(q, t, wasm_f32x4_splat(1.663610462e-01f));
+    q = madd(q, t, wasm_f32x4_splat(2.505770695e-01f));
+    q = madd(q, t, wasm_f32x4_splat(2.814058117e-01f));
+    q = madd(q, t, wasm_f32x4_splat(2.821596117e-01f));
+    q = madd(q, t, wasm_f32x4_splat(-2.490280886e-06f));
+    v128_t erfc_large = wasm_f32x4_mul(wasm_f32x4_mul(exp4(wasm_f32x4_neg(uh)), q), wasm_f32x4_sub(one, ul));
+    v128_t one_plus_large =
+        wasm_v128_bitselect(erfc_large, wasm_f32x4_sub(wasm_f32x4_splat(2.0f), erfc_large), negative);
+
+    v128_t one_plus_erf = wasm_v128_bitselect(one_plus_large, one_plus_small, wasm_f32x4_ge(a, one));
+    return wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_splat(0.5f), x), one_plus_erf);
+}
+
+// --- element-wise ops, LayerNorm, quantization --------------------------------------------------
+
+static void gelu_erf_wasm(float *x, int n) {
+    int i = 0;
+    for (; i + 4 <= n; i += 4) wasm_v128_store(x + i, gelu4(wasm_v128_load(x + i)));
+    if (i < n) {
+        float buf[4] = {0};
+        memcpy(buf, x + i, sizeof(float) * (size_t)(n - i));
+        wasm_v128_store(buf, gelu4(wasm_v128_load(buf)));
+        memcpy(x + i, buf, sizeof(float) * (size_t)(n - i));
+    }
+}
+
+static void add_wasm(float *y, const float *x, int n) {
+    int i = 0;
+    for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_add(wasm_v128_load(y + i), wasm_v128_load(x + i)));
+    for (; i < n; i++) y[i] += x[i];
+}
+
+static void layernorm_wasm(float *y, const float *x, const float *gamma, const float *beta, int N, int D, float eps) {
+    // y, x: [N, D]; gamma, beta: [D]
+    int D4 = D & ~3;
+    for (int n = 0; n < N; n++) {
+        const float *xrow = x + (size_t)n * D;
+        float *yrow = y + (size_t)n * D;
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        for (int i = 0; i < D4; i += 4) acc = wasm_f32x4_add(acc, wasm_v128_load(xrow + i));
+        float sum = hsum(acc);
+        for (int i = D4; i < D; i++) sum += xrow[i];
+        float mean = sum / D;
+        v128_t vmean = wasm_f32x4_splat(mean);
+        acc = wasm_f32x4_splat(0.0f);
+        for (int i = 0; i < D4; i += 4) {
+            v128_t d = wasm_f32x4_sub(wasm_v128_load(xrow + i), vmean);
+            acc = madd(d, d, acc);
+        }
+        float var = hsum(acc);
+        for (int i = D4; i < D; i++) var += (xrow[i] - mean) * (xrow[i] - mean);
+        float rstd = 1.0f / sqrtf(var / D + eps);
+        v128_t vrstd = wasm_f32x4_splat(rstd);
+        for (int i = 0; i < D4; i += 4) {
+            v128_t d = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xrow + i), vmean), vrstd);
+            wasm_v128_store(yrow + i, madd(d, wasm_v128_load(gamma + i), wasm_v128_load(beta + i)));
+        }
+        for (int i = D4; i < D; i++) yrow[i] = (xrow[i] - mean) * rstd * gamma[i] + beta[i];
+    }
+}
+
+static void quantize_q8_wasm(int8_t *xq, float *xs, const float *x, int N, int I, int group_size) {
+    // xq: [N, I], xs: [N, I / group_size], x: [N, I]
+    int groups = I / group_size, full = group_size & ~3;
+    for (int n = 0; n < N; n++) {
+        for (int g = 0; g < groups; g++) {
+            const float *src = x + (size_t)n * I + (size_t)g * group_size;
+            int8_t *dst = xq + (size_t)n * I + (size_t)g * group_size;
+            v128_t vmax = wasm_f32x4_splat(0.0f);
+            for (int i = 0; i < full; i += 4) vmax = wasm_f32x4_max(vmax, wasm_f32x4_abs(wasm_v128_load(src + i)));
+            float amax = hmax(vmax);
+            for (int i = full; i < group_size; i++) amax = fmaxf(amax, fabsf(src[i]));
+            if (amax < SENT_Q8_TINY) amax = 0.0f;
+            float inv_scale = amax > 0.0f ? 127.0f / amax : 0.0f;
+            v128_t vinv = wasm_f32x4_splat(inv_scale);
+            const v128_t lo = wasm_f32x4_splat(-127.0f), hi = wasm_f32x4_splat(127.0f);
+            for (int i = 0; i < full; i += 4) {
+                v128_t v = wasm_f32x4_min(wasm_f32x4_max(wasm_f32x4_mul(wasm_v128_load(src + i), vinv), lo), hi);
+                v128_t q32 = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(v));   // round half to even
+                v128_t q16 = wasm_i16x8_narrow_i32x4(q32, q32);
+                v128_t q8 = wasm_i8x16_narrow_i16x8(q16, q16);
+                int32_t four = wasm_i32x4_extract_lane(q8, 0);
+                memcpy(dst + i, &four, 4);
+            }
+            for (int i = full; i < group_size; i++)
+                dst[i] = (int8_t)fminf(fmaxf(rintf(src[i] * inv_scale), -127.0f), 127.0f);
+            xs[(size_t)n * groups + g] = amax / 127.0f;
+        }
+    }
+}
+
+// --- attention ----------------------------------------------------------------------------------
+
+// One query row of one head against all keys in blocks of 4, online softmax (kernels_x86.c).
+static void attend_one_query_wasm(float *orow, const float *qrow, const float *k, const float *v,
+                                  const uint8_t *mask, int T, int C, int head_dim, float scale) {
+    // orow, qrow: [head_dim]; k, v: [T, C] already offset to this head
+    int D4 = head_dim & ~3;
+    for (int d = 0; d < head_dim; d++) orow[d] = 0.0f;
+    float running_max = -INFINITY, denom = 0.0f;
+    for (int s0 = 0; s0 < T; s0 += 4) {
+        int count = min_int(4, T - s0), any = 0;
+        for (int j = 0; j < count; j++) any |= mask[s0 + j];
+        if (!any) continue;
+        v128_t acc[4];
+        const float *krow[4];
+        for (int j = 0; j < 4; j++) {
+            acc[j] = wasm_f32x4_splat(0.0f);
+            krow[j] = k + (size_t)(s0 + (j < count ? j : 0)) * C;
+        }
+        for (int d = 0; d < D4; d += 4) {
+            v128_t qv = wasm_v128_load(qrow + d);
+            for (int j = 0; j < count; j++) acc[j] = madd(qv, wasm_v128_load(krow[j] + d), acc[j]);
+        }
+        float scores[4];
+        wasm_v128_store(scores, hsum4(acc[0], acc[1], acc[2], acc[3]));
+        float block_max = -INFINITY;
+        for (int j = 0; j < count; j++) {
+            for (int d = D4; d < head_dim; d++) scores[j] += qrow[d] * krow[j][d];
+            scores[j] *= scale;
+            if (mask[s0 + j] && scores[j] > block_max) block_max = scores[j];
+        }
+        float new_max = block_max > running_max ? block_max : running_max;
+        for (int j = 0; j < 4; j++) scores[j] = j < count && mask[s0 + j] ? scores[j] - new_max : -INFINITY;
+        float p[4];
+        wasm_v128_store(p, exp4(wasm_v128_load(scores)));
+        float rescale = expf(running_max - new_max);   // 0 on the first block (running_max = -inf)
+        running_max = new_max;
+        denom = denom * rescale + p[0] + p[1] + p[2] + p[3];
+        v128_t rv = wasm_f32x4_splat(rescale);
+        for (int d = 0; d < D4; d += 4) {
+            v128_t o = wasm_f32x4_mul(wasm_v128_load(orow + d), rv);
+            for (int j = 0; j < count; j++)
+                if (p[j] != 0.0f) o = madd(wasm_f32x4_splat(p[j]), wasm_v128_load(v + (size_t)(s0 + j) * C + d), o);
+            wasm_v128_store(orow + d, o);
+        }
+        for (int d = D4; d < head_dim; d++) {
+            float o = orow[d] * rescale;
+            for (int j = 0; j < count; j++)
+                if (p[j] != 0.0f) o += p[j] * v[(size_t)(s0 + j) * C + d];
+            orow[d] = o;
+        }
+    }
+    // With every key masked there is nothing to attend to: the output stays zero.
+    if (denom > 0.0f) {
+        float inv = 1.0f / denom;
+        for (int d = 0; d < head_dim; d++) orow[d] *= inv;
+    }
+}
+
+static void attention_wasm(float *out, const float *q, const float *k, const float *v, const uint8_t *mask, int T,
+                           int n_heads, int head_dim, float *scratch) {
+    // out, q, k, v: [T, n_heads * head_dim]; mask: [T]
+    (void)scratch;
+    int C = n_heads * head_dim;
+    float scale = 1.0f / sqrtf((float)head_dim);
+    for (int h = 0; h < n_heads; h++)
+        for (int t = 0; t < T; t++)
+            attend_one_query_wasm(out + (size_t)t * C + (size_t)h * head_dim, q + (size_t)t * C + (size_t)h * head_dim,
+                                  k + (size_t)h * head_dim, v + (size_t)h * head_dim, mask, T, C, head_dim, scale);
+}
+
+// --- linear layers ------------------------------------------------------------------------------
+
+enum { F32_OB = 64, F32_KC = 512, Q8_OB = 48 };
+
+// y[MR, NR] (+)= x[MR, K] . w[NR, K]^T (+ bias): 2x4 accumulators of 4 lanes.
+INLINE void tile_f32_wasm(float *y, int ldy, const float *x, const float *w, int ld, int K, const float *bias,
+                          int accumulate, const int MR, const int NR) {
+    v128_t acc[2][4];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < 4; j++) acc[i][j] = wasm_f32x4_splat(0.0f);
+    int K4 = K & ~3;
+    for (int k = 0; k < K4; k += 4) {
+        v128_t xv[2];
+        for (int i = 0; i < MR; i++) xv[i] = wasm_v128_load(x + (size_t)i * ld + k);
+        for (int j = 0; j < NR; j++) {
+            v128_t wv = wasm_v128_load(w + (size_t)j * ld + k);
+            for (int i = 0; i < MR; i++) acc[i][j] = madd(xv[i], wv, acc[i][j]);
+        }
+    }
+    for (int i = 0; i < MR; i++) {
+        float sums[4];
+        wasm_v128_store(sums, hsum4(acc[i][0], acc[i][1], acc[i][2], acc[i][3]));
+        for (int j = 0; j < NR; j++) {
+            for (int k = K4; k < K; k++) sums[j] += x[(size_t)i * ld + k] * w[(size_t)j * ld + k];
+            float *dst = y + (size_t)i * ldy + j;
+            *dst = sums[j] + (accumulate ? *dst : bias ? bias[j] : 0.0f);
+        }
+    }
+}
+
+static void linear_f32_wasm(float *y, const float *x, const float *w, const float *b, int N, int I, int O) {
+    // y: [N, O], x: [N, I], w: [O, I], b: [O] or NULL
+    for (int o0 = 0; o0 < O; o0 += F32_OB) {
+        int o_end = min_int(O, o0 + F32_OB);
+        for (int k0 = 0; k0 < I; k0 += F32_KC) {
+            int kc = min_int(F32_KC, I - k0), accumulate = k0 > 0;
+            for (int n = 0; n < N; n += 2) {
+                int mr = min_int(2, N - n);
+                for (int o = o0; o < o_end; o += 4) {
+                    int nr = min_int(4, o_end - o);
+                    float *yt = y + (size_t)n * O + o;
+                    const float *xt = x + (size_t)n * I + k0, *wt = w + (size_t)o * I + k0, *bt = b ? b + o : NULL;
+                    if (mr == 2 && nr == 4) {
+                        tile_f32_wasm(yt, O, xt, wt, I, kc, bt, accumulate, 2, 4);
+                    } else {
+                        for (int i = 0; i < mr; i++)
+                            tile_f32_wasm(yt + (size_t)i * O, O, xt + (size_t)i * I, wt, I, kc, bt, accumulate, 1, nr);
+                    }
+                }
+            }
+        }
+    }
+}
+
+// 16 bytes of x and w widened to int16 halves; i32x4.dot_i16x8 sums adjacent products exactly.
+INLINE v128_t dot16_i8(v128_t x_lo, v128_t x_hi, v128_t w) {
+    return wasm_i32x4_add(wasm_i32x4_dot_i16x8(x_lo, wasm_i16x8_extend_low_i8x16(w)),
+                          wasm_i32x4_dot_i16x8(x_hi, wasm_i16x8_extend_high_i8x16(w)));
+}
+
+// y[MR, NR] = sum over groups of xs * ws * (xq . wq) (+ bias), 2x2 int + float accumulators.
+INLINE void tile_q8_wasm(float *y, int ldy, const int8_t *x, const float *xs, const int8_t *w, const float *ws, int ld,
+                         int ld_scale, int groups, int gs, const float *bias, const int MR, const int NR) {
+    v128_t accf[2][2];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) accf[i][j] = wasm_f32x4_splat(0.0f);
+    for (int g = 0; g < groups; g++) {
+        v128_t acc[2][2];
+        for (int i = 0; i < MR; i++)
+            for (int j = 0; j < NR; j++) acc[i][j] = wasm_i32x4_splat(0);
+        for (int k = g * gs; k < (g + 1) * gs; k += 16) {
+            int count = min_int(16, (g + 1) * gs - k);
+            v128_t xv[2], wv[2];
+            if (count == 16) {
+                for (int i = 0; i < MR; i++) xv[i] = wasm_v128_load(x + (size_t)i * ld + k);
+                for (int j = 0; j < NR; j++) wv[j] = wasm_v128_load(w + (size_t)j * ld + k);
+            } else {
+                // Group tails (group sizes not a multiple of 16): copy through zero-filled buffers.
+                for (int i = 0; i < MR; i++) {
+                    int8_t buf[16] = {0};
+                    memcpy(buf, x + (size_t)i * ld + k, (size_t)count);
+                    xv[i] = wasm_v128_load(buf);
+                }
+                for (int j = 0; j < NR; j++) {
+                    int8_t buf[16] = {0};
+                    memcpy(buf, w + (size_t)j * ld + k, (size_t)count);
+                    wv[j] = wasm_v128_load(buf);
+                }
+            }
+            for (int i = 0; i < MR; i++) {
+                v128_t x_lo = wasm_i16x8_extend_low_i8x16(xv[i]), x_hi = wasm_i16x8_extend_high_i8x16(xv[i]);
+                for (int j = 0; j < NR; j++) acc[i][j] = wasm_i32x4_add(acc[i][j], dot16_i8(x_lo, x_hi, wv[j]));
+            }
+        }
+        for (int i = 0; i < MR; i++)
+            for (int j = 0; j < NR; j++)
+                accf[i][j] = madd(wasm_f32x4_convert_i32x4(acc[i][j]),
+                                  wasm_f32x4_splat(xs[(size_t)i * ld_scale + g] * ws[(size_t)j * ld_scale + g]),
+                                  accf[i][j]);
+    }
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) y[(size_t)i * ldy + j] = hsum(accf[i][j]) + (bias ? bias[j] : 0.0f);
+}
+
+static void linear_q8_wasm(float *y, const int8_t *xq, const float *xs, const SentQ8 *w, const float *b, int N, int I,
+                           int O) {
+    // y: [N, O], xq: [N, I], xs: [N, I / gs], w->q: [O, I], w->scale: [O, I / gs]
+    int gs = w->group_size, groups = I / gs;
+    for (int o0 = 0; o0 < O; o0 += Q8_OB) {
+        int o_end = min_int(O, o0 + Q8_OB);
+        for (int n = 0; n < N; n += 2) {
+            int mr = min_int(2, N - n);
+            for (int o = o0; o < o_end; o += 2) {
+                int nr = min_int(2, o_end - o);
+                float *yt = y + (size_t)n * O + o;
+                const int8_t *xt = xq + (size_t)n * I, *wt = w->q + (size_t)o * I;
+                const float *xst = xs + (size_t)n * groups, *wst = w->scale + (size_t)o * groups;
+                const float *bt = b ? b + o : NULL;
+                if (mr == 2 && nr == 2) {
+                    tile_q8_wasm(yt, O, xt, xst, wt, wst, I, groups, groups, gs, bt, 2, 2);
+                } else {
+                    for (int i = 0; i < mr; i++)
+                        for (int j = 0; j < nr; j++)
+                            tile_q8_wasm(yt + (size_t)i * O + j, O, xt + (size_t)i * I, xst + (size_t)i * groups,
+                                         wt + (size_t)j * I, wst + (size_t)j * groups, I, groups, groups, gs,
+                                         bt ? bt + j : NULL, 1, 1);
+                }
+            }
+        }
+    }
+}
+
+static const SentKernels wasm_kernels = {
+    .name = "wasm-simd128",
+    .linear_f32 = linear_f32_wasm,
+    .quantize_q8 = quantize_q8_wasm,
+    .linear_q8 = linear_q8_wasm,
+    .layernorm = layernorm_wasm,
+    .gelu_erf = gelu_erf_wasm,
+    .add = add_wasm,
+    .attention = attention_wasm,
+};
+
+const SentKernels *sent_kernels_wasm(void) { return &wasm_kernels; }
+
+#else   // neither WebAssembly nor the simde emulation: no wasm table
+
+const SentKernels *sent_kernels_wasm(void) { return NULL; }
+
+#endif
