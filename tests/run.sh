@@ -32,6 +32,13 @@ done
 
 # Further suites (parity with references, wasm under node, the browser) are listed here.
 
+# The tokenizer: the CLI as a program, then ids and byte spans against Hugging Face's tokenizer
+# (golden ids computed at test time from the npm package; needs ../shared).
+suite "tokenizer/cli" bash tests/tokenizer/cli_test.sh
+suite "tokenizer/unicode-parity" bash tests/tokenizer/parity.sh unicode
+suite "tokenizer/imdb-parity" bash tests/tokenizer/parity.sh imdb
+suite "tokenizer/wasm-parity" bash tests/tokenizer/parity.sh wasm
+
 # The page: its pure modules under node, then the built site (make web) in headless chromium.
 suite "web/modules" node tests/web/modules_test.mjs
 suite "web/page" node tests/web/page_test.mjs build/web
