@@ -161,6 +161,26 @@ static int split_sentences(SentExplainer *e, const SentTokenizer *tok, int n_wor
     return n_sentences;
 }
 
+// More sentences than passages allowed: merge the adjacent pair with the fewest words until they
+// fit, so every passage stays a run of whole sentences. Returns the new number of sentences.
+static int merge_sentences(SentExplainer *e, int n_sentences, int max_spans) {
+    int *first = e->sentence_first_word;
+    while (n_sentences > max_spans) {
+        int best = 0, best_words = first[2] - first[0];
+        for (int s = 1; s + 1 < n_sentences; s++) {
+            int words = first[s + 2] - first[s];
+            if (words < best_words) {
+                best = s;
+                best_words = words;
+            }
+        }
+        // Drop the boundary between sentences best and best + 1.
+        memmove(&first[best + 1], &first[best + 2], (size_t)(n_sentences - best - 1) * sizeof *first);
+        n_sentences--;
+    }
+    return n_sentences;
+}
+
 // --- passages ----------------------------------------------------------------------------------
 
 static int passages_for_run(int n_sentences, const int *sentence_first_word, int k) {
@@ -173,7 +193,8 @@ static int passages_for_run(int n_sentences, const int *sentence_first_word, int
 }
 
 // Cuts every sentence into runs of at most k words, k the smallest that gives <= max_spans
-// passages in all; runs inside a sentence are balanced. Returns the number of passages.
+// passages in all (it exists: n_sentences <= max_spans, so k = the longest sentence fits); runs
+// inside a sentence are balanced. Returns the number of passages.
 static int make_passages(SentExplainer *e, int n_words, int n_sentences, int max_spans) {
     int k = (n_words + max_spans - 1) / max_spans;
     if (k < 1) k = 1;
@@ -224,7 +245,7 @@ SentStatus sent_explain(SentExplainer *e, const char *text, size_t len, const Se
     const SentTokenizer *tok = sent_get_tokenizer(e->classifier);
     int n_words = split_words(e, tok, n);
     if (n_words == 0) return SENT_OK;  // sent_classify refuses texts without words; kept for safety
-    int n_sentences = split_sentences(e, tok, n_words);
+    int n_sentences = merge_sentences(e, split_sentences(e, tok, n_words), max_spans);
     int n_spans = make_passages(e, n_words, n_sentences, max_spans);
 
     // Sequence s: [CLS] + every token outside passage s + [SEP] (the ends of the original).
