@@ -30,6 +30,11 @@
 
 static int min_int(int a, int b) { return a < b ? a : b; }
 
+// GCC likes to fold every use of a loaded vector into its FMA as a memory operand, which turns
+// a tile's MR + NR loads per step into MR x NR and makes the GEMMs load-bound. An empty asm that
+// "modifies" the register pins the value there.
+#define KEEP_IN_REGISTER(v) __asm__("" : "+v"(v))
+
 // --- AVX2 helpers ------------------------------------------------------------------------------
 
 // Lane mask for the first `count` (0..8) floats of a 256-bit vector.
@@ -314,9 +319,13 @@ INLINE AVX2 void tile_f32_avx2(float *y, int ldy, const float *x, const float *w
     int k = 0;
     for (; k + 8 <= K; k += 8) {
         __m256 xv[3];
-        for (int i = 0; i < MR; i++) xv[i] = _mm256_loadu_ps(x + (size_t)i * ld + k);
+        for (int i = 0; i < MR; i++) {
+            xv[i] = _mm256_loadu_ps(x + (size_t)i * ld + k);
+            KEEP_IN_REGISTER(xv[i]);
+        }
         for (int j = 0; j < NR; j++) {
             __m256 wv = _mm256_loadu_ps(w + (size_t)j * ld + k);
+            KEEP_IN_REGISTER(wv);
             for (int i = 0; i < MR; i++) acc[i][j] = _mm256_fmadd_ps(xv[i], wv, acc[i][j]);
         }
     }
@@ -473,9 +482,13 @@ INLINE AVX512 void tile_f32_avx512(float *y, int ldy, const float *x, const floa
     int k = 0;
     for (; k + 16 <= K; k += 16) {
         __m512 xv[4];
-        for (int i = 0; i < MR; i++) xv[i] = _mm512_loadu_ps(x + (size_t)i * ld + k);
+        for (int i = 0; i < MR; i++) {
+            xv[i] = _mm512_loadu_ps(x + (size_t)i * ld + k);
+            KEEP_IN_REGISTER(xv[i]);
+        }
         for (int j = 0; j < NR; j++) {
             __m512 wv = _mm512_loadu_ps(w + (size_t)j * ld + k);
+            KEEP_IN_REGISTER(wv);
             for (int i = 0; i < MR; i++) acc[i][j] = _mm512_fmadd_ps(xv[i], wv, acc[i][j]);
         }
     }
@@ -572,10 +585,14 @@ INLINE VNNI void tile_q8_vnni(float *y, int ldy, const int8_t *x, const float *x
         for (int k = g * gs; k < (g + 1) * gs; k += 64) {
             __mmask64 m = tail_mask64((g + 1) * gs - k);
             __m512i xv[4];
-            for (int i = 0; i < MR; i++) xv[i] = _mm512_maskz_loadu_epi8(m, x + (size_t)i * ld + k);
+            for (int i = 0; i < MR; i++) {
+                xv[i] = _mm512_maskz_loadu_epi8(m, x + (size_t)i * ld + k);
+                KEEP_IN_REGISTER(xv[i]);
+            }
             for (int j = 0; j < NR; j++) {
                 // Bytes past the group load as 0 in x, so their (0 + 128) * 0 adds nothing.
                 __m512i wv = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, w + (size_t)j * ld + k), offset);
+                KEEP_IN_REGISTER(wv);
                 for (int i = 0; i < MR; i++) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], wv, xv[i]);
             }
         }
