@@ -1,0 +1,267 @@
+// Reading IMDb TSV.gz files, tokenizing them once into cached id rows, batching and MLM masking.
+#include "train/data.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "train/rng.h"
+#include "util.h"
+
+// ----------------------------------------------------------------------------------------------
+// TSV.gz
+
+long sent_tsv_unescape(char *text, size_t len) {
+    size_t w = 0;
+    for (size_t r = 0; r < len; r++) {
+        if (text[r] != '\\') {
+            text[w++] = text[r];
+            continue;
+        }
+        if (++r == len) return -1;
+        switch (text[r]) {
+        case '\\': text[w++] = '\\'; break;
+        case 't': text[w++] = '\t'; break;
+        case 'n': text[w++] = '\n'; break;
+        case 'r': text[w++] = '\r'; break;
+        default: return -1;
+        }
+    }
+    text[w] = '\0';
+    return (long)w;
+}
+
+// Reads one line of any length (without its '\n') into *buf; returns its length or -1 at EOF.
+static long gz_read_line(gzFile f, char **buf, size_t *cap) {
+    size_t len = 0;
+    for (;;) {
+        if (*cap - len < 2) {
+            *cap = *cap ? *cap * 2 : 1 << 16;
+            *buf = reallocCheck(*buf, *cap);
+        }
+        if (!gzgets(f, *buf + len, (int)(*cap - len))) return len ? (long)len : -1;
+        len += strlen(*buf + len);
+        if (len && (*buf)[len - 1] == '\n') {
+            (*buf)[--len] = '\0';
+            return (long)len;
+        }
+    }
+}
+
+static void die_at(const char *path, long line, const char *why) {
+    fprintf(stderr, "error: %s:%ld: %s\n", path, line, why);
+    exit(EXIT_FAILURE);
+}
+
+static void read_one_tsv(SentReviews *r, const char *path, int *cap) {
+    gzFile f = gzopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "error: cannot open %s (%s)\n", path, strerror(errno));
+        exit(EXIT_FAILURE);
+    }
+    char *line = NULL;
+    size_t line_cap = 0;
+    long len = gz_read_line(f, &line, &line_cap), line_no = 1;
+    if (len < 0) die_at(path, 1, "empty file (expected a header line)");
+    // The header names the columns: find `label`; `text` must be the last one.
+    int n_cols = 1, label_col = -1;
+    for (char *field = line, *end;; field = end + 1, n_cols++) {
+        end = strchr(field, '\t');
+        size_t flen = end ? (size_t)(end - field) : strlen(field);
+        if (flen == 5 && !strncmp(field, "label", 5)) label_col = n_cols - 1;
+        if (!end) {
+            if (flen != 4 || strncmp(field, "text", 4)) die_at(path, 1, "the last column must be `text`");
+            break;
+        }
+    }
+    if (label_col < 0) die_at(path, 1, "no `label` column in the header");
+
+    while ((len = gz_read_line(f, &line, &line_cap)) >= 0) {
+        line_no++;
+        char *field = line;
+        long label = 0;
+        for (int col = 0; col < n_cols - 1; col++) {
+            char *tab = strchr(field, '\t');
+            if (!tab) die_at(path, line_no, "fewer columns than the header");
+            if (col == label_col) {
+                char *end;
+                label = strtol(field, &end, 10);
+                if (end != tab || label < -1 || label > 1) die_at(path, line_no, "label is not -1, 0 or 1");
+            }
+            field = tab + 1;
+        }
+        long text_len = sent_tsv_unescape(field, (size_t)(line + len - field));
+        if (text_len < 0) die_at(path, line_no, "bad escape in text (only \\\\ \\t \\n \\r occur)");
+        if (r->n == *cap) {
+            *cap = *cap ? *cap * 2 : 1024;
+            r->labels = reallocCheck(r->labels, (size_t)*cap * sizeof(int32_t));
+            r->texts = reallocCheck(r->texts, (size_t)*cap * sizeof(char *));
+            r->lens = reallocCheck(r->lens, (size_t)*cap * sizeof(size_t));
+        }
+        r->labels[r->n] = (int32_t)label;
+        r->texts[r->n] = mallocCheck((size_t)text_len + 1);
+        memcpy(r->texts[r->n], field, (size_t)text_len + 1);
+        r->lens[r->n] = (size_t)text_len;
+        r->n++;
+    }
+    int errnum;
+    const char *gz_err = gzerror(f, &errnum);
+    if (errnum != Z_OK && errnum != Z_STREAM_END) die_at(path, line_no, gz_err);
+    gzclose(f);
+    free(line);
+}
+
+void sent_reviews_read(SentReviews *reviews, const char *paths) {
+    memset(reviews, 0, sizeof *reviews);
+    int cap = 0;
+    char *list = mallocCheck(strlen(paths) + 1);
+    strcpy(list, paths);
+    for (char *save = NULL, *path = strtok_r(list, ",", &save); path; path = strtok_r(NULL, ",", &save))
+        read_one_tsv(reviews, path, &cap);
+    free(list);
+}
+
+void sent_reviews_free(SentReviews *reviews) {
+    for (int i = 0; i < reviews->n; i++) free(reviews->texts[i]);
+    free(reviews->texts);
+    free(reviews->labels);
+    free(reviews->lens);
+    memset(reviews, 0, sizeof *reviews);
+}
+
+// ----------------------------------------------------------------------------------------------
+// token rows and their cache: "SENTTOK1", then int32 n, T, head, vocab size, then ids, lens, labels
+
+static const char TOKEN_CACHE_MAGIC[8] = "SENTTOK1";
+
+static void rows_alloc(SentTokenRows *rows, int n, int T) {
+    rows->n = n;
+    rows->T = T;
+    rows->ids = callocCheck((size_t)n * T, sizeof(int32_t));
+    rows->lens = callocCheck((size_t)n, sizeof(int32_t));
+    rows->labels = callocCheck((size_t)n, sizeof(int32_t));
+}
+
+static int cache_load(SentTokenRows *rows, const char *path, int n, int T, int head, int vocab) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char magic[8];
+    int32_t header[4];
+    int ok = fread(magic, 1, 8, f) == 8 && !memcmp(magic, TOKEN_CACHE_MAGIC, 8) &&
+             fread(header, sizeof header, 1, f) == 1 && header[0] == n && header[1] == T &&
+             header[2] == head && header[3] == vocab;
+    if (ok) {
+        rows_alloc(rows, n, T);
+        ok = fread(rows->ids, sizeof(int32_t), (size_t)n * T, f) == (size_t)n * T &&
+             fread(rows->lens, sizeof(int32_t), (size_t)n, f) == (size_t)n &&
+             fread(rows->labels, sizeof(int32_t), (size_t)n, f) == (size_t)n;
+        if (!ok) sent_token_rows_free(rows);
+    }
+    fclose(f);
+    return ok;
+}
+
+static void cache_save(const SentTokenRows *rows, const char *path, int head, int vocab) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopenCheck(tmp, "wb");
+    int32_t header[4] = {rows->n, rows->T, head, vocab};
+    fwriteCheck(TOKEN_CACHE_MAGIC, 1, 8, f);
+    fwriteCheck(header, sizeof header, 1, f);
+    fwriteCheck(rows->ids, sizeof(int32_t), (size_t)rows->n * rows->T, f);
+    fwriteCheck(rows->lens, sizeof(int32_t), (size_t)rows->n, f);
+    fwriteCheck(rows->labels, sizeof(int32_t), (size_t)rows->n, f);
+    fcloseCheck(f);
+    if (rename(tmp, path) != 0) {
+        fprintf(stderr, "error: cannot rename %s to %s (%s)\n", tmp, path, strerror(errno));
+        exit(EXIT_FAILURE);
+    }
+}
+
+void sent_token_rows_build(SentTokenRows *rows, const SentReviews *reviews, SentTokenizer *tok,
+                           int T, int head_tokens, const char *cache_path) {
+    int vocab = sent_tokenizer_vocab_size(tok);
+    if (cache_path && cache_load(rows, cache_path, reviews->n, T, head_tokens, vocab)) return;
+    rows_alloc(rows, reviews->n, T);
+    SentTokenizeOptions opts = {T, SENT_TRUNCATE_HEAD_TAIL, head_tokens};
+    int32_t *starts = mallocCheck((size_t)T * sizeof(int32_t)), *ends = mallocCheck((size_t)T * sizeof(int32_t));
+    char err[256];
+    for (int i = 0; i < reviews->n; i++) {
+        SentEncoding enc = {rows->ids + (size_t)i * T, starts, ends, 0, 0, 0};
+        if (sent_tokenizer_encode(tok, reviews->texts[i], reviews->lens[i], &opts, &enc, err, sizeof err) != 0) {
+            fprintf(stderr, "error: tokenizing review %d: %s\n", i, err);
+            exit(EXIT_FAILURE);
+        }
+        rows->lens[i] = enc.n;
+        rows->labels[i] = reviews->labels[i];
+    }
+    free(starts);
+    free(ends);
+    if (cache_path) cache_save(rows, cache_path, head_tokens, vocab);
+}
+
+void sent_token_rows_free(SentTokenRows *rows) {
+    free(rows->ids);
+    free(rows->lens);
+    free(rows->labels);
+    memset(rows, 0, sizeof *rows);
+}
+
+// ----------------------------------------------------------------------------------------------
+// batches
+
+void sent_permutation(int32_t *perm, int n, uint64_t seed) {
+    for (int i = 0; i < n; i++) perm[i] = i;
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)(uniform01(seed, (uint64_t)i) * (i + 1));
+        int32_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+}
+
+void sent_batch_gather(const SentTokenRows *rows, const int32_t *index, int B, int32_t *ids,
+                       uint8_t *mask, int32_t *labels) {
+    int T = rows->T;
+    for (int b = 0; b < B; b++) {
+        int r = index[b];
+        memcpy(ids + (size_t)b * T, rows->ids + (size_t)r * T, (size_t)T * sizeof(int32_t));
+        for (int t = 0; t < T; t++) mask[(size_t)b * T + t] = t < rows->lens[r];
+        if (labels) labels[b] = rows->labels[r];
+    }
+}
+
+int sent_mlm_mask(int32_t *ids, const uint8_t *mask, int B, int T, float mask_prob, int mask_id,
+                  int first_random_id, int vocab_size, uint64_t seed, int32_t *rows,
+                  int32_t *targets, int max_masked) {
+    int M = 0;
+    int32_t candidates[T];
+    for (int b = 0; b < B; b++) {
+        int len = 0;
+        while (len < T && mask[(size_t)b * T + len]) len++;
+        int n_cand = len - 2;   // between [CLS] and [SEP]
+        if (n_cand < 1) continue;
+        int n_mask = (int)(mask_prob * n_cand + 0.5f);
+        if (n_mask < 1) n_mask = 1;
+        for (int i = 0; i < n_cand; i++) candidates[i] = 1 + i;
+        uint64_t row_seed = hash_u64(seed + (uint64_t)b);
+        for (int k = 0; k < n_mask && M < max_masked; k++) {  // partial Fisher-Yates
+            int j = k + (int)(uniform01(row_seed, (uint64_t)k) * (n_cand - k));
+            int32_t t = candidates[j];
+            candidates[j] = candidates[k];
+            candidates[k] = t;
+            size_t pos = (size_t)b * T + t;
+            rows[M] = (int32_t)pos;
+            targets[M] = ids[pos];
+            double r = uniform01(row_seed, (uint64_t)(T + k));
+            if (r < 0.8) ids[pos] = mask_id;
+            else if (r < 0.9)
+                ids[pos] = first_random_id +
+                           (int)(uniform01(row_seed, (uint64_t)(2 * T + k)) * (vocab_size - first_random_id));
+            M++;
+        }
+    }
+    return M;
+}

@@ -1,0 +1,55 @@
+// Training data: IMDb reviews from the project's TSV.gz files (../shared/data/README.md: a header
+// line, TAB-separated columns with `label` among them and `text` last, four backslash escapes),
+// tokenized once into fixed-length id rows that are cached on disk, then cut into batches.
+#ifndef SENT_TRAIN_DATA_H
+#define SENT_TRAIN_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tokenizer.h"
+
+typedef struct {
+    int n;
+    int32_t *labels;    // [n] 1 positive, 0 negative, -1 unlabelled
+    char **texts;       // [n] un-escaped, NUL-terminated
+    size_t *lens;       // [n] bytes
+} SentReviews;
+
+// Reads one or more comma-separated TSV.gz paths; dies with file:line:reason on a malformed row.
+void sent_reviews_read(SentReviews *reviews, const char *paths);
+void sent_reviews_free(SentReviews *reviews);
+// Un-escapes \\ \t \n \r in place; returns the new length, or -1 on any other escape.
+long sent_tsv_unescape(char *text, size_t len);
+
+// Reviews as token ids, T per row: [CLS] pieces [SEP] then padding (id 0).
+typedef struct {
+    int n, T;
+    int32_t *ids;       // [n,T]
+    int32_t *lens;      // [n] real tokens per row
+    int32_t *labels;    // [n]
+} SentTokenRows;
+
+// Tokenizes every review, keeping head_tokens word pieces from the start and the rest from the
+// end of long reviews. With cache_path, loads the rows from there when the file matches
+// (same count, T, head and vocab size) and writes it otherwise (atomically).
+void sent_token_rows_build(SentTokenRows *rows, const SentReviews *reviews, SentTokenizer *tok,
+                           int T, int head_tokens, const char *cache_path);
+void sent_token_rows_free(SentTokenRows *rows);
+
+// A deterministic permutation of 0..n-1 (Fisher-Yates over the counter-based generator).
+void sent_permutation(int32_t *perm, int n, uint64_t seed);
+
+// Copies rows[index[0..B)] into ids[B,T], mask[B,T] (1 for real tokens) and labels[B].
+void sent_batch_gather(const SentTokenRows *rows, const int32_t *index, int B, int32_t *ids,
+                       uint8_t *mask, int32_t *labels);
+
+// BERT masking of ids[B,T] in place: of the tokens between [CLS] and [SEP], round(mask_prob *
+// count) (at least one) are chosen; 80 % become mask_id, 10 % a random id in [first_random_id,
+// vocab_size), 10 % stay. Writes the flat positions b*T+t to rows[] and original ids to
+// targets[]; returns how many (at most max_masked).
+int sent_mlm_mask(int32_t *ids, const uint8_t *mask, int B, int T, float mask_prob, int mask_id,
+                  int first_random_id, int vocab_size, uint64_t seed, int32_t *rows,
+                  int32_t *targets, int max_masked);
+
+#endif

@@ -1,0 +1,307 @@
+// The training loop, read top to bottom: data → split → model → (resume) → steps → validation,
+// checkpoints and exports. Step s uses batch (s mod steps_per_epoch) of epoch s / steps_per_epoch,
+// whose order is a permutation seeded by (seed, epoch); dropout and MLM masks are seeded by
+// (seed, s). So the step counter alone says where a run is, and a resumed run is exact.
+#include "train/train.h"
+
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "train/data.h"
+#include "train/export_hf.h"
+#include "train/rng.h"
+#include "util.h"
+
+void sent_train_default_options(SentTrainOptions *o) {
+    memset(o, 0, sizeof *o);
+    snprintf(o->task, sizeof o->task, "finetune");
+    o->model = (SentBertConfig){.vocab_size = 30522, .max_positions = 512, .n_layers = 4, .dim = 256,
+                                .n_heads = 4, .hidden_dim = 1024, .n_labels = 2};
+    o->seq_len = 256;
+    o->head_tokens = 64;
+    o->batch = 32;
+    o->epochs = 3;
+    o->warmup_steps = 200;
+    o->log_every = 10;
+    o->checkpoint_every = 200;
+    o->valid_size = 2500;
+    o->threads = 1;
+    o->lr = 5e-4f;
+    o->min_lr_ratio = 0.0f;
+    o->weight_decay = 0.01f;
+    o->beta1 = 0.9f;
+    o->beta2 = 0.999f;
+    o->adam_eps = 1e-8f;
+    o->clip_norm = 1.0f;
+    o->dropout = 0.1f;
+    o->cls_dropout = 0.2f;
+    o->mask_prob = 0.15f;
+    o->seed = 1337;
+    o->split_seed = 2024;
+}
+
+// BERT uncased vocabulary facts the masking needs.
+#define MASK_TOKEN "[MASK]"
+#define FIRST_PLAIN_TOKEN 999   // ids below are [PAD], [unusedN], [UNK], [CLS], [SEP], [MASK]
+
+static float learning_rate(const SentTrainOptions *o, long step, long total) {
+    if (step < o->warmup_steps) return o->lr * (float)(step + 1) / (float)o->warmup_steps;
+    double progress = total > o->warmup_steps ? (double)(step - o->warmup_steps) / (double)(total - o->warmup_steps) : 1.0;
+    double decay = o->cosine ? 0.5 * (1.0 + cos(M_PI * progress)) : 1.0 - progress;
+    return (float)(o->lr * (o->min_lr_ratio + (1.0 - o->min_lr_ratio) * decay));
+}
+
+static void format_duration(char *buf, size_t size, double seconds) {
+    long s = (long)(seconds + 0.5);
+    if (s >= 3600) snprintf(buf, size, "%ldh%02ldm", s / 3600, s / 60 % 60);
+    else snprintf(buf, size, "%ldm%02lds", s / 60, s % 60);
+}
+
+// A one-line progress bar (on a terminal) or a plain line every log_every steps (in a log file).
+static void report_progress(const SentTrainOptions *o, long step, long total, int epoch, int epochs,
+                            float loss, float lr, float norm, double tok_s, double gflops, double eta) {
+    char eta_text[32];
+    format_duration(eta_text, sizeof eta_text, eta);
+    if (isatty(fileno(stderr))) {
+        char bar[31];
+        int filled = (int)(30.0 * (double)step / (double)total);
+        for (int i = 0; i < 30; i++) bar[i] = i < filled ? '=' : (i == filled ? '>' : ' ');
+        bar[30] = '\0';
+        fprintf(stderr, "\repoch %d/%d [%s] step %ld/%ld loss %.4f lr %.2e | %.0f tok/s %.1f GFLOP/s | ETA %s  ",
+                epoch + 1, epochs, bar, step, total, loss, lr, tok_s, gflops, eta_text);
+        if (step == total) fputc('\n', stderr);
+    } else if (step % o->log_every == 0 || step == total) {
+        fprintf(stderr, "epoch %d/%d step %ld/%ld loss %.4f lr %.2e grad-norm %.3f | %.0f tok/s %.1f GFLOP/s | ETA %s\n",
+                epoch + 1, epochs, step, total, loss, lr, norm, tok_s, gflops, eta_text);
+    }
+}
+
+typedef struct {
+    double loss;
+    double accuracy;   // classification accuracy, or masked-token accuracy for MLM
+} EvalResult;
+
+static int argmax(const float *x, int n) {
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (x[i] > x[best]) best = i;
+    return best;
+}
+
+// Mean loss and accuracy over index[0..n), in batches, without dropout. The MLM masks use a fixed
+// seed so every validation pass sees the same masked positions.
+static EvalResult evaluate(SentBert *model, const SentTokenRows *rows, const int32_t *index, int n,
+                           int mlm, const SentTrainOptions *o, int mask_id, int32_t *ids, uint8_t *mask,
+                           int32_t *labels, int32_t *mlm_rows, int32_t *mlm_targets) {
+    double loss_sum = 0;
+    long correct = 0, count = 0;
+    int B_max = model->B_max, T = model->T, V = model->config.vocab_size;
+    for (int start = 0; start < n; start += B_max) {
+        int B = n - start < B_max ? n - start : B_max;
+        sent_batch_gather(rows, index + start, B, ids, mask, labels);
+        if (mlm) {
+            int M = sent_mlm_mask(ids, mask, B, T, o->mask_prob, mask_id, FIRST_PLAIN_TOKEN, V,
+                                  hash_u64(o->seed ^ 0x5EED) + (uint64_t)start, mlm_rows, mlm_targets, model->M_max);
+            if (M == 0) continue;
+            loss_sum += sent_bert_forward_mlm(model, ids, mask, mlm_rows, mlm_targets, B, M, 0, 0) * M;
+            for (int i = 0; i < M; i++)
+                correct += argmax(model->acts.mlm_logits + (size_t)i * V, V) == mlm_targets[i];
+            count += M;
+        } else {
+            loss_sum += sent_bert_forward_classify(model, ids, mask, labels, B, 0, 0) * B;
+            for (int b = 0; b < B; b++) correct += argmax(model->acts.logits + b * model->config.n_labels, model->config.n_labels) == labels[b];
+            count += B;
+        }
+    }
+    return (EvalResult){count ? loss_sum / count : 0, count ? (double)correct / count : 0};
+}
+
+static void make_dir(const char *dir) {
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "error: cannot create %s (%s)\n", dir, strerror(errno));
+        exit(EXIT_FAILURE);
+    }
+}
+
+int sent_train_run(SentTrainOptions *o, int resume) {
+    char path[4096];
+    int mlm = !strcmp(o->task, "pretrain");
+    make_dir(o->out_dir);
+    omp_set_num_threads(o->threads);
+
+    // --- tokenizer and data
+    size_t vocab_len;
+    char *vocab_text = sent_read_file(o->vocab, &vocab_len);
+    if (!vocab_text) {
+        fprintf(stderr, "error: cannot read vocab %s (%s)\n", o->vocab, strerror(errno));
+        return 1;
+    }
+    char err[256];
+    SentTokenizer *tok = sent_tokenizer_new(vocab_text, vocab_len, err, sizeof err);
+    free(vocab_text);
+    if (!tok) {
+        fprintf(stderr, "error: vocab %s: %s\n", o->vocab, err);
+        return 1;
+    }
+    if (sent_tokenizer_vocab_size(tok) != o->model.vocab_size) {
+        fprintf(stderr, "error: the vocab has %d tokens but the model %d\n", sent_tokenizer_vocab_size(tok), o->model.vocab_size);
+        return 1;
+    }
+    int mask_id = sent_tokenizer_token_id(tok, MASK_TOKEN);
+    double t0 = sent_now_seconds();
+    SentReviews reviews;
+    sent_reviews_read(&reviews, o->data);
+    uint64_t data_key = hash_u64((uint64_t)o->seq_len * 1000003u + (uint64_t)o->head_tokens);
+    for (const char *c = o->data; *c; c++) data_key = hash_u64(data_key ^ (uint8_t)*c);
+    snprintf(path, sizeof path, "%s/tokens-%016llx.bin", o->out_dir, (unsigned long long)data_key);
+    SentTokenRows rows;
+    sent_token_rows_build(&rows, &reviews, tok, o->seq_len, o->head_tokens, path);
+    sent_reviews_free(&reviews);
+    long n_real_tokens = 0, n_truncated = 0;
+    for (int i = 0; i < rows.n; i++) n_real_tokens += rows.lens[i];
+    for (int i = 0; i < rows.n; i++) n_truncated += rows.lens[i] == rows.T;
+    fprintf(stderr, "data: %d reviews, %.1f tokens each on average, %.1f%% filling all %d (%.1f s)\n",
+            rows.n, (double)n_real_tokens / rows.n, 100.0 * n_truncated / rows.n, rows.T, sent_now_seconds() - t0);
+
+    // --- split: a fixed validation set carved out by split_seed; fine-tuning uses labelled rows only
+    int32_t *order = mallocCheck((size_t)rows.n * sizeof(int32_t));
+    sent_permutation(order, rows.n, o->split_seed);
+    int n_usable = 0;
+    for (int i = 0; i < rows.n; i++)
+        if (mlm || rows.labels[order[i]] >= 0) order[n_usable++] = order[i];
+    int n_valid = o->valid_size < n_usable / 2 ? o->valid_size : n_usable / 2;
+    int n_train = n_usable - n_valid;
+    const int32_t *valid_index = order + n_train;
+    int steps_per_epoch = n_train / o->batch;
+    if (steps_per_epoch < 1) {
+        fprintf(stderr, "error: %d training reviews are fewer than one batch of %d\n", n_train, o->batch);
+        return 1;
+    }
+    long total_steps = o->max_steps > 0 ? o->max_steps : (long)o->epochs * steps_per_epoch;
+    int epochs = (int)((total_steps + steps_per_epoch - 1) / steps_per_epoch);
+    fprintf(stderr, "split: %d train, %d validation; %d steps per epoch, %ld steps (%d epochs)\n",
+            n_train, n_valid, steps_per_epoch, total_steps, epochs);
+
+    // --- model
+    int B = o->batch, T = o->seq_len;
+    int M_max = mlm ? B * ((int)(o->mask_prob * (T - 2) + 0.5f) + 1) : 0;   // [M,V] logits: MLM only
+    SentBert model;
+    sent_bert_build(&model, o->model, B, T, M_max);
+    model.dropout = o->dropout;
+    model.cls_dropout = o->cls_dropout;
+    long step = 0;
+    double elapsed = 0;
+    snprintf(path, sizeof path, "%s/checkpoint.bin", o->out_dir);
+    if (resume) {
+        sent_checkpoint_load(path, NULL, &model, &step, &elapsed, 1);
+        fprintf(stderr, "resumed %s at step %ld\n", path, step);
+    } else if (o->init[0]) {
+        long init_step;
+        double init_elapsed;
+        sent_checkpoint_load(o->init, NULL, &model, &init_step, &init_elapsed, 0);
+        fprintf(stderr, "initialised from %s (its step %ld)\n", o->init, init_step);
+    } else {
+        sent_bert_init(&model, o->seed);
+    }
+    fprintf(stderr, "model: %d layers, dim %d, %d heads, hidden %d, %.2fM parameters (%.2fM without embeddings)\n",
+            o->model.n_layers, o->model.dim, o->model.n_heads, o->model.hidden_dim, model.num_params / 1e6,
+            (model.num_params - model.param_sizes[0] - model.param_sizes[1] - model.param_sizes[24]) / 1e6);
+
+    // --- buffers for one batch (nothing is allocated inside the loop)
+    int32_t *ids = mallocCheck((size_t)B * T * sizeof(int32_t)), *labels = mallocCheck((size_t)B * sizeof(int32_t));
+    uint8_t *mask = mallocCheck((size_t)B * T);
+    int32_t *mlm_rows = mallocCheck((size_t)M_max * sizeof(int32_t)), *mlm_targets = mallocCheck((size_t)M_max * sizeof(int32_t));
+    int32_t *epoch_order = mallocCheck((size_t)n_train * sizeof(int32_t)), *shuffle = mallocCheck((size_t)n_train * sizeof(int32_t));
+    int n_mlm_valid = n_valid < 1000 ? n_valid : 1000;   // MLM validation: a fixed slice
+
+    snprintf(path, sizeof path, "%s/log.csv", o->out_dir);
+    FILE *log_csv = fopenCheck(path, resume ? "a" : "w");
+    if (!resume) fprintf(log_csv, "step,epoch,loss,lr,grad_norm,tokens_per_s,gflops,valid_loss,valid_accuracy,train_accuracy\n");
+
+    int current_epoch = -1;
+    long correct = 0, seen = 0;
+    double window_start = sent_now_seconds(), run_start = window_start - elapsed, session_start = window_start;
+    long start_step = step;
+    long window_tokens = 0;
+    double window_flops = 0;
+    while (step < total_steps) {
+        int epoch = (int)(step / steps_per_epoch), pos = (int)(step % steps_per_epoch);
+        if (epoch != current_epoch) {
+            sent_permutation(shuffle, n_train, hash_u64(o->seed + 0xE90C * (uint64_t)(epoch + 1)));
+            for (int i = 0; i < n_train; i++) epoch_order[i] = order[shuffle[i]];
+            current_epoch = epoch;
+            correct = seen = 0;
+        }
+        sent_batch_gather(&rows, epoch_order + (size_t)pos * B, B, ids, mask, labels);
+        uint64_t step_seed = hash_u64(o->seed ^ (0xD00Dull << 32) ^ (uint64_t)step);
+        float loss;
+        int M = 0;
+        if (mlm) {
+            M = sent_mlm_mask(ids, mask, B, T, o->mask_prob, mask_id, FIRST_PLAIN_TOKEN, o->model.vocab_size,
+                              step_seed, mlm_rows, mlm_targets, M_max);
+            loss = sent_bert_forward_mlm(&model, ids, mask, mlm_rows, mlm_targets, B, M, 1, step_seed);
+        } else {
+            loss = sent_bert_forward_classify(&model, ids, mask, labels, B, 1, step_seed);
+            for (int b = 0; b < B; b++) correct += argmax(model.acts.logits + b * o->model.n_labels, o->model.n_labels) == labels[b];
+            seen += B;
+        }
+        sent_bert_zero_grad(&model);
+        sent_bert_backward(&model, mlm);
+        float norm = sent_bert_grad_norm(&model);
+        float scale = o->clip_norm > 0 && norm > o->clip_norm ? o->clip_norm / norm : 1.0f;
+        float lr = learning_rate(o, step, total_steps);
+        sent_bert_adamw_update(&model, lr, o->beta1, o->beta2, o->adam_eps, o->weight_decay, scale, (int)step + 1);
+        if (!isfinite(loss)) {
+            fprintf(stderr, "\nerror: loss is %f at step %ld; stopping (the last checkpoint is intact)\n", loss, step);
+            return 1;
+        }
+        step++;
+
+        for (int i = 0; i < B * T; i++) window_tokens += mask[i];
+        window_flops += sent_bert_flops_per_step(&model, B, M);
+        double now = sent_now_seconds();
+        double tok_s = window_tokens / (now - window_start), gflops = window_flops / (now - window_start) / 1e9;
+        double eta = (now - session_start) / (double)(step - start_step) * (double)(total_steps - step);
+        report_progress(o, step, total_steps, epoch, epochs, loss, lr, norm, tok_s, gflops, eta);
+        if (step % o->log_every == 0) {
+            fprintf(log_csv, "%ld,%d,%.5f,%.4e,%.4f,%.0f,%.2f,,,\n", step, epoch + 1, loss, lr, norm, tok_s, gflops);
+            fflush(log_csv);
+            window_start = now, window_tokens = 0, window_flops = 0;
+        }
+
+        int epoch_done = step % steps_per_epoch == 0 || step == total_steps;
+        if (epoch_done) {
+            EvalResult v = evaluate(&model, &rows, valid_index, mlm ? n_mlm_valid : n_valid, mlm, o, mask_id, ids,
+                                    mask, labels, mlm_rows, mlm_targets);
+            if (mlm)
+                fprintf(stderr, "\nepoch %d: valid MLM loss %.4f, masked-token accuracy %.2f%%\n", epoch + 1, v.loss, 100 * v.accuracy);
+            else
+                fprintf(stderr, "\nepoch %d: train accuracy %.2f%% (with dropout), valid loss %.4f, valid accuracy %.2f%%\n",
+                        epoch + 1, 100.0 * correct / (seen ? seen : 1), v.loss, 100 * v.accuracy);
+            fprintf(log_csv, "%ld,%d,,,,,,%.5f,%.5f,%.5f\n", step, epoch + 1, v.loss, v.accuracy,
+                    mlm ? 0.0 : (double)correct / (seen ? seen : 1));
+            fflush(log_csv);
+            snprintf(path, sizeof path, "%s/hf", o->out_dir);
+            sent_export_hf(&model, path, o->vocab, mlm);
+            fprintf(stderr, "exported %s\n", path);
+        }
+        if (epoch_done || step % o->checkpoint_every == 0) {
+            snprintf(path, sizeof path, "%s/checkpoint.bin", o->out_dir);
+            sent_checkpoint_save(path, o, &model, step, sent_now_seconds() - run_start);
+        }
+    }
+    fprintf(stderr, "done: %ld steps in %.1f min\n", step, (sent_now_seconds() - run_start) / 60);
+
+    fclose(log_csv);
+    free(ids), free(labels), free(mask), free(mlm_rows), free(mlm_targets), free(epoch_order), free(shuffle), free(order);
+    sent_token_rows_free(&rows);
+    sent_bert_free(&model);
+    sent_tokenizer_free(tok);
+    return 0;
+}

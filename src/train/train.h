@@ -1,0 +1,49 @@
+// The training run: MLM pretraining or classification fine-tuning of a SentBert on IMDb, with
+// AdamW, warmup + linear/cosine decay, global-norm clipping, dropout, per-epoch validation,
+// checkpoints that resume a run exactly, and Hugging Face exports.
+#ifndef SENT_TRAIN_TRAIN_H
+#define SENT_TRAIN_TRAIN_H
+
+#include <stdint.h>
+
+#include "train/model.h"
+
+// Plain data (no pointers): a checkpoint stores it whole, so --resume needs only the directory.
+typedef struct {
+    char task[16];            // "pretrain" (masked LM) or "finetune" (classification)
+    char data[2048];          // comma-separated TSV.gz files
+    char vocab[1024];         // vocab.txt
+    char out_dir[1024];       // checkpoints, token cache, log.csv, hf/ export
+    char init[1024];          // checkpoint whose weights start a fresh run ("" = random init)
+    SentBertConfig model;
+    int seq_len;              // tokens per review, [CLS]/[SEP] included
+    int head_tokens;          // word pieces kept from the start of a long review (rest: its end)
+    int batch;
+    int epochs;               // used when max_steps == 0
+    int max_steps;
+    int warmup_steps;
+    int cosine;               // 1: cosine decay, 0: linear decay
+    int log_every;
+    int checkpoint_every;     // steps; a checkpoint is also written after every epoch
+    int valid_size;           // reviews carved from the training data for validation
+    int threads;
+    float lr, min_lr_ratio;   // peak learning rate; final = peak * min_lr_ratio
+    float weight_decay, beta1, beta2, adam_eps, clip_norm;
+    float dropout, cls_dropout, mask_prob;
+    uint64_t seed;            // initialisation, shuffling, dropout, masking
+    uint64_t split_seed;      // which reviews are held out for validation
+} SentTrainOptions;
+
+void sent_train_default_options(SentTrainOptions *opts);
+// Runs (or, with resume, continues from out_dir/checkpoint.bin) a training run. Returns 0.
+int sent_train_run(SentTrainOptions *opts, int resume);
+
+// Checkpoints: options, step, elapsed seconds, parameters and both Adam moments.
+void sent_checkpoint_save(const char *path, const SentTrainOptions *opts, const SentBert *model,
+                          long step, double elapsed);
+// Reads the options and step of a checkpoint (model == NULL), or also its tensors into a model
+// built with the same shape. Dies with a clear message on a corrupt or mismatched file.
+void sent_checkpoint_load(const char *path, SentTrainOptions *opts, SentBert *model, long *step,
+                          double *elapsed, int with_adam);
+
+#endif
