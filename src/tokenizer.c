@@ -27,9 +27,18 @@
 static const char *const special_token_names[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
 #define N_SPECIAL ((int)(sizeof special_token_names / sizeof special_token_names[0]))
 
-// Open-addressing hash set of vocab ids keyed by token bytes.
+// Open-addressing hash set of vocab ids keyed by token bytes. A slot holds everything a probe
+// needs (full hash, key length, where the key's bytes are), so a lookup costs one cache miss
+// for the slot and one for the bytes, and the bytes only when the hashes agree.
 typedef struct {
-    int32_t *slots; // [mask + 1] id + 1, or 0 when empty
+    uint32_t hash;
+    int32_t id;       // -1 when the slot is empty
+    uint32_t key_at;  // offset of the key's bytes in SentTokenizer.text
+    int32_t key_len;
+} TokenSlot;
+
+typedef struct {
+    TokenSlot *slots; // [mask + 1]
     uint32_t mask;
 } TokenTable;
 
@@ -64,43 +73,54 @@ struct SentTokenizer {
     int32_t piece_ids[MAX_WORD_CHARS];
     int32_t piece_first[MAX_WORD_CHARS]; // [n] first character of the piece
     int32_t piece_last[MAX_WORD_CHARS];  // [n] last character of the piece
+    uint32_t prefix_hash[WORD_BYTES_CAP + 1]; // [bytes + 1] hash of the candidate's first bytes
 };
 
 // --- vocabulary ---------------------------------------------------------------------------------
 
+// FNV-1a, one byte at a time, so the hash of every prefix of a word comes out of one pass.
+#define HASH_SEED 2166136261u
+static inline uint32_t hash_step(uint32_t h, unsigned char c) { return (h ^ c) * 16777619u; }
+
 static uint32_t hash_bytes(const char *s, int n) {
-    uint32_t h = 2166136261u; // FNV-1a
-    for (int i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    uint32_t h = HASH_SEED;
+    for (int i = 0; i < n; i++) h = hash_step(h, (unsigned char)s[i]);
     return h;
 }
 
-static int table_init(TokenTable *t, int n_keys) {
+static int table_init(TokenTable *t, int n_keys) { // sized for a load factor of at most 1/2
     uint32_t cap = 16;
     while (cap < (uint32_t)n_keys * 2u) cap <<= 1;
-    t->slots = calloc(cap, sizeof *t->slots);
+    t->slots = malloc(cap * sizeof *t->slots);
+    if (!t->slots) return -1;
+    for (uint32_t i = 0; i < cap; i++) t->slots[i] = (TokenSlot){0, -1, 0, 0};
     t->mask = cap - 1;
-    return t->slots ? 0 : -1;
+    return 0;
 }
 
-// key_skip: bytes of the stored token that are not part of the key (2 for "##").
-static int32_t table_find(const SentTokenizer *tok, const TokenTable *t, const char *key, int n, int key_skip) {
-    for (uint32_t i = hash_bytes(key, n) & t->mask;; i = (i + 1) & t->mask) {
-        int32_t slot = t->slots[i];
-        if (slot == 0) return -1;
-        int32_t id = slot - 1;
-        if (tok->token_lens[id] - key_skip == n && memcmp(tok->tokens[id] + key_skip, key, (size_t)n) == 0)
-            return id;
+// hash: hash_bytes(key, n).
+static int32_t table_find(const SentTokenizer *tok, const TokenTable *t, const char *key, int n, uint32_t hash) {
+    for (uint32_t i = hash & t->mask;; i = (i + 1) & t->mask) {
+        const TokenSlot *slot = &t->slots[i];
+        if (slot->id < 0) return -1;
+        if (slot->hash != hash || slot->key_len != n) continue;
+        const char *stored = tok->text + slot->key_at;
+        int k = 0;
+        while (k < n && stored[k] == key[k]) k++; // keys are a few bytes: no memcmp call
+        if (k == n) return slot->id;
     }
 }
 
+// key_skip: bytes of the token that are not part of its key (2 for "##").
 // Returns 0, or 1 when the key is already present (a duplicate vocab line).
 static int table_insert(const SentTokenizer *tok, TokenTable *t, int32_t id, int key_skip) {
     const char *key = tok->tokens[id] + key_skip;
     int n = tok->token_lens[id] - key_skip;
-    if (table_find(tok, t, key, n, key_skip) >= 0) return 1;
-    uint32_t i = hash_bytes(key, n) & t->mask;
-    while (t->slots[i] != 0) i = (i + 1) & t->mask;
-    t->slots[i] = id + 1;
+    uint32_t hash = hash_bytes(key, n);
+    if (table_find(tok, t, key, n, hash) >= 0) return 1;
+    uint32_t i = hash & t->mask;
+    while (t->slots[i].id >= 0) i = (i + 1) & t->mask;
+    t->slots[i] = (TokenSlot){hash, id, (uint32_t)(key - tok->text), n};
     return 0;
 }
 
@@ -145,7 +165,10 @@ SentTokenizer *sent_tokenizer_new(const char *vocab_text, size_t vocab_len, char
     }
     tok->vocab_size = n;
 
-    if (table_init(&tok->words, n) || table_init(&tok->continuations, n)) goto out_of_memory;
+    int n_continuations = 0;
+    for (int id = 0; id < n; id++) n_continuations += is_continuation(tok->tokens[id], tok->token_lens[id]);
+    if (table_init(&tok->words, n - n_continuations) || table_init(&tok->continuations, n_continuations))
+        goto out_of_memory;
     for (int id = 0; id < n; id++) {
         int len = tok->token_lens[id];
         if (len == 0) {
@@ -201,8 +224,9 @@ int sent_tokenizer_vocab_size(const SentTokenizer *tok) { return tok->vocab_size
 
 int sent_tokenizer_token_id(const SentTokenizer *tok, const char *token) {
     int len = (int)strlen(token);
-    if (is_continuation(token, len)) return table_find(tok, &tok->continuations, token + 2, len - 2, 2);
-    return table_find(tok, &tok->words, token, len, 0);
+    if (is_continuation(token, len))
+        return table_find(tok, &tok->continuations, token + 2, len - 2, hash_bytes(token + 2, len - 2));
+    return table_find(tok, &tok->words, token, len, hash_bytes(token, len));
 }
 
 const char *sent_tokenizer_token(const SentTokenizer *tok, int id) {
@@ -229,7 +253,12 @@ static void word_push(SentTokenizer *tok, int32_t cp, int32_t src_start, int32_t
     if (i > MAX_WORD_CHARS) return; // the word is [UNK] already; only its span still grows
     int32_t at = i == 0 ? 0 : tok->char_offset[i];
     tok->char_offset[i] = at;
-    tok->char_offset[i + 1] = at + sent_utf8_encode(cp, tok->word_bytes + at);
+    if (cp < 0x80) {
+        tok->word_bytes[at] = (char)cp;
+        tok->char_offset[i + 1] = at + 1;
+    } else {
+        tok->char_offset[i + 1] = at + sent_utf8_encode(cp, tok->word_bytes + at);
+    }
     tok->char_src_start[i] = src_start;
     tok->char_src_end[i] = src_end;
 }
@@ -246,13 +275,18 @@ static void word_finish(SentTokenizer *tok, PieceSink *sink) {
     int n_pieces = 0;
     for (int first = 0; first < n;) {
         const TokenTable *table = first == 0 ? &tok->words : &tok->continuations;
-        int key_skip = first == 0 ? 0 : 2;
+        const char *key = tok->word_bytes + tok->char_offset[first];
+        // Candidates are at most longest_piece bytes; hash every candidate length in one pass.
+        int limit = first;
+        while (limit < n && tok->char_offset[limit + 1] - tok->char_offset[first] <= tok->longest_piece) limit++;
+        uint32_t h = HASH_SEED;
+        for (int b = 0, end_b = tok->char_offset[limit] - tok->char_offset[first]; b < end_b; b++)
+            tok->prefix_hash[b + 1] = h = hash_step(h, (unsigned char)key[b]);
         int32_t id = -1;
-        int end = n;
+        int end = limit;
         for (; end > first; end--) {
             int bytes = tok->char_offset[end] - tok->char_offset[first];
-            if (bytes > tok->longest_piece) continue;
-            id = table_find(tok, table, tok->word_bytes + tok->char_offset[first], bytes, key_skip);
+            id = table_find(tok, table, key, bytes, tok->prefix_hash[bytes]);
             if (id >= 0) break;
         }
         if (id < 0) {
