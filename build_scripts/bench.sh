@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs the benchmarks after `make` has built the binaries (`make bench` calls this). Benchmarks
+# print numbers; they never pass or fail on speed. One block per benchmark; add yours at the
+# end. A block that needs ../shared data and cannot find it says so and is skipped.
+set -u
+cd "$(dirname "$0")/.."
+SHARED="${SHARED:-../shared}"
+DATA="${DATA:-$SHARED/data/imdb}"
+status=0
+
+# Tokenizer: native C, wasm under node, Hugging Face tokenizers and transformers.js, in one run
+# on IMDb test (all 25,000 reviews; BENCH_TOKENIZER_LIMIT=N for fewer).
+if [ -f "$DATA/test.tsv.gz" ] && [ -f "$SHARED/vocab/tokenizer.json" ]; then
+    node build_scripts/bench_tokenizer.mjs --data "$DATA/test.tsv.gz" \
+        --tokenizer-json "$SHARED/vocab/tokenizer.json" ${BENCH_TOKENIZER_LIMIT:+--limit "$BENCH_TOKENIZER_LIMIT"} || status=1
+else
+    echo "bench: tokenizer skipped: $DATA/test.tsv.gz or $SHARED/vocab/tokenizer.json not found"
+fi
+
+exit $status
