@@ -42,6 +42,7 @@ suite "tokenizer/wasm-parity" bash tests/tokenizer/parity.sh wasm
 # The page: its pure modules under node, then the built site (make web) in headless chromium.
 suite "web/modules" node tests/web/modules_test.mjs
 suite "web/page" node tests/web/page_test.mjs build/web
+suite "web/explain-faithfulness" node tests/web/explain_faithfulness.mjs
 
 echo
 [ ${#failures[@]} -gt 0 ] && printf 'failed suite: %s\n' "${failures[@]}"
