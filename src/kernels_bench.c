@@ -28,12 +28,10 @@
 static int timing_threads = 1;
 
 static double bench_clock(void) {
-#if defined(CLOCK_THREAD_CPUTIME_ID)
-    if (timing_threads == 1) {
-        struct timespec ts;
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+#if defined(CLOCK_THREAD_CPUTIME_ID) && !defined(__EMSCRIPTEN__)
+    struct timespec ts;
+    if (timing_threads == 1 && clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
         return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-    }
 #endif
     return sent_now_seconds();
 }
@@ -343,3 +341,11 @@ void sent_bench_kernels(FILE *out) {
     free(x), free(w), free(b), free(y), free(wq), free(xq), free(ws), free(xs);
     free(buf), free(gamma), free(beta), free(scratch), free(mask);
 }
+
+#if defined(SENT_KERNELS_BENCH_MAIN)
+// A stand-alone program, for the WebAssembly build of the benchmark (build_scripts/bench_kernels_wasm.sh).
+int main(void) {
+    sent_bench_kernels(stdout);
+    return 0;
+}
+#endif
