@@ -8,6 +8,7 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_bench_kernels(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ static const Command commands[] = {
     {"classify", cmd_classify, "reviews on stdin -> JSON label and probabilities"},
     {"convert", cmd_convert, "Hugging Face checkpoint directory -> .smf model file"},
     {"train", cmd_train, "train a model (MLM pretraining, fine-tuning) -> Hugging Face checkpoint"},
+    {"eval", cmd_eval, "accuracy, confusion matrix and calibration of a model on labelled TSV.gz"},
     {"bench-kernels", cmd_bench_kernels, "kernel micro-benchmark: GFLOP/s per table vs this CPU's peak"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
