@@ -195,60 +195,62 @@ static void quantize_q8_wasm(int8_t *xq, float *xs, const float *x, int N, int I
 
 // --- attention ----------------------------------------------------------------------------------
 
-// One query row of one head against all keys in blocks of 4, online softmax (kernels_x86.c).
-static void attend_one_query_wasm(float *orow, const float *qrow, const float *k, const float *v,
-                                  const uint8_t *mask, int T, int C, int head_dim, float scale) {
+// As in kernels_x86.c: per head, blocks of ATT_QB queries visit the keys in blocks of 4, so a
+// key block serves all the block's queries from L1; online softmax, no scratch.
+enum { ATT_QB = 16 };
+
+typedef struct {
+    float running_max, denom;
+} OnlineSoftmax;
+
+// Folds keys [s0, s0 + count) (count <= 4; lanes `keys` real) into one query's output row.
+static void attend_key_block_wasm(float *orow, OnlineSoftmax *state, const float *qrow, const float *k, const float *v,
+                                  v128_t keys, int s0, int count, int C, int head_dim, float scale) {
     // orow, qrow: [head_dim]; k, v: [T, C] already offset to this head
     int D4 = head_dim & ~3;
-    for (int d = 0; d < head_dim; d++) orow[d] = 0.0f;
-    float running_max = -INFINITY, denom = 0.0f;
-    for (int s0 = 0; s0 < T; s0 += 4) {
-        int count = min_int(4, T - s0), any = 0;
-        for (int j = 0; j < count; j++) any |= mask[s0 + j];
-        if (!any) continue;
-        v128_t acc[4];
-        const float *krow[4];
-        for (int j = 0; j < 4; j++) {
-            acc[j] = wasm_f32x4_splat(0.0f);
-            krow[j] = k + (size_t)(s0 + (j < count ? j : 0)) * C;
-        }
-        for (int d = 0; d < D4; d += 4) {
-            v128_t qv = wasm_v128_load(qrow + d);
-            for (int j = 0; j < count; j++) acc[j] = madd(qv, wasm_v128_load(krow[j] + d), acc[j]);
-        }
-        float scores[4];
-        wasm_v128_store(scores, hsum4(acc[0], acc[1], acc[2], acc[3]));
-        float block_max = -INFINITY;
-        for (int j = 0; j < count; j++) {
-            for (int d = D4; d < head_dim; d++) scores[j] += qrow[d] * krow[j][d];
-            scores[j] *= scale;
-            if (mask[s0 + j] && scores[j] > block_max) block_max = scores[j];
-        }
-        float new_max = block_max > running_max ? block_max : running_max;
-        for (int j = 0; j < 4; j++) scores[j] = j < count && mask[s0 + j] ? scores[j] - new_max : -INFINITY;
-        float p[4];
-        wasm_v128_store(p, exp4(wasm_v128_load(scores)));
-        float rescale = expf(running_max - new_max);   // 0 on the first block (running_max = -inf)
-        running_max = new_max;
-        denom = denom * rescale + p[0] + p[1] + p[2] + p[3];
-        v128_t rv = wasm_f32x4_splat(rescale);
-        for (int d = 0; d < D4; d += 4) {
-            v128_t o = wasm_f32x4_mul(wasm_v128_load(orow + d), rv);
-            for (int j = 0; j < count; j++)
-                if (p[j] != 0.0f) o = madd(wasm_f32x4_splat(p[j]), wasm_v128_load(v + (size_t)(s0 + j) * C + d), o);
-            wasm_v128_store(orow + d, o);
-        }
-        for (int d = D4; d < head_dim; d++) {
-            float o = orow[d] * rescale;
-            for (int j = 0; j < count; j++)
-                if (p[j] != 0.0f) o += p[j] * v[(size_t)(s0 + j) * C + d];
-            orow[d] = o;
-        }
+    v128_t acc[4];
+    const float *krow[4];
+    for (int j = 0; j < 4; j++) {
+        acc[j] = wasm_f32x4_splat(0.0f);
+        krow[j] = k + (size_t)(s0 + (j < count ? j : 0)) * C;
     }
-    // With every key masked there is nothing to attend to: the output stays zero.
-    if (denom > 0.0f) {
-        float inv = 1.0f / denom;
-        for (int d = 0; d < head_dim; d++) orow[d] *= inv;
+    for (int d = 0; d < D4; d += 4) {
+        v128_t qv = wasm_v128_load(qrow + d);
+        for (int j = 0; j < count; j++) acc[j] = madd(qv, wasm_v128_load(krow[j] + d), acc[j]);
+    }
+    v128_t dots = hsum4(acc[0], acc[1], acc[2], acc[3]);
+    if (D4 < head_dim) {
+        float tails[4] = {0};
+        for (int j = 0; j < count; j++)
+            for (int d = D4; d < head_dim; d++) tails[j] += qrow[d] * krow[j][d];
+        dots = wasm_f32x4_add(dots, wasm_v128_load(tails));
+    }
+    v128_t scores = wasm_v128_bitselect(wasm_f32x4_mul(dots, wasm_f32x4_splat(scale)), wasm_f32x4_splat(-INFINITY), keys);
+    float block_max = hmax(scores);
+    if (block_max > state->running_max) {
+        // The max grew: earlier terms shrink by e^(old - new) (0 on the first block).
+        float rescale = expf(state->running_max - block_max);
+        state->running_max = block_max;
+        state->denom *= rescale;
+        v128_t rv = wasm_f32x4_splat(rescale);
+        for (int d = 0; d < D4; d += 4) wasm_v128_store(orow + d, wasm_f32x4_mul(wasm_v128_load(orow + d), rv));
+        for (int d = D4; d < head_dim; d++) orow[d] *= rescale;
+    }
+    v128_t pv = exp4(wasm_f32x4_sub(scores, wasm_f32x4_splat(state->running_max)));   // masked lanes: 0
+    state->denom += hsum(pv);
+    float p[4];
+    wasm_v128_store(p, pv);
+    for (int d = 0; d < D4; d += 4) {
+        v128_t o = wasm_v128_load(orow + d);
+        for (int j = 0; j < count; j++)
+            if (p[j] != 0.0f) o = madd(wasm_f32x4_splat(p[j]), wasm_v128_load(v + (size_t)(s0 + j) * C + d), o);
+        wasm_v128_store(orow + d, o);
+    }
+    for (int d = D4; d < head_dim; d++) {
+        float o = orow[d];
+        for (int j = 0; j < count; j++)
+            if (p[j] != 0.0f) o += p[j] * v[(size_t)(s0 + j) * C + d];
+        orow[d] = o;
     }
 }
 
@@ -258,10 +260,33 @@ static void attention_wasm(float *out, const float *q, const float *k, const flo
     (void)scratch;
     int C = n_heads * head_dim;
     float scale = 1.0f / sqrtf((float)head_dim);
-    for (int h = 0; h < n_heads; h++)
-        for (int t = 0; t < T; t++)
-            attend_one_query_wasm(out + (size_t)t * C + (size_t)h * head_dim, q + (size_t)t * C + (size_t)h * head_dim,
-                                  k + (size_t)h * head_dim, v + (size_t)h * head_dim, mask, T, C, head_dim, scale);
+    for (int h = 0; h < n_heads; h++) {
+        size_t off = (size_t)h * head_dim;
+        for (int t0 = 0; t0 < T; t0 += ATT_QB) {
+            int nq = min_int(ATT_QB, T - t0);
+            OnlineSoftmax state[ATT_QB];
+            for (int i = 0; i < nq; i++) {
+                state[i] = (OnlineSoftmax){.running_max = -INFINITY, .denom = 0.0f};
+                for (int d = 0; d < head_dim; d++) out[(size_t)(t0 + i) * C + off + d] = 0.0f;
+            }
+            for (int s0 = 0; s0 < T; s0 += 4) {
+                int count = min_int(4, T - s0);
+                int32_t lanes[4] = {0};
+                for (int j = 0; j < count; j++) lanes[j] = mask[s0 + j] ? -1 : 0;
+                v128_t keys = wasm_v128_load(lanes);
+                if (!wasm_v128_any_true(keys)) continue;   // all padding
+                for (int i = 0; i < nq; i++)
+                    attend_key_block_wasm(out + (size_t)(t0 + i) * C + off, &state[i], q + (size_t)(t0 + i) * C + off,
+                                          k + off, v + off, keys, s0, count, C, head_dim, scale);
+            }
+            // With every key masked there is nothing to attend to: the output stays zero.
+            for (int i = 0; i < nq; i++) {
+                if (state[i].denom <= 0.0f) continue;
+                float inv = 1.0f / state[i].denom, *orow = out + (size_t)(t0 + i) * C + off;
+                for (int d = 0; d < head_dim; d++) orow[d] *= inv;
+            }
+        }
+    }
 }
 
 // --- linear layers ------------------------------------------------------------------------------
