@@ -32,6 +32,9 @@ done
 
 # Further suites (parity with references, wasm under node, the browser) are listed here.
 
+# The kernel tables' unit test compiled to WebAssembly: SIMD128 as the browser runs it.
+suite "kernels/wasm" bash tests/kernels_wasm.sh
+
 # The tokenizer: the CLI as a program, then ids and byte spans against Hugging Face's tokenizer
 # (golden ids computed at test time from the npm package; needs ../shared).
 suite "tokenizer/cli" bash tests/tokenizer/cli_test.sh
