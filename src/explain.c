@@ -1,7 +1,7 @@
 // Occlusion explanations (see explain.h). The data path:
 //   text -> sent_classify (ids + byte offsets of the tokens the model saw)
-//        -> words (a word piece "##x" glued to the piece before it)
-//        -> sentences (split after . ! ? and after HTML tags like <br />)
+//        -> words (pieces not separated by whitespace; an HTML tag like <br /> apart)
+//        -> sentences (split after . ! ? and at tags; tags themselves are never occluded)
 //        -> passages (each sentence cut into runs of k words; k as small as the budget allows)
 //        -> one id sequence per passage, with the passage left out
 //        -> sent_classify_ids (batched forward passes) -> score = P(pos) before - after.
@@ -21,9 +21,11 @@ struct SentExplainer {
     int32_t *starts;        // [L] byte offsets
     int32_t *ends;          // [L]
     // Words over the tokens 1 .. n-2 (between [CLS] and [SEP]).
-    int *word_first_token;  // [L] first token of each word; word w spans tokens
+    int *word_first_token;  // [L + 1] first token of each word; word w spans tokens
                             //     word_first_token[w] .. word_first_token[w + 1] - 1
-    int *sentence_first_word; // [L + 1] first word of each sentence, then n_words
+    uint8_t *word_is_tag;   // [L] 1 for an HTML tag such as <br />
+    int *sentence_first_word; // [L] first word of each sentence
+    int *sentence_end_word;   // [L] one past its last word
     // Passages: a run of words, as a token range [first, end).
     int *span_first_token;  // [S]
     int *span_end_token;    // [S]
@@ -66,7 +68,9 @@ SentExplainer *sent_explainer_new(SentClassifier *c, int max_spans, SentError *e
     e->starts = malloc(L * sizeof *e->starts);
     e->ends = malloc(L * sizeof *e->ends);
     e->word_first_token = malloc((L + 1) * sizeof *e->word_first_token);
-    e->sentence_first_word = malloc((L + 1) * sizeof *e->sentence_first_word);
+    e->word_is_tag = malloc(L * sizeof *e->word_is_tag);
+    e->sentence_first_word = malloc(L * sizeof *e->sentence_first_word);
+    e->sentence_end_word = malloc(L * sizeof *e->sentence_end_word);
     e->span_first_token = malloc(S * sizeof *e->span_first_token);
     e->span_end_token = malloc(S * sizeof *e->span_end_token);
     e->seq_ids = malloc(S * L * sizeof *e->seq_ids);
@@ -74,7 +78,8 @@ SentExplainer *sent_explainer_new(SentClassifier *c, int max_spans, SentError *e
     e->seq_lens = malloc(S * sizeof *e->seq_lens);
     e->results = malloc(S * sizeof *e->results);
     e->spans = malloc(S * sizeof *e->spans);
-    if (!e->ids || !e->starts || !e->ends || !e->word_first_token || !e->sentence_first_word ||
+    if (!e->ids || !e->starts || !e->ends || !e->word_first_token || !e->word_is_tag ||
+        !e->sentence_first_word || !e->sentence_end_word ||
         !e->span_first_token || !e->span_end_token || !e->seq_ids || !e->seq_ptrs || !e->seq_lens ||
         !e->results || !e->spans) {
         sent_explainer_free(e);
@@ -91,7 +96,9 @@ void sent_explainer_free(SentExplainer *e) {
     free(e->starts);
     free(e->ends);
     free(e->word_first_token);
+    free(e->word_is_tag);
     free(e->sentence_first_word);
+    free(e->sentence_end_word);
     free(e->span_first_token);
     free(e->span_end_token);
     free(e->seq_ids);
@@ -119,63 +126,87 @@ static int token_is(const SentTokenizer *tok, int32_t id, const char *text) {
     return s && !strcmp(s, text);
 }
 
-// A piece continues the word before it when it is a "##" piece that starts where the previous
-// piece ended (a head+tail truncation cut can put a "##" piece right after an unrelated one).
-static int continues_word(const SentExplainer *e, const SentTokenizer *tok, int t) {
-    const char *s = sent_tokenizer_token(tok, e->ids[t]);
-    return s && s[0] == '#' && s[1] == '#' && e->starts[t] == e->ends[t - 1];
+// Tokens in an HTML tag starting at token t (a '<' closed by '>' within a few pieces, as in
+// <br />), or 0 when t starts none.
+static int tag_length(const SentExplainer *e, const SentTokenizer *tok, int t, int n) {
+    if (!token_is(tok, e->ids[t], "<")) return 0;
+    for (int j = t + 1; j < n - 1 && j <= t + 8; j++) {
+        if (token_is(tok, e->ids[j], ">")) return j - t + 1;
+        if (token_is(tok, e->ids[j], "<")) return 0;
+    }
+    return 0;
 }
 
-// Words that end a sentence: terminal punctuation, and the '>' closing an HTML tag (IMDb reviews
-// separate paragraphs with <br /><br />).
-static int ends_sentence(const SentExplainer *e, const SentTokenizer *tok, int w) {
-    int32_t id = e->ids[e->word_first_token[w]];
-    return token_is(tok, id, ".") || token_is(tok, id, "!") || token_is(tok, id, "?") || token_is(tok, id, ">");
-}
-
-// Words that belong with the sentence before them rather than start a new one: more closing
-// punctuation, quotes, and the pieces of a tag.
-static int trails_sentence(const SentExplainer *e, const SentTokenizer *tok, int w) {
-    int32_t id = e->ids[e->word_first_token[w]];
-    return ends_sentence(e, tok, w) || token_is(tok, id, "<") || token_is(tok, id, "/") || token_is(tok, id, "br") ||
-           token_is(tok, id, "\"") || token_is(tok, id, "'") || token_is(tok, id, ")");
-}
-
-// Fills word_first_token for tokens 1..n-2; returns the number of words.
+// Splits tokens 1..n-2 (between [CLS] and [SEP]) into words as a reader sees them: runs of pieces
+// with no whitespace between them ("great!", "film's", "最高"), except that an HTML tag such as
+// <br /> is a word of its own even when text touches it. Fills word_first_token (then n - 1 as
+// a sentinel) and word_is_tag; returns the number of words.
 static int split_words(SentExplainer *e, const SentTokenizer *tok, int n) {
     int n_words = 0;
-    for (int t = 1; t < n - 1; t++)
-        if (t == 1 || !continues_word(e, tok, t)) e->word_first_token[n_words++] = t;
+    for (int t = 1; t < n - 1;) {
+        int tag = tag_length(e, tok, t, n);
+        e->word_is_tag[n_words] = tag > 0;
+        e->word_first_token[n_words++] = t;
+        if (tag) {
+            t += tag;
+            continue;
+        }
+        for (t++; t < n - 1 && e->starts[t] == e->ends[t - 1] && !tag_length(e, tok, t, n); t++) {}
+    }
     e->word_first_token[n_words] = n - 1;
     return n_words;
 }
 
-// Fills sentence_first_word (then n_words as a sentinel); returns the number of sentences.
-static int split_sentences(SentExplainer *e, const SentTokenizer *tok, int n_words) {
-    int n_sentences = 0;
-    for (int w = 0; w < n_words; w++) {
-        int starts_new = w == 0 || (ends_sentence(e, tok, w - 1) && !trails_sentence(e, tok, w));
-        if (starts_new) e->sentence_first_word[n_sentences++] = w;
+// A word ends a sentence when its last piece is terminal punctuation (or a quote or bracket right
+// after it, as in: it was great!").
+static int ends_sentence(const SentExplainer *e, const SentTokenizer *tok, int w) {
+    int first = e->word_first_token[w], last = e->word_first_token[w + 1] - 1;
+    for (int t = last; t >= first; t--) {
+        int32_t id = e->ids[t];
+        if (token_is(tok, id, ".") || token_is(tok, id, "!") || token_is(tok, id, "?")) return 1;
+        if (!(token_is(tok, id, "\"") || token_is(tok, id, "'") || token_is(tok, id, ")"))) return 0;
     }
-    e->sentence_first_word[n_sentences] = n_words;
+    return 0;
+}
+
+// Fills sentence_first_word / sentence_end_word with runs of words split after terminal
+// punctuation and around tags; tags belong to no sentence, so they are never occluded (removing
+// a <br /> says nothing about the review). Returns the number of sentences.
+static int split_sentences(SentExplainer *e, const SentTokenizer *tok, int n_words) {
+    int n_sentences = 0, open = 0;
+    for (int w = 0; w < n_words; w++) {
+        if (e->word_is_tag[w]) {
+            if (open) e->sentence_end_word[n_sentences++] = w;
+            open = 0;
+            continue;
+        }
+        if (!open) e->sentence_first_word[n_sentences] = w;
+        open = 1;
+        if (ends_sentence(e, tok, w)) {
+            e->sentence_end_word[n_sentences++] = w + 1;
+            open = 0;
+        }
+    }
+    if (open) e->sentence_end_word[n_sentences++] = n_words;
     return n_sentences;
 }
 
 // More sentences than passages allowed: merge the adjacent pair with the fewest words until they
-// fit, so every passage stays a run of whole sentences. Returns the new number of sentences.
+// fit (a merged pair also takes any tag between them). Returns the new number of sentences.
 static int merge_sentences(SentExplainer *e, int n_sentences, int max_spans) {
-    int *first = e->sentence_first_word;
+    int *first = e->sentence_first_word, *end = e->sentence_end_word;
     while (n_sentences > max_spans) {
-        int best = 0, best_words = first[2] - first[0];
+        int best = 0, best_words = end[1] - first[0];
         for (int s = 1; s + 1 < n_sentences; s++) {
-            int words = first[s + 2] - first[s];
+            int words = end[s + 1] - first[s];
             if (words < best_words) {
                 best = s;
                 best_words = words;
             }
         }
-        // Drop the boundary between sentences best and best + 1.
-        memmove(&first[best + 1], &first[best + 2], (size_t)(n_sentences - best - 1) * sizeof *first);
+        end[best] = end[best + 1];
+        memmove(&first[best + 1], &first[best + 2], (size_t)(n_sentences - best - 2) * sizeof *first);
+        memmove(&end[best + 1], &end[best + 2], (size_t)(n_sentences - best - 2) * sizeof *end);
         n_sentences--;
     }
     return n_sentences;
@@ -183,10 +214,10 @@ static int merge_sentences(SentExplainer *e, int n_sentences, int max_spans) {
 
 // --- passages ----------------------------------------------------------------------------------
 
-static int passages_for_run(int n_sentences, const int *sentence_first_word, int k) {
+static int passages_for_run(const SentExplainer *e, int n_sentences, int k) {
     int total = 0;
     for (int s = 0; s < n_sentences; s++) {
-        int words = sentence_first_word[s + 1] - sentence_first_word[s];
+        int words = e->sentence_end_word[s] - e->sentence_first_word[s];
         total += (words + k - 1) / k;
     }
     return total;
@@ -198,10 +229,10 @@ static int passages_for_run(int n_sentences, const int *sentence_first_word, int
 static int make_passages(SentExplainer *e, int n_words, int n_sentences, int max_spans) {
     int k = (n_words + max_spans - 1) / max_spans;
     if (k < 1) k = 1;
-    while (passages_for_run(n_sentences, e->sentence_first_word, k) > max_spans) k++;
+    while (passages_for_run(e, n_sentences, k) > max_spans) k++;
     int n_spans = 0;
     for (int s = 0; s < n_sentences; s++) {
-        int first = e->sentence_first_word[s], words = e->sentence_first_word[s + 1] - first;
+        int first = e->sentence_first_word[s], words = e->sentence_end_word[s] - first;
         int pieces = (words + k - 1) / k;
         for (int p = 0; p < pieces; p++) {
             int w0 = first + (int)((long)words * p / pieces), w1 = first + (int)((long)words * (p + 1) / pieces);
@@ -246,6 +277,7 @@ SentStatus sent_explain(SentExplainer *e, const char *text, size_t len, const Se
     int n_words = split_words(e, tok, n);
     if (n_words == 0) return SENT_OK;  // sent_classify refuses texts without words; kept for safety
     int n_sentences = merge_sentences(e, split_sentences(e, tok, n_words), max_spans);
+    if (n_sentences == 0) return SENT_OK;  // only tags: nothing worth occluding
     int n_spans = make_passages(e, n_words, n_sentences, max_spans);
 
     // Sequence s: [CLS] + every token outside passage s + [SEP] (the ends of the original).

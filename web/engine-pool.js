@@ -1,5 +1,5 @@
 // A pool of engine workers (worker.js), each with its own copy of the model. A single review goes
-// to the first worker; a batch is cut into small chunks handed to whichever worker is free, so a
+// to the first worker, its explanation to the last; a batch is cut into small chunks handed to whichever worker is free, so a
 // cancel takes effect after at most one chunk per worker and one bad review never stops the rest.
 
 const BATCH_CHUNK = 4;   // reviews per message: small enough for quick cancel and smooth progress
@@ -84,8 +84,9 @@ export class EnginePool {
         return (await this.workers[0].request({ type: 'classify', text })).result;
     }
 
+    // On the last worker: with several, a new review is classified while reasons are computed.
     async explain(text) {
-        return (await this.workers[0].request({ type: 'explain', text })).result;
+        return (await this.workers[this.workers.length - 1].request({ type: 'explain', text })).result;
     }
 
     // Classifies texts[i] for every i; results[i] is the engine's JSON object or {error}.

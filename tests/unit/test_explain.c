@@ -54,6 +54,9 @@ static void check_spans(SentClassifier *c, const char *text, const SentResult *b
         if (s->end < len && is_word_byte((unsigned char)text[s->end - 1]) && (unsigned char)text[s->end] < 0x80)
             CHECK_MSG(!is_word_byte((unsigned char)text[s->end]), "span %d does not end inside a word: \"%.*s\"", i,
                       s->end - s->start, text + s->start);
+        // Tags such as <br /> are never occluded on their own (a merged passage may hold one).
+        CHECK_MSG(!(s->end - s->start <= 6 && memchr(text + s->start, '<', (size_t)(s->end - s->start))),
+                  "span %d is not a bare tag: \"%.*s\"", i, s->end - s->start, text + s->start);
         float expected = base->positive - s->score;
         float got = positive_without(c, text, s->start, s->end);
         CHECK_NEAR(got, expected, 2e-4);
@@ -96,6 +99,17 @@ int main(void) {
         sent_classify(c, text, strlen(text), &direct, &err);
         CHECK_NEAR(base.positive, direct.positive, 1e-6);
         check_spans(c, text, &base, spans, n);
+    }
+
+    // Words are what a reader sees: "awful script.<br /><br />Avoid" gives "script." and "Avoid",
+    // the tags are left alone.
+    const char *tagged = "Awful script.<br /><br />Avoid it.";
+    sent_explain(e, tagged, strlen(tagged), &all, &base, &spans, &n, &err);
+    CHECK_MSG(n == 4, "four words around the tags give four passages (got %d)", n);
+    if (n == 4) {
+        CHECK(spans[1].start == 6 && spans[1].end == 13);   // "script."
+        CHECK(spans[2].start == 25 && spans[2].end == 30);  // "Avoid"
+        CHECK(spans[3].start == 31 && spans[3].end == 34);  // "it."
     }
 
     // Few words: one passage per word ("It was fine": three words).
