@@ -22,7 +22,7 @@
 #include "unicode_text.h"
 
 #define MAX_WORD_CHARS 100 // HF's max_input_chars_per_word, counted in normalized characters
-#define WORD_BYTES_CAP ((MAX_WORD_CHARS + 1) * 4 * SENT_MAX_NORMALIZED_CHARS)
+#define WORD_BYTES_CAP ((MAX_WORD_CHARS + 1) * 4) // the characters kept of a word, UTF-8
 
 static const char *const special_token_names[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
 #define N_SPECIAL ((int)(sizeof special_token_names / sizeof special_token_names[0]))

@@ -245,6 +245,67 @@ static void test_huge_review(void) {
     sent_tokenizer_free(tok);
 }
 
+// Random bytes (ASCII, pieces of UTF-8, special-token fragments, invalid bytes) under the
+// sanitizers: spans stay inside the text and in order, and every truncated encoding is the
+// matching part of the untruncated piece stream.
+static uint32_t rng_state = 12345;
+static uint32_t rng(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 17;
+    rng_state ^= rng_state << 5;
+    return rng_state;
+}
+
+typedef struct {
+    int32_t ids[CAP], starts[CAP], ends[CAP];
+    int n;
+} Stream;
+
+static void stream_piece(void *ctx, int32_t id, int32_t start, int32_t end) {
+    Stream *s = ctx;
+    if (s->n < CAP) s->ids[s->n] = id, s->starts[s->n] = start, s->ends[s->n] = end;
+    s->n++;
+}
+
+static void test_random_bytes(void) {
+    SentTokenizer *tok = bert_tokenizer();
+    static const char *const parts[] = {"a", "The", " ", "\t", "!", "[SEP]", "[SE", "\xC3\xA9", "\xC3", "\xE2\x80\x8B",
+                                        "\xE4\xB8\xAD", "\xF0\x9F\x98\x80", "\xFF", "\x80", "\xED\xA0\x80",
+                                        "\xCC\x81", "xyzzy", "##", "\x00", "\xEA\xB0\x80"};
+    static Stream all;
+    int bad_span = 0, bad_truncation = 0;
+    for (int round = 0; round < 3000; round++) {
+        char text[1024];
+        size_t len = 0;
+        int n_parts = (int)(rng() % 60);
+        for (int p = 0; p < n_parts; p++) {
+            const char *part = parts[rng() % (sizeof parts / sizeof parts[0])];
+            size_t part_len = part[0] ? strlen(part) : 1; // "\x00" is one NUL byte
+            if (len + part_len > sizeof text) break;
+            memcpy(text + len, part, part_len);
+            len += part_len;
+        }
+        all.n = 0;
+        long long n = sent_tokenizer_foreach_piece(tok, text, len, stream_piece, &all, err, sizeof err);
+        if (n != all.n) bad_span++;
+        for (int i = 0; i < all.n && i < CAP; i++) {
+            if (all.starts[i] < 0 || all.ends[i] > (int32_t)len || all.starts[i] >= all.ends[i]) bad_span++;
+            if (i > 0 && all.starts[i] < all.starts[i - 1]) bad_span++;
+        }
+        int max_len = 2 + (int)(rng() % 20), head = (int)(rng() % (uint32_t)(max_len - 1));
+        SentEncoding e = encode_opts(tok, text, len, max_len, SENT_TRUNCATE_HEAD_TAIL, head);
+        int budget = max_len - 2, kept = all.n < budget ? all.n : budget;
+        if (e.n != kept + 2 || e.n_total != all.n + 2 || e.truncated != (all.n > budget)) bad_truncation++;
+        for (int i = 0; i < kept; i++) {
+            int from = all.n <= budget || i < head ? i : all.n - (budget - i);
+            if (e.ids[1 + i] != all.ids[from] || e.starts[1 + i] != all.starts[from]) bad_truncation++;
+        }
+    }
+    CHECK_MSG(bad_span == 0, "%d pieces with a span outside the text or out of order", bad_span);
+    CHECK_MSG(bad_truncation == 0, "%d truncated encodings differ from the piece stream", bad_truncation);
+    sent_tokenizer_free(tok);
+}
+
 int main(void) {
     test_vocab_loading();
     test_wordpiece();
@@ -252,5 +313,6 @@ int main(void) {
     test_bert_vocab();
     test_truncation();
     test_huge_review();
+    test_random_bytes();
     return check_summary("test_tokenizer");
 }
