@@ -47,6 +47,10 @@ suite "web/modules" node tests/web/modules_test.mjs
 suite "web/page" node tests/web/page_test.mjs build/web
 suite "web/explain-faithfulness" node tests/web/explain_faithfulness.mjs
 
+# The trainer: hostile data/checkpoints rejected cleanly; train -> export -> convert -> eval works.
+suite "train/bad-input" bash tests/train/bad_input.sh
+suite "train/pipeline" bash tests/train/pipeline.sh
+
 echo
 [ ${#failures[@]} -gt 0 ] && printf 'failed suite: %s\n' "${failures[@]}"
 echo "tests: $passed passed, $failed failed, $skipped skipped"

@@ -125,17 +125,18 @@ static inline void layernorm_backward(real *dinp, real *dweight, real *dbias, co
             dx[c] += rstd[n] * (d[c] * weight[c] - dnorm_mean - norm * dnorm_norm_mean);
         }
     }
-    // Parameter gradients sum over rows: parallel over channels so no two threads share a sum.
+    // Parameter gradients sum over rows: blocks of channels per thread so no two threads share
+    // a sum, rows in the outer loop so each row is read contiguously.
     #pragma omp parallel for
-    for (int c = 0; c < C; c++) {
-        real dw = 0, db = 0;
+    for (int c0 = 0; c0 < C; c0 += 64) {
+        int c1 = c0 + 64 < C ? c0 + 64 : C;
         for (int n = 0; n < N; n++) {
-            real norm = (inp[(size_t)n * C + c] - mean[n]) * rstd[n];
-            dw += dout[(size_t)n * C + c] * norm;
-            db += dout[(size_t)n * C + c];
+            const real *x = inp + (size_t)n * C, *d = dout + (size_t)n * C;
+            for (int c = c0; c < c1; c++) {
+                dweight[c] += d[c] * (x[c] - mean[n]) * rstd[n];
+                dbias[c] += d[c];
+            }
         }
-        dweight[c] += dw;
-        dbias[c] += db;
     }
 }
 
@@ -157,11 +158,12 @@ static inline void matmul_backward(real *dinp, real *dweight, real *dbias, const
     if (dinp) gemm(0, 0, N, C, OC, 1, dout, OC, weight, C, 1, dinp, C);  // dinp += dout . W
     gemm(1, 0, OC, C, N, 1, dout, OC, inp, C, 1, dweight, C);            // dW += dout^T . inp
     if (!dbias) return;
+    // Blocks of outputs per thread, rows in the outer loop: each row is read contiguously.
     #pragma omp parallel for
-    for (int o = 0; o < OC; o++) {
-        real sum = 0;
-        for (int n = 0; n < N; n++) sum += dout[(size_t)n * OC + o];
-        dbias[o] += sum;
+    for (int o0 = 0; o0 < OC; o0 += 64) {
+        int o1 = o0 + 64 < OC ? o0 + 64 : OC;
+        for (int n = 0; n < N; n++)
+            for (int o = o0; o < o1; o++) dbias[o] += dout[(size_t)n * OC + o];
     }
 }
 

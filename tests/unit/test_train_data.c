@@ -1,0 +1,116 @@
+// The trainer's data path: TSV un-escaping, reading the committed IMDb sample, permutations,
+// batch gathering and BERT masking (how many, where, and the 80/10/10 split).
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "train/data.h"
+
+static void test_unescape(void) {
+    char text[] = "a\\tb\\nc\\\\d\\re";
+    long n = sent_tsv_unescape(text, strlen(text));
+    CHECK(n == 9 && !memcmp(text, "a\tb\nc\\d\re", 10));
+    char bad[] = "oops\\x";
+    CHECK(sent_tsv_unescape(bad, strlen(bad)) == -1);
+    char dangling[] = "end\\";
+    CHECK(sent_tsv_unescape(dangling, strlen(dangling)) == -1);
+    char plain[] = "";
+    CHECK(sent_tsv_unescape(plain, 0) == 0);
+}
+
+static void test_read_sample(void) {
+    SentReviews r;
+    sent_reviews_read(&r, "tests/data/imdb_test_sample.tsv.gz");
+    int pos = 0, neg = 0, nul_free = 1;
+    for (int i = 0; i < r.n; i++) {
+        pos += r.labels[i] == 1, neg += r.labels[i] == 0;
+        nul_free &= strlen(r.texts[i]) == r.lens[i] && r.lens[i] > 0;
+    }
+    CHECK_MSG(r.n == 1000 && pos == 500 && neg == 500, "%d reviews, %d pos, %d neg", r.n, pos, neg);
+    CHECK(nul_free);
+    sent_reviews_free(&r);
+}
+
+static void test_permutation(void) {
+    enum { N = 1000 };
+    int32_t a[N], b[N], seen[N] = {0};
+    sent_permutation(a, N, 5);
+    sent_permutation(b, N, 5);
+    CHECK(!memcmp(a, b, sizeof a));
+    int fixed = 0;
+    for (int i = 0; i < N; i++) seen[a[i]]++, fixed += a[i] == i;
+    int all_once = 1;
+    for (int i = 0; i < N; i++) all_once &= seen[i] == 1;
+    CHECK(all_once);
+    CHECK_MSG(fixed < 10, "%d fixed points: not shuffled", fixed);
+    sent_permutation(b, N, 6);
+    CHECK(memcmp(a, b, sizeof a) != 0);
+}
+
+static void test_gather_and_mask(void) {
+    enum { B = 64, T = 40, V = 30522, MASK = 103 };
+    SentTokenRows rows = {.n = B, .T = T};
+    rows.ids = calloc((size_t)B * T, sizeof(int32_t));
+    rows.lens = calloc(B, sizeof(int32_t));
+    rows.labels = calloc(B, sizeof(int32_t));
+    for (int r = 0; r < B; r++) {
+        rows.lens[r] = 3 + r % (T - 2);   // 3..T
+        rows.labels[r] = r % 2;
+        rows.ids[r * T] = 101;
+        for (int t = 1; t < rows.lens[r] - 1; t++) rows.ids[r * T + t] = 2000 + r * T + t;
+        rows.ids[r * T + rows.lens[r] - 1] = 102;
+    }
+    int32_t index[B], ids[B * T], labels[B], orig[B * T];
+    uint8_t mask[B * T];
+    for (int b = 0; b < B; b++) index[b] = B - 1 - b;
+    sent_batch_gather(&rows, index, B, ids, mask, labels);
+    int gather_ok = 1;
+    for (int b = 0; b < B; b++) {
+        int r = index[b];
+        gather_ok &= labels[b] == rows.labels[r] && !memcmp(ids + b * T, rows.ids + r * T, T * sizeof(int32_t));
+        for (int t = 0; t < T; t++) gather_ok &= mask[b * T + t] == (t < rows.lens[r]);
+    }
+    CHECK(gather_ok);
+
+    memcpy(orig, ids, sizeof ids);
+    int32_t mrows[B * T], targets[B * T];
+    int M = sent_mlm_mask(ids, mask, B, T, 0.15f, MASK, 999, V, 77, mrows, targets, B * T);
+    int expected = 0;
+    for (int b = 0; b < B; b++) {
+        int n_cand = rows.lens[index[b]] - 2, n = (int)(0.15f * n_cand + 0.5f);
+        expected += n < 1 ? 1 : n;
+    }
+    CHECK_MSG(M == expected, "%d masked, expected %d", M, expected);
+    int placement_ok = 1, n_mask = 0, n_random = 0, n_keep = 0;
+    for (int i = 0; i < M; i++) {
+        int b = mrows[i] / T, t = mrows[i] % T, len = rows.lens[index[b]];
+        placement_ok &= t >= 1 && t <= len - 2 && targets[i] == orig[mrows[i]];
+        for (int j = 0; j < i; j++) placement_ok &= mrows[j] != mrows[i];   // no position twice
+        if (ids[mrows[i]] == MASK) n_mask++;
+        else if (ids[mrows[i]] == orig[mrows[i]]) n_keep++;
+        else n_random++, placement_ok &= ids[mrows[i]] >= 999 && ids[mrows[i]] < V;
+    }
+    CHECK(placement_ok);
+    // untouched elsewhere
+    int others_ok = 1;
+    for (int i = 0; i < B * T; i++) {
+        int masked = 0;
+        for (int j = 0; j < M; j++) masked |= mrows[j] == i;
+        if (!masked) others_ok &= ids[i] == orig[i];
+    }
+    CHECK(others_ok);
+    printf("  %d masked: %d [MASK], %d random, %d kept\n", M, n_mask, n_random, n_keep);
+    CHECK(n_mask > 0.65 * M && n_mask < 0.95 * M && n_random > 0 && n_keep > 0);
+    // capped by max_masked
+    memcpy(ids, orig, sizeof ids);
+    CHECK(sent_mlm_mask(ids, mask, B, T, 0.15f, MASK, 999, V, 77, mrows, targets, 5) == 5);
+    free(rows.ids), free(rows.lens), free(rows.labels);
+}
+
+int main(void) {
+    test_unescape();
+    test_read_sample();
+    test_permutation();
+    test_gather_and_mask();
+    return check_summary("test_train_data");
+}
