@@ -61,7 +61,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TEST_SRC))
 
 WASM_JS := $(BUILD)/wasm/sentiment.mjs
 
-.PHONY: all help web wasm serve run setup test unit-tests bench clean
+.PHONY: all help web wasm serve run setup test unit-tests engine-tools bench clean
 all: $(BUILD)/sentiment
 
 help:
@@ -98,6 +98,14 @@ $(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(ASAN_SUPPORT_OBJ) $(ASAN_LIB_OB
 	$(CC) $^ -o $@ $(TEST_LDLIBS)
 
 unit-tests: $(UNIT_TESTS)
+
+# --- engine parity tools (native and optimized: they run full-size networks) ------------------
+ENGINE_TOOLS := $(patsubst tests/engine/%.c,$(BUILD)/engine/%,$(sort $(wildcard tests/engine/*.c)))
+$(BUILD)/engine/%: $(BUILD)/native/tests/engine/%.o $(NATIVE_LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $^ -o $@ $(NATIVE_LDLIBS)
+
+engine-tools: $(ENGINE_TOOLS)
 
 # --- WebAssembly -------------------------------------------------------------------------------
 $(BUILD)/wasm/src/third_party/%.o: src/third_party/%.c
@@ -136,7 +144,7 @@ run:
 	$(MAKE) serve
 
 # --- tests and benchmarks ----------------------------------------------------------------------
-test: all unit-tests wasm web
+test: all unit-tests engine-tools wasm web
 	bash tests/run.sh
 
 bench: all wasm

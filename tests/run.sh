@@ -35,6 +35,10 @@ done
 # The kernel tables' unit test compiled to WebAssembly: SIMD128 as the browser runs it.
 suite "kernels/wasm" bash tests/kernels_wasm.sh
 
+# The engine: parity with the PyTorch reference (fp32 and int8, every kernel table, small configs
+# and distilbert-base), then the wasm build under node against the native engine.
+suite "engine/parity" bash tests/engine/parity.sh
+
 # The tokenizer: the CLI as a program, then ids and byte spans against Hugging Face's tokenizer
 # (golden ids computed at test time from the npm package; needs ../shared).
 suite "tokenizer/cli" bash tests/tokenizer/cli_test.sh

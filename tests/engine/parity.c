@@ -2,9 +2,10 @@
 // tests/reference/distilbert_reference.py and compares logits and every layer's hidden states
 // with PyTorch's, for each kernel table this CPU runs; or compares two models' decisions.
 //
-//   parity golden MODEL.smf GOLDEN.safetensors [--tol T] [--hidden-tol T]
+//   parity golden MODEL.smf GOLDEN.safetensors [--tol T] [--hidden-tol T] [--tables all|simd]
 //       padded batch as in the golden file, then each sequence alone (unpadded); max relative
-//       difference = max |c - ref| / max |ref| over the tensor, printed per tensor.
+//       difference = max |c - ref| / max |ref| over the tensor, printed per tensor. Every kernel
+//       table this CPU runs (scalar first), or only the SIMD ones with --tables simd.
 //   parity agree FP32.smf INT8.smf N LEN [--min-agree F] [--tol T]
 //       N random sequences of up to LEN tokens through both models: prints the max logit
 //       difference and the fraction with the same decision; fails below F (default 0.995) or
@@ -68,9 +69,11 @@ static double rel_diff(const float *a, const float *b, size_t n) {
 static int golden(int argc, char **argv) {
     if (argc < 4) return 2;
     double tol = 1e-4, hidden_tol = 1e-4;
+    int simd_only = 0;
     for (int i = 4; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--tol")) tol = atof(argv[i + 1]);
         if (!strcmp(argv[i], "--hidden-tol")) hidden_tol = atof(argv[i + 1]);
+        if (!strcmp(argv[i], "--tables")) simd_only = !strcmp(argv[i + 1], "simd");
     }
     char err[512];
     SentSafetensors st;
@@ -108,7 +111,7 @@ static int golden(int argc, char **argv) {
            e.cfg.hidden_dim, e.cfg.vocab_size, B, T);
     for (int b = 0; b < B; b++) printf(" %d", lens[b]);
     printf(")\n");
-    for (int k = 0; k < n_tables; k++) {
+    for (int k = simd_only && n_tables > 1; k < n_tables; k++) {
         const SentKernels *kt = tables[k];
         sent_model_forward(&e.cfg, &e.w, &e.s, kt, ids, mask, B, T, hidden);
         double d_logits = rel_diff(e.s.logits, ref_logits, (size_t)B * C), d_hidden = 0;

@@ -9,8 +9,8 @@ Importable (the trainer's training-step reference reuses it):
 As a script, writes a random-weight checkpoint directory in Hugging Face's layout
 (model.safetensors, config.json, vocab.txt) plus golden.safetensors with inputs and outputs:
     /usr/bin/python3 tests/reference/distilbert_reference.py --out build/x --vocab weights/vocab.txt \
-        --preset small --lengths 1,2,17 [--seed 0]
-golden.safetensors holds input_ids [B,T] (I32), attention_mask [B,T] (I32), logits [B,C] and
+        --preset small --lengths '1,2,17;512' [--seed 0]
+Each golden*.safetensors holds input_ids [B,T] (I32), attention_mask [B,T] (I32), logits [B,C] and
 hidden_states [L+1,B,T,D] (F32).
 """
 import argparse
@@ -230,7 +230,9 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--vocab", required=True, help="vocab.txt to copy into the checkpoint")
     ap.add_argument("--preset", choices=sorted(PRESETS), default="small")
-    ap.add_argument("--lengths", default="1,2,17", help="comma-separated sequence lengths of the golden batch")
+    ap.add_argument("--lengths", default="1,2,17",
+                    help="sequence lengths of a golden batch, comma-separated; batches separated by ';' "
+                         "go to golden.safetensors, golden1.safetensors, ...")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
@@ -252,15 +254,17 @@ def main():
     with open(os.path.join(args.out, "vocab.txt"), "w", encoding="utf-8") as f:
         f.write(vocab)
 
-    lengths = [int(x) for x in args.lengths.split(",")]
-    ids, mask = make_inputs(lengths, n_vocab, args.seed)
-    with torch.no_grad():
-        logits, hidden = model(ids.long(), mask)
-    save_safetensors(os.path.join(args.out, "golden.safetensors"), {
-        "input_ids": ids, "attention_mask": mask, "logits": logits.float(),
-        "hidden_states": torch.stack(hidden).float(),
-    })
-    print(f"{args.out}: preset {args.preset}, lengths {lengths}, logits {logits.tolist()}")
+    for i, batch in enumerate(args.lengths.split(";")):
+        lengths = [int(x) for x in batch.split(",")]
+        ids, mask = make_inputs(lengths, n_vocab, args.seed + i)
+        with torch.no_grad():
+            logits, hidden = model(ids.long(), mask)
+        name = "golden.safetensors" if i == 0 else f"golden{i}.safetensors"
+        save_safetensors(os.path.join(args.out, name), {
+            "input_ids": ids, "attention_mask": mask, "logits": logits.float(),
+            "hidden_states": torch.stack(hidden).float(),
+        })
+        print(f"{args.out}/{name}: preset {args.preset}, lengths {lengths}, logits {logits.tolist()}")
 
 
 if __name__ == "__main__":
