@@ -255,7 +255,7 @@ function drawHistogram(histogram) {
 
 function showBatchSummary(inputs, results) {
     const s = summarize(results);
-    const parts = [`${s.positive} Positive`, `${s.negative} Negative`, `${s.errors} errors`];
+    const parts = [`${s.positive} Positive`, `${s.negative} Negative`, `${s.errors} error${s.errors === 1 ? '' : 's'}`];
     if (s.pending) parts.push(`${s.pending} not classified (cancelled)`);
     const counts = $('batch-counts');
     counts.textContent = parts.join(' · ');
@@ -276,7 +276,10 @@ function showBatchSummary(inputs, results) {
         const error = inputs[i].error || (r ? r.error : 'not classified');
         tr.insertCell().textContent = String(batchTable.lineNumbers[i]);
         const text = inputs[i].text || '';
-        tr.insertCell().textContent = text.length > 160 ? `${text.slice(0, 160)}…` : text;
+        const clamp = document.createElement('span');
+        clamp.className = 'clamp';
+        clamp.textContent = text.length > 300 ? `${text.slice(0, 300)}…` : text;
+        tr.insertCell().append(clamp);
         if (error) {
             const cell = tr.insertCell();
             cell.colSpan = 2;

@@ -215,6 +215,8 @@ async function main() {
         check(csv[3][1].includes('\n') && csv[2][1].includes('"The worst"'), 'quoted fields survive the round trip');
         check(csv[4][7] !== '' && csv[5][3] !== '', 'the bad row has an error and the row after it an answer');
 
+        await page.locator('#batch-section').screenshot({ path: path.join(ARTIFACTS, 'page-batch.png') });
+
         // --- batch: cancel ---
         await page.setInputFiles('[data-testid="batch-file"]', txtPath);
         await page.waitForFunction(() => /600 lines/.test(document.getElementById('batch-file-info').textContent));
@@ -230,7 +232,8 @@ async function main() {
         await page.setViewportSize({ width: 390, height: 844 });
         await classify(page, POSITIVE_REVIEW);
         await reasons(page);
-        await page.screenshot({ path: path.join(ARTIFACTS, 'page-phone.png'), fullPage: true });
+        await page.screenshot({ path: path.join(ARTIFACTS, 'page-phone.png') });
+        await page.locator('#batch-section').screenshot({ path: path.join(ARTIFACTS, 'page-phone-batch.png') });
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         check(overflow <= 0, `nothing overflows sideways at phone width (${overflow} px)`);
         await page.setViewportSize({ width: 1280, height: 900 });
