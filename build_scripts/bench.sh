@@ -17,4 +17,9 @@ else
     echo "bench: tokenizer skipped: $DATA/test.tsv.gz or $SHARED/vocab/tokenizer.json not found"
 fi
 
+# Compute kernels: every table this CPU runs (scalar reference, AVX2, AVX-512, VNNI) on
+# DistilBERT's shapes, against the measured fp32 peak; then the wasm SIMD128 table under node.
+build/sentiment bench-kernels || status=1
+bash build_scripts/bench_kernels_wasm.sh || status=1
+
 exit $status

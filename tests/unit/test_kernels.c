@@ -7,8 +7,8 @@
 // - fp32 dot products: |y - ref| <= 2e-6 * sum|x_i w_i| + 1e-6 * |b| (float accumulation over
 //   up to 3072 terms in vector lanes; the bound is relative to the magnitudes summed).
 // - quantize_q8 and add: bit-exact (the rounding is part of the contract).
-// - linear_q8: the integer dot products are exact, so only the float scaling differs:
-//   |y - ref| <= 2e-6 * sum_g |xs ws dot_g|... bounded by 2e-6 * sum_g xs ws sum|xq wq|.
+// - linear_q8: the integer dot products are exact, so only the float scaling and summation
+//   differ: |y - ref| <= 2e-6 * (sum_g xs ws sum|xq wq| + |b|).
 // - int8 vs fp32 on the same weights: |y - y32| <= sum_i |w_i| xs_g / 2 (half a step of
 //   activation quantization per input) + the fp32 tolerance.
 // - LayerNorm, attention: 1e-5 relative + 2e-6 absolute (outputs are O(1)).
