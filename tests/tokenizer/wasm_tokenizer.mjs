@@ -14,9 +14,13 @@ export async function loadWasmTokenizer(modulePath, vocabPath) {
     // The loader installs process handlers that rethrow every error from inside its own source
     // (burying the message under its minified line); the caller's errors should read as usual.
     const before = new Set([...process.listeners("uncaughtException"), ...process.listeners("unhandledRejection")]);
-    const m = await createSentimentModule({ wasmBinary: readFileSync(modulePath.replace(/\.mjs$/, ".wasm")) });
-    for (const event of ["uncaughtException", "unhandledRejection"])
-        for (const listener of process.listeners(event)) if (!before.has(listener)) process.off(event, listener);
+    let m;
+    try {
+        m = await createSentimentModule({ wasmBinary: readFileSync(modulePath.replace(/\.mjs$/, ".wasm")) });
+    } finally {
+        for (const event of ["uncaughtException", "unhandledRejection"])
+            for (const listener of process.listeners(event)) if (!before.has(listener)) process.off(event, listener);
+    }
     const vocab = readFileSync(vocabPath);
     const vocabPtr = m._malloc(vocab.length);
     m.HEAPU8.set(vocab, vocabPtr);
