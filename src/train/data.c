@@ -1,10 +1,12 @@
 // Reading IMDb TSV.gz files, tokenizing them once into cached id rows, batching and MLM masking.
 #include "train/data.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "train/rng.h"
@@ -48,6 +50,19 @@ static long gz_read_line(gzFile f, char **buf, size_t *cap) {
             return (long)len;
         }
     }
+}
+
+static void append_review(SentReviews *r, int *cap, int32_t label, char *text, size_t len) {
+    if (r->n == *cap) {
+        *cap = *cap ? *cap * 2 : 1024;
+        r->labels = reallocCheck(r->labels, (size_t)*cap * sizeof(int32_t));
+        r->texts = reallocCheck(r->texts, (size_t)*cap * sizeof(char *));
+        r->lens = reallocCheck(r->lens, (size_t)*cap * sizeof(size_t));
+    }
+    r->labels[r->n] = label;
+    r->texts[r->n] = text;
+    r->lens[r->n] = len;
+    r->n++;
 }
 
 static void die_at(const char *path, long line, const char *why) {
@@ -94,17 +109,9 @@ static void read_one_tsv(SentReviews *r, const char *path, int *cap) {
         }
         long text_len = sent_tsv_unescape(field, (size_t)(line + len - field));
         if (text_len < 0) die_at(path, line_no, "bad escape in text (only \\\\ \\t \\n \\r occur)");
-        if (r->n == *cap) {
-            *cap = *cap ? *cap * 2 : 1024;
-            r->labels = reallocCheck(r->labels, (size_t)*cap * sizeof(int32_t));
-            r->texts = reallocCheck(r->texts, (size_t)*cap * sizeof(char *));
-            r->lens = reallocCheck(r->lens, (size_t)*cap * sizeof(size_t));
-        }
-        r->labels[r->n] = (int32_t)label;
-        r->texts[r->n] = mallocCheck((size_t)text_len + 1);
-        memcpy(r->texts[r->n], field, (size_t)text_len + 1);
-        r->lens[r->n] = (size_t)text_len;
-        r->n++;
+        char *text = mallocCheck((size_t)text_len + 1);
+        memcpy(text, field, (size_t)text_len + 1);
+        append_review(r, cap, (int32_t)label, text, (size_t)text_len);
     }
     int errnum;
     const char *gz_err = gzerror(f, &errnum);
@@ -113,13 +120,51 @@ static void read_one_tsv(SentReviews *r, const char *path, int *cap) {
     free(line);
 }
 
+// The original release's layout, one split folder (aclImdb/train or aclImdb/test): pos/, neg/
+// and unsup/ hold one review per .txt file; files are read in name order, so runs repeat.
+static void read_aclimdb_split(SentReviews *r, const char *dir, int *cap) {
+    static const char *folders[3] = {"neg", "pos", "unsup"};
+    int found = 0;
+    for (int label = 0; label < 3; label++) {
+        char sub[4096];
+        snprintf(sub, sizeof sub, "%s/%s", dir, folders[label]);
+        struct dirent **names;
+        int n = scandir(sub, &names, NULL, alphasort);
+        if (n < 0) continue;
+        found = 1;
+        for (int i = 0; i < n; i++) {
+            size_t name_len = strlen(names[i]->d_name);
+            if (name_len > 4 && !strcmp(names[i]->d_name + name_len - 4, ".txt")) {
+                char path[8192];
+                snprintf(path, sizeof path, "%s/%s", sub, names[i]->d_name);
+                size_t len;
+                char *text = sent_read_file(path, &len);
+                if (!text) {
+                    fprintf(stderr, "error: cannot read %s (%s)\n", path, strerror(errno));
+                    exit(EXIT_FAILURE);
+                }
+                append_review(r, cap, label == 2 ? -1 : label, text, len);
+            }
+            free(names[i]);
+        }
+        free(names);
+    }
+    if (!found) {
+        fprintf(stderr, "error: %s has none of pos/, neg/, unsup/ (an aclImdb split folder)\n", dir);
+        exit(EXIT_FAILURE);
+    }
+}
+
 void sent_reviews_read(SentReviews *reviews, const char *paths) {
     memset(reviews, 0, sizeof *reviews);
     int cap = 0;
     char *list = mallocCheck(strlen(paths) + 1);
     strcpy(list, paths);
-    for (char *save = NULL, *path = strtok_r(list, ",", &save); path; path = strtok_r(NULL, ",", &save))
-        read_one_tsv(reviews, path, &cap);
+    for (char *save = NULL, *path = strtok_r(list, ",", &save); path; path = strtok_r(NULL, ",", &save)) {
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) read_aclimdb_split(reviews, path, &cap);
+        else read_one_tsv(reviews, path, &cap);
+    }
     free(list);
 }
 

@@ -16,7 +16,8 @@ typedef struct {
     size_t *lens;       // [n] bytes
 } SentReviews;
 
-// Reads one or more comma-separated TSV.gz paths; dies with file:line:reason on a malformed row.
+// Reads one or more comma-separated paths: TSV.gz files, or split folders of the original
+// aclImdb release (pos/, neg/, unsup/ of .txt files). Dies with file:line:reason on a malformed row.
 void sent_reviews_read(SentReviews *reviews, const char *paths);
 void sent_reviews_free(SentReviews *reviews);
 // Un-escapes \\ \t \n \r in place; returns the new length, or -1 on any other escape.

@@ -1,7 +1,10 @@
 // The trainer's data path: TSV un-escaping, reading the committed IMDb sample, permutations,
 // batch gathering and BERT masking (how many, where, and the 80/10/10 split).
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "train/data.h"
@@ -29,6 +32,40 @@ static void test_read_sample(void) {
     CHECK_MSG(r.n == 1000 && pos == 500 && neg == 500, "%d reviews, %d pos, %d neg", r.n, pos, neg);
     CHECK(nul_free);
     sent_reviews_free(&r);
+}
+
+// The original release's folder layout: labels from pos/ neg/ unsup/, files in name order.
+static void test_read_aclimdb_folder(void) {
+    char dir[] = "/tmp/test_train_data_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    const char *files[][2] = {{"pos", "1_10.txt"}, {"pos", "0_9.txt"}, {"neg", "0_2.txt"}, {"unsup", "0_0.txt"}};
+    const char *texts[] = {"loved\tit", "fine film", "dull", "who knows"};
+    char path[512];
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i][0]);
+        mkdir(path, 0755);
+        snprintf(path, sizeof path, "%s/%s/%s", dir, files[i][0], files[i][1]);
+        FILE *f = fopen(path, "wb");
+        fputs(texts[i], f);
+        fclose(f);
+    }
+    SentReviews r;
+    sent_reviews_read(&r, dir);
+    CHECK(r.n == 4);
+    if (r.n == 4) {
+        CHECK(r.labels[0] == 0 && !strcmp(r.texts[0], "dull"));
+        CHECK(r.labels[1] == 1 && !strcmp(r.texts[1], "fine film"));        // 0_9 before 1_10
+        CHECK(r.labels[2] == 1 && !strcmp(r.texts[2], "loved\tit") && r.lens[2] == 8);  // no un-escaping
+        CHECK(r.labels[3] == -1);
+    }
+    sent_reviews_free(&r);
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s/%s", dir, files[i][0], files[i][1]);
+        remove(path);
+        snprintf(path, sizeof path, "%s/%s", dir, files[i][0]);
+        rmdir(path);
+    }
+    rmdir(dir);
 }
 
 static void test_permutation(void) {
@@ -110,6 +147,7 @@ static void test_gather_and_mask(void) {
 int main(void) {
     test_unescape();
     test_read_sample();
+    test_read_aclimdb_folder();
     test_permutation();
     test_gather_and_mask();
     return check_summary("test_train_data");
