@@ -55,7 +55,7 @@ static void test_read_aclimdb_folder(void) {
     if (r.n == 4) {
         CHECK(r.labels[0] == 0 && !strcmp(r.texts[0], "dull"));
         CHECK(r.labels[1] == 1 && !strcmp(r.texts[1], "fine film"));        // 0_9 before 1_10
-        CHECK(r.labels[2] == 1 && !strcmp(r.texts[2], "loved\tit") && r.lens[2] == 8);  // no un-escaping
+        CHECK(r.labels[2] == 1 && !strcmp(r.texts[2], "loved\tit") && r.lens[2] == 8);  // raw bytes: a TAB stays
         CHECK(r.labels[3] == -1);
     }
     sent_reviews_free(&r);
