@@ -9,7 +9,6 @@
 //        [--imdb a.tsv.gz,b.tsv.gz] [--limit N] [--edge FILE] [--codepoints]
 // Exits 0 when every line matches, 1 otherwise (printing the first differences).
 import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import tokenizers from "@anush008/tokenizers";
@@ -101,7 +100,6 @@ async function runCli() {
     const child = spawn(args.cli, ["tokenize", "--vocab", args.vocab, "--offsets"], { stdio: ["pipe", "pipe", "inherit"] });
     const exited = new Promise((resolve) => child.on("close", (code) => resolve(code)));
     Readable.from((function* () { for (const l of lines) { yield l.bytes; yield Buffer.from("\n"); } })()).pipe(child.stdin);
-    const out = createInterface({ input: child.stdout, crlfDelay: Infinity });
     let pending = [];
     let next = 0;
     const flush = async () => {
@@ -118,11 +116,20 @@ async function runCli() {
         next += pending.length;
         pending = [];
     };
-    for await (const text of out) {
-        if (next + pending.length >= lines.length) { failures++; console.error("MISMATCH: the CLI printed more lines than it was given"); break; }
-        pending.push(text);
-        if (pending.length === BATCH) await flush();
+    // Pulling chunks from the stream (not readline, which buffers everything) keeps the CLI
+    // waiting while HF catches up, so memory stays bounded.
+    let partial = "", extra = false;
+    for await (const chunk of child.stdout) {
+        const parts = (partial + chunk.toString("latin1")).split("\n");
+        partial = parts.pop();
+        for (const text of parts) {
+            if (next + pending.length >= lines.length) { extra = true; break; }
+            pending.push(text);
+            if (pending.length === BATCH) await flush();
+        }
+        if (extra) break;
     }
+    if (extra || partial !== "") { failures++; console.error("MISMATCH: the CLI printed more lines than it was given"); child.kill(); }
     if (pending.length) await flush();
     const code = await exited;
     if (next !== lines.length) { failures++; console.error(`MISMATCH: ${lines.length} lines in, ${next} lines out`); }
