@@ -252,6 +252,9 @@ SentStatus sent_explain(SentExplainer *e, const char *text, size_t len, const Se
         return set_error(err, SENT_ERR_ARGUMENT, "explain: bad arguments");
     if (opts->max_spans < 1 || opts->max_spans > e->capacity)
         return set_error(err, SENT_ERR_ARGUMENT, "explain: max_spans %d not in 1..%d", opts->max_spans, e->capacity);
+    int n_parts = opts->n_parts > 1 ? opts->n_parts : 1;
+    if (opts->part < 0 || opts->part >= n_parts)
+        return set_error(err, SENT_ERR_ARGUMENT, "explain: part %d not in 0..%d", opts->part, n_parts - 1);
     *spans = e->spans;
     *n_spans_out = 0;
     SentStatus status = sent_classify(e->classifier, text, len, base, err);
@@ -278,7 +281,15 @@ SentStatus sent_explain(SentExplainer *e, const char *text, size_t len, const Se
     if (n_words == 0) return SENT_OK;  // sent_classify refuses texts without words; kept for safety
     int n_sentences = merge_sentences(e, split_sentences(e, tok, n_words), max_spans);
     if (n_sentences == 0) return SENT_OK;  // only tags: nothing worth occluding
-    int n_spans = make_passages(e, n_words, n_sentences, max_spans);
+    int n_planned = make_passages(e, n_words, n_sentences, max_spans);
+
+    // This part's passages, moved to the front.
+    int n_spans = 0;
+    for (int s = opts->part; s < n_planned; s += n_parts) {
+        e->span_first_token[n_spans] = e->span_first_token[s];
+        e->span_end_token[n_spans] = e->span_end_token[s];
+        n_spans++;
+    }
 
     // Sequence s: [CLS] + every token outside passage s + [SEP] (the ends of the original).
     for (int s = 0; s < n_spans; s++) {

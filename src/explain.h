@@ -35,6 +35,9 @@ typedef struct {
     double flop_budget;   // > 0: fewer passages for long reviews or big models, so that the
                           // re-scoring costs at most this many floating-point operations ...
     int min_spans;        // ... but never fewer than this many passages
+    // Share the work between n_parts explainers (threads, web workers): each plans the same
+    // passages and scores those with index % n_parts == part. 0 and 0 (or 1): all of them.
+    int part, n_parts;
 } SentExplainOptions;
 
 // Explains text[0..len). base receives the classification of the whole text (its token

@@ -1,5 +1,5 @@
 // A pool of engine workers (worker.js), each with its own copy of the model. A single review goes
-// to the first worker, its explanation to the last; a batch is cut into small chunks handed to whichever worker is free, so a
+// to the first worker, its explanation is shared by all; a batch is cut into small chunks handed to whichever worker is free, so a
 // cancel takes effect after at most one chunk per worker and one bad review never stops the rest.
 
 const BATCH_CHUNK = 4;   // reviews per message: small enough for quick cancel and smooth progress
@@ -84,9 +84,19 @@ export class EnginePool {
         return (await this.workers[0].request({ type: 'classify', text })).result;
     }
 
-    // On the last worker: with several, a new review is classified while reasons are computed.
+    // Every worker scores a share of the passages (each plans the same ones from the same text);
+    // the answer is the first worker's classification with the union of the spans.
     async explain(text) {
-        return (await this.workers[this.workers.length - 1].request({ type: 'explain', text })).result;
+        const parts = this.workers.length;
+        const replies = await Promise.all(this.workers.map((w, part) => w.request({ type: 'explain', text, part, parts })));
+        const results = replies.map((r) => r.result);
+        const failed = results.find((r) => r.error);
+        if (failed) return failed;
+        return {
+            ...results[0],
+            evaluations: results.reduce((sum, r) => sum + r.evaluations, 0),
+            spans: results.flatMap((r) => r.spans).sort((a, b) => a.start - b.start),
+        };
     }
 
     // Classifies texts[i] for every i; results[i] is the engine's JSON object or {error}.

@@ -2,12 +2,12 @@
 // page never freezes while a review is scored. The page talks to it with messages
 //   {id, type: 'load', bytes}            -> {id, ok, info}        (model info JSON, parsed)
 //   {id, type: 'classify', text}         -> {id, ok, result}      (sent_wasm_classify JSON)
-//   {id, type: 'explain', text}          -> {id, ok, result}      (sent_wasm_explain JSON)
+//   {id, type: 'explain', text, part, parts} -> {id, ok, result}  (sent_wasm_explain_part JSON)
 //   {id, type: 'classifyMany', texts}    -> {id, ok, results}     (one result per text)
 // and gets {id, ok: false, error} when something fails. The C side owns every string it
 // returns until its next call, so each answer is copied out with UTF8ToString at once.
 // Exports used: sent_wasm_{load,last_error,classify,model_info,unload} (src/wasm/wasm_api.c) and
-// sent_wasm_explain{,_load,_last_error,_unload} (src/wasm/wasm_explain.c).
+// sent_wasm_explain_{part,load,last_error,unload} (src/wasm/wasm_explain.c).
 import createSentimentModule from './sentiment.mjs';
 
 let wasm = null;          // the Emscripten module, created on the first message
@@ -93,7 +93,8 @@ self.onmessage = async (event) => {
             reply = { result: callOnText(mod, mod._sent_wasm_classify, event.data.text) };
         } else if (type === 'explain') {
             requireModel();
-            reply = { result: callOnText(mod, mod._sent_wasm_explain, event.data.text) };
+            const { part = 0, parts = 1 } = event.data;
+            reply = { result: callOnText(mod, (ptr, len) => mod._sent_wasm_explain_part(ptr, len, part, parts), event.data.text) };
         } else if (type === 'classifyMany') {
             requireModel();
             reply = { results: event.data.texts.map((text) => classifyOne(mod, text)) };

@@ -5,10 +5,12 @@
 // but the bytes.
 //   int         sent_wasm_explain_load(const uint8_t *bytes, int len)   0 ok, -1 error
 //   const char *sent_wasm_explain(const char *utf8, int len)            JSON, valid until the next call
+//   const char *sent_wasm_explain_part(const char *utf8, int len, int part, int n_parts)
 //   void        sent_wasm_explain_unload(void)
 // The answer: {"label":"Positive","positive":0.93,"tokens":312,"truncated":false,"evaluations":24,
-//              "spans":[{"start":0,"end":17,"score":0.0123},...]}  (start/end: UTF-8 byte
-// offsets; score: P(positive) minus P(positive) without the passage), or {"error":"..."}.
+//              "spans":[{"start":0,"end":17,"score":0.0123},...]}
+// (evaluations: passages this call scored; start/end: UTF-8 byte offsets; score: P(positive)
+// minus P(positive) without the passage), or {"error":"..."}.
 #include <emscripten.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -22,7 +24,7 @@
 // models get fewer, coarser passages so an explanation stays well under a second.
 #define EXPLAIN_MAX_SPANS 48
 #define EXPLAIN_MIN_SPANS 8
-#define EXPLAIN_FLOP_BUDGET 4.0e9
+#define EXPLAIN_FLOP_BUDGET 2.0e9
 #define EXPLAIN_BATCH 8
 
 static SentClassifier *classifier;
@@ -97,11 +99,13 @@ EMSCRIPTEN_KEEPALIVE int sent_wasm_explain_load(const uint8_t *bytes, int len) {
 // The message of the last failed sent_wasm_explain_load, as {"error":...} JSON.
 EMSCRIPTEN_KEEPALIVE const char *sent_wasm_explain_last_error(void) { return error_answer; }
 
-EMSCRIPTEN_KEEPALIVE const char *sent_wasm_explain(const char *utf8, int len) {
+// Part `part` of n_parts of the explanation (see SentExplainOptions): several workers can each
+// score a share of the passages of the same text; the union of their spans is the whole answer.
+EMSCRIPTEN_KEEPALIVE const char *sent_wasm_explain_part(const char *utf8, int len, int part, int n_parts) {
     if (!explainer) return error_json("no model is loaded for explanations");
     if (!utf8 || len < 0) return error_json("bad text");
     SentExplainOptions opts = {.max_spans = EXPLAIN_MAX_SPANS, .flop_budget = EXPLAIN_FLOP_BUDGET,
-                               .min_spans = EXPLAIN_MIN_SPANS};
+                               .min_spans = EXPLAIN_MIN_SPANS, .part = part, .n_parts = n_parts};
     SentResult base;
     const SentSpan *spans;
     int n_spans;
@@ -119,4 +123,8 @@ EMSCRIPTEN_KEEPALIVE const char *sent_wasm_explain(const char *utf8, int len) {
     if (o + 3 > answer_size) return error_json("explain: answer too long");
     memcpy(answer + o, "]}", 3);
     return answer;
+}
+
+EMSCRIPTEN_KEEPALIVE const char *sent_wasm_explain(const char *utf8, int len) {
+    return sent_wasm_explain_part(utf8, len, 0, 1);
 }

@@ -5,6 +5,7 @@
 //    exactly P(positive) - score (so the byte offsets point at what was occluded);
 //  - short reviews get one passage per word; the FLOP budget and max_spans bound the passages;
 //  - long (200 KB, 10 MB) and bad inputs give answers or clear errors, and the explainer keeps working.
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,31 @@ int main(void) {
     SentExplainOptions two = {.max_spans = 2, .flop_budget = 0, .min_spans = 1};
     sent_explain(e, text, strlen(text), &two, &base, &spans, &n, &err);
     CHECK_MSG(n >= 1 && n <= 2, "max_spans 2 gives <= 2 passages (got %d)", n);
+
+    // Parts: three explainers' shares are disjoint and together give the whole answer.
+    SentSpan whole[48];
+    int n_whole;
+    sent_explain(e, REVIEWS[0], strlen(REVIEWS[0]), &all, &base, &spans, &n_whole, &err);
+    memcpy(whole, spans, (size_t)n_whole * sizeof *whole);
+    int n_union = 0, matched = 0;
+    for (int part = 0; part < 3; part++) {
+        SentExplainOptions share = all;
+        share.part = part;
+        share.n_parts = 3;
+        CHECK(sent_explain(e, REVIEWS[0], strlen(REVIEWS[0]), &share, &base, &spans, &n, &err) == SENT_OK);
+        n_union += n;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n_whole; j++)
+                if (whole[j].start == spans[i].start && whole[j].end == spans[i].end &&
+                    fabsf(whole[j].score - spans[i].score) < 1e-5f)
+                    matched++;
+    }
+    CHECK_MSG(n_union == n_whole && matched == n_whole, "parts cover the whole (%d spans, %d in parts, %d matched)",
+              n_whole, n_union, matched);
+    SentExplainOptions bad_part = all;
+    bad_part.part = 3;
+    bad_part.n_parts = 3;
+    CHECK(sent_explain(e, "good", 4, &bad_part, &base, &spans, &n, &err) == SENT_ERR_ARGUMENT);
 
     // Bad inputs: clear errors, and the explainer keeps working afterwards.
     CHECK(sent_explain(e, "", 0, &all, &base, &spans, &n, &err) == SENT_ERR_INPUT && n == 0);

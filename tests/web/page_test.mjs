@@ -236,6 +236,10 @@ async function main() {
         await page.locator('#batch-section').screenshot({ path: path.join(ARTIFACTS, 'page-phone-batch.png') });
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         check(overflow <= 0, `nothing overflows sideways at phone width (${overflow} px)`);
+        await page.emulateMedia({ colorScheme: 'dark' });
+        await page.evaluate(() => document.getElementById('result').scrollIntoView());
+        await page.screenshot({ path: path.join(ARTIFACTS, 'page-phone-dark.png') });
+        await page.emulateMedia({ colorScheme: 'light' });
         await page.setViewportSize({ width: 1280, height: 900 });
 
         // --- a new model version replaces the kept one: leave only an 'older version' in the cache ---
