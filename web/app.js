@@ -41,10 +41,11 @@ function describeModel(info, manifest, source, stored) {
         const dim = config.dim ?? config.hidden;
         if (layers && dim) parts.push(`${layers} layers × ${dim}`);
     }
+    if (info && info.quantization && info.quantization.scheme) parts.push(info.quantization.scheme);
     if (info && info.max_len) parts.push(`up to ${info.max_len} tokens`);
     parts.push(formatBytes(manifest.bytes));
     parts.push(source === 'cache' ? 'loaded from this browser\'s storage' : stored ? 'kept for offline use' : 'not kept (no storage)');
-    parts.push(`${pool.size} engine worker${pool.size > 1 ? 's' : ''}`);
+    parts.push(`${pool.size} engine worker${pool.size > 1 ? 's' : ''}${info && info.kernels ? ` (${info.kernels} kernels)` : ''}`);
     return parts.join(' · ');
 }
 
