@@ -3,7 +3,7 @@
 # checkpoint and golden outputs (tests/reference/distilbert_reference.py), convert it with
 # `sentiment convert` to fp32 and int8 .smf files, and compare the C engine (every kernel table)
 # with PyTorch: fp32 logits and hidden states within 1e-4 relative, int8 within 0.1 relative and
-# the same decision as fp32 on >= 99.5 % of random inputs. Artifacts go to build/test-artifacts/engine
+# the same decision as fp32 on >= 99.5 % of random inputs; then the wasm build under node. Artifacts go to build/test-artifacts/engine
 # and are regenerated when the reference script changes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -53,4 +53,10 @@ run "$PARITY" golden "$OUT/base/int8.smf" "$OUT/base/golden1.safetensors" --tol 
 run "$PARITY" agree "$OUT/base/fp32.smf" "$OUT/base/int8.smf" 200 64
 # One scale per row is coarser: measured 99.0 % same decisions here, so it is held to 98 %.
 run "$PARITY" agree "$OUT/base/fp32.smf" "$OUT/base/int8-row.smf" 200 64 --min-agree 0.98
+# The wasm build under node against the native engine, on the same files.
+if [ -f build/wasm/sentiment.mjs ]; then
+    run node tests/engine/wasm_parity.mjs "$OUT/small/fp32.smf" "$OUT/small/int8.smf" "$OUT/base/int8.smf"
+else
+    echo "parity: build/wasm/sentiment.mjs missing (make wasm)"; status=1
+fi
 exit $status
