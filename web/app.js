@@ -179,6 +179,7 @@ async function explainReview(text, request) {
     const facts = [];
     if (strongest(1)) facts.push(`Toward Positive: ${strongest(1)}.`);
     if (strongest(-1)) facts.push(`Toward Negative: ${strongest(-1)}.`);
+    if (explanation.truncated) facts.push('The middle of this long review was not read by the model, so it has no colours.');
     facts.push(`${explanation.evaluations ?? (explanation.spans || []).length} re-scorings in ${(seconds * 1000).toFixed(0)} ms.`);
     $('reasons-facts').textContent = facts.join(' ');
 }

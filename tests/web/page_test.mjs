@@ -168,7 +168,19 @@ async function main() {
             check(neg.label === 'Negative' && neg.positive < 0.5, `an obviously negative review is Negative (${neg.positive})`);
         }
 
+        // --- long reviews: a truncation notice; beyond the engine's limit, a clear error ---
+        const longReview = Array.from({ length: 120 }, (_, i) => `Scene ${i} was long but the cast kept it alive.`).join(' ');
+        await classify(page, longReview);
+        check(await page.isVisible('#result-truncated'),
+            `a review longer than the model's limit shows a truncation notice: "${await page.textContent('#result-truncated')}"`);
+        await page.fill('[data-testid="review-input"]', 'so bad '.repeat(300_000)); // 2.1 MB
+        await page.click('[data-testid="classify-button"]');
+        await page.waitForSelector('#review-error:not([hidden])', { timeout: 30_000 });
+        check(await page.isHidden('[data-testid="result"]') && /limit|long|bytes/i.test(await page.textContent('#review-error')),
+            `a 2 MB review gets a clear error: "${await page.textContent('#review-error')}"`);
+
         // --- reasons ---
+        await classify(page, NEGATIVE_REVIEW);
         const r1 = await reasons(page);
         check(r1.text === NEGATIVE_REVIEW, 'the reasons view shows the review text unchanged');
         check(r1.marks.length > 0, `passages are highlighted (${r1.marks.length})`);
