@@ -15,7 +15,6 @@
 #include "safetensors.h"
 #include "util.h"
 
-#define MAX_LABELS 16
 
 static int fail(char *err, size_t err_size, const char *fmt, ...) {
     va_list ap;
@@ -48,11 +47,6 @@ void sent_quantize_rows(int8_t *q, float *scale, const float *w, int rows, int c
 
 // --- config.json -------------------------------------------------------------------------------
 
-typedef struct {
-    int vocab_size, dim, n_layers, n_heads, hidden_dim, max_position, n_labels, positive_index;
-    char labels[MAX_LABELS][64];
-} HfConfig;
-
 static int config_int(const cJSON *c, const char *key, int *out, char *err, size_t err_size) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, key);
     if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 1e7 || v->valuedouble != floor(v->valuedouble))
@@ -61,7 +55,7 @@ static int config_int(const cJSON *c, const char *key, int *out, char *err, size
     return 0;
 }
 
-static int read_config(HfConfig *cfg, const char *path, char *err, size_t err_size) {
+static int read_config(SentHfConfig *cfg, const char *path, char *err, size_t err_size) {
     memset(cfg, 0, sizeof *cfg);
     size_t len;
     char *text = sent_read_file(path, &len);
@@ -90,8 +84,8 @@ static int read_config(HfConfig *cfg, const char *path, char *err, size_t err_si
     }
     const cJSON *id2label = cJSON_GetObjectItemCaseSensitive(c, "id2label");
     cfg->n_labels = cJSON_IsObject(id2label) ? cJSON_GetArraySize(id2label) : 2;
-    if (cfg->n_labels < 2 || cfg->n_labels > MAX_LABELS) {
-        fail(err, err_size, "config.json: %d labels; 2..%d supported", cfg->n_labels, MAX_LABELS);
+    if (cfg->n_labels < 2 || cfg->n_labels > SENT_HF_MAX_LABELS) {
+        fail(err, err_size, "config.json: %d labels; 2..%d supported", cfg->n_labels, SENT_HF_MAX_LABELS);
         goto done;
     }
     cfg->positive_index = -1;
@@ -122,33 +116,85 @@ typedef struct {
     int n, n_buffers, cap;
 } TensorList;
 
-// Fetches name from the checkpoint as fp32 [rows, cols] (rows 0: vector), appends it to the list
-// quantized or not. Returns 0 or -1.
-static int add_tensor(TensorList *list, const SentSafetensors *st, const char *name, int rows, int cols, int quantize,
-                      int group, FILE *log, char *err, size_t err_size) {
-    const SentStTensor *src = sent_safetensors_find(st, name);
-    if (!src) return fail(err, err_size, "model.safetensors has no tensor '%s'", name);
+// Where tensors come from: a checkpoint, or a random generator (benchmarks and tests). A source
+// returns name as a malloc'd fp32 [rows, cols] (rows 0: a vector), or NULL with err filled.
+typedef float *(*TensorSource)(void *ctx, const char *name, int rows, int cols, char *err, size_t err_size);
+
+static float *checkpoint_source(void *ctx, const char *name, int rows, int cols, char *err, size_t err_size) {
+    const SentStTensor *src = sent_safetensors_find(ctx, name);
+    if (!src) {
+        fail(err, err_size, "model.safetensors has no tensor '%s'", name);
+        return NULL;
+    }
     int ok_shape = rows ? src->ndim == 2 && src->shape[0] == rows && src->shape[1] == cols
                         : src->ndim == 1 && src->shape[0] == cols;
-    if (!ok_shape)
-        return fail(err, err_size, "tensor '%s' has shape [%lld, ...] (%d dims), config says [%d, %d]", name,
-                    src->ndim ? (long long)src->shape[0] : 0LL, src->ndim, rows ? rows : cols, rows ? cols : 0);
+    if (!ok_shape) {
+        fail(err, err_size, "tensor '%s' has shape [%lld, ...] (%d dims), config says [%d, %d]", name,
+             src->ndim ? (long long)src->shape[0] : 0LL, src->ndim, rows ? rows : cols, rows ? cols : 0);
+        return NULL;
+    }
     float *f = malloc((size_t)src->numel * sizeof(float));
-    if (!f) return fail(err, err_size, "out of memory");
-    list->buffers[list->n_buffers++] = f;
-    if (sent_safetensors_to_f32(src, f)) return fail(err, err_size, "tensor '%s' is not F32/F16/BF16", name);
+    if (!f) {
+        fail(err, err_size, "out of memory");
+        return NULL;
+    }
+    if (sent_safetensors_to_f32(src, f)) {
+        free(f);
+        fail(err, err_size, "tensor '%s' is not F32/F16/BF16", name);
+        return NULL;
+    }
     for (int64_t i = 0; i < src->numel; i++)
-        if (!isfinite(f[i])) return fail(err, err_size, "tensor '%s' holds a non-finite value at %lld", name, (long long)i);
+        if (!isfinite(f[i])) {
+            free(f);
+            fail(err, err_size, "tensor '%s' holds a non-finite value at %lld", name, (long long)i);
+            return NULL;
+        }
+    return f;
+}
+
+// Approximately normal numbers from a 64-bit LCG (sum of four uniforms), scaled like
+// tests/reference's randomize(): LayerNorm around 1 / 0, biases 0.1, embeddings 1, weights
+// 1/sqrt(inputs), so every part of the network matters.
+static float *random_source(void *ctx, const char *name, int rows, int cols, char *err, size_t err_size) {
+    uint64_t *rng = ctx;
+    size_t n = (size_t)(rows ? rows : 1) * (size_t)cols;
+    float *f = malloc(n * sizeof(float));
+    if (!f) {
+        fail(err, err_size, "out of memory");
+        return NULL;
+    }
+    int norm = strstr(name, "LayerNorm") || strstr(name, "layer_norm"), bias = strstr(name, ".bias") != NULL;
+    float scale = norm || bias ? 0.1f : strstr(name, "embeddings") ? 1.0f : 1.0f / sqrtf((float)cols);
+    float offset = norm && !bias ? 1.0f : 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        float sum = 0;
+        for (int k = 0; k < 4; k++) {
+            *rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+            sum += (float)(*rng >> 40) / (float)(1 << 24) - 0.5f;
+        }
+        f[i] = offset + scale * sum * 1.7320508f;  // four uniforms on [-0.5, 0.5): variance 1/3
+    }
+    return f;
+}
+
+// Appends name, fetched from source as fp32 [rows, cols], to the list, quantized or not.
+static int add_tensor(TensorList *list, TensorSource source, void *ctx, const char *name, int rows, int cols,
+                      int quantize, int group, FILE *log, char *err, size_t err_size) {
+    float *f = source(ctx, name, rows, cols, err, err_size);
+    if (!f) return -1;
+    list->buffers[list->n_buffers++] = f;
+    int64_t numel = (int64_t)(rows ? rows : 1) * cols;
     SentTensor *t = &list->tensors[list->n++];
     memset(t, 0, sizeof *t);
-    snprintf(t->name, sizeof t->name, "%s", name);
+    if (strlen(name) >= sizeof t->name) return fail(err, err_size, "tensor name '%s' is too long", name);
+    memcpy(t->name, name, strlen(name) + 1);
     t->ndim = rows ? 2 : 1;
     t->shape[0] = rows ? rows : cols;
     t->shape[1] = rows ? cols : 0;
     if (!quantize) {
         t->dtype = SENT_DTYPE_F32;
         t->data = f;
-        t->size = (uint64_t)src->numel * 4;
+        t->size = (uint64_t)numel * 4;
         return 0;
     }
     int g = group ? group : cols;
@@ -156,8 +202,8 @@ static int add_tensor(TensorList *list, const SentSafetensors *st, const char *n
         if (log) fprintf(log, "note: %s: group %d does not divide %d inputs; one scale per row instead\n", name, g, cols);
         g = cols;
     }
-    int8_t *q = malloc((size_t)src->numel);
-    float *scale = malloc((size_t)src->numel / g * sizeof(float));
+    int8_t *q = malloc((size_t)numel);
+    float *scale = malloc((size_t)numel / g * sizeof(float));
     if (!q || !scale) {
         free(q);
         free(scale);
@@ -168,17 +214,19 @@ static int add_tensor(TensorList *list, const SentSafetensors *st, const char *n
     sent_quantize_rows(q, scale, f, rows, cols, g);
     t->dtype = SENT_DTYPE_I8;
     t->data = q;
-    t->size = (uint64_t)src->numel;
+    t->size = (uint64_t)numel;
     t->scale = scale;
-    t->scale_size = (uint64_t)src->numel / g * 4;
+    t->scale_size = (uint64_t)numel / g * 4;
     t->group_size = g;
     return 0;
 }
 
 // --- metadata ----------------------------------------------------------------------------------
 
-static char *build_metadata(const HfConfig *cfg, const SentConvertOptions *opts, int max_len, const char *vocab,
-                            const char *dir, const SentSafetensors *st) {
+// source: what the weights came from (a directory's own name, never a machine path);
+// extra: optional provenance object copied in (the safetensors "__metadata__").
+static char *build_metadata(const SentHfConfig *cfg, const SentConvertOptions *opts, int max_len, const char *vocab,
+                            const char *source, const cJSON *extra) {
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "format", "movie-sentiment model");
     cJSON_AddStringToObject(m, "name", opts->name ? opts->name : "movie-sentiment DistilBERT");
@@ -214,11 +262,9 @@ static char *build_metadata(const HfConfig *cfg, const SentConvertOptions *opts,
         cJSON_AddStringToObject(q, "tensors", "word_embeddings, q/k/v/out_lin, lin1, lin2, pre_classifier");
     }
     cJSON *p = cJSON_AddObjectToObject(m, "provenance");
-    const char *base = strrchr(dir, '/');
-    base = base && base[1] ? base + 1 : dir;  // no machine paths: the directory's own name only
-    cJSON_AddStringToObject(p, "converted_from", base);
+    cJSON_AddStringToObject(p, "converted_from", source);
     cJSON_AddStringToObject(p, "tool", "sentiment convert");
-    if (st->metadata) cJSON_AddItemToObject(p, "safetensors_metadata", cJSON_Duplicate(st->metadata, 1));
+    if (extra) cJSON_AddItemToObject(p, "safetensors_metadata", cJSON_Duplicate(extra, 1));
     char *json = cJSON_PrintUnformatted(m);
     cJSON_Delete(m);
     return json;
@@ -226,61 +272,32 @@ static char *build_metadata(const HfConfig *cfg, const SentConvertOptions *opts,
 
 // --- conversion --------------------------------------------------------------------------------
 
-int sent_convert_hf(const char *dir, const char *out_path, const SentConvertOptions *opts_in, FILE *log, char *err,
-                    size_t err_size) {
-    SentConvertOptions opts = opts_in ? *opts_in : sent_convert_defaults();
-    char path[4096];
-    HfConfig cfg;
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    if (read_config(&cfg, path, err, err_size)) return -1;
+static void free_tensor_list(TensorList *list) {
+    for (int i = 0; i < list->n_buffers; i++) free(list->buffers[i]);
+    free(list->buffers);
+    free(list->tensors);
+    memset(list, 0, sizeof *list);
+}
 
-    int max_len = opts.max_len ? opts.max_len : (cfg.max_position < 512 ? cfg.max_position : 512);
-    if (max_len < 2 || max_len > cfg.max_position)
-        return fail(err, err_size, "max_len %d not in 2..%d (max_position_embeddings)", max_len, cfg.max_position);
-    if (opts.head_tokens < 0) opts.head_tokens = (max_len - 2) / 2 < 128 ? (max_len - 2) / 2 : 128;
-    if (opts.head_tokens > max_len - 2)
-        return fail(err, err_size, "head_tokens %d exceeds max_len - 2 = %d", opts.head_tokens, max_len - 2);
-    if (opts.group_size < 0) return fail(err, err_size, "group size %d is negative", opts.group_size);
-
-    snprintf(path, sizeof path, "%s/vocab.txt", dir);
-    size_t vocab_len;
-    char *vocab = sent_read_file(path, &vocab_len);
-    if (!vocab) return fail(err, err_size, "cannot read '%s': %s", path, strerror(errno));
-    int lines = 0;
-    for (size_t i = 0; i < vocab_len; i++) lines += vocab[i] == '\n';
-    if (vocab_len && vocab[vocab_len - 1] != '\n') lines++;
-    if (strlen(vocab) != vocab_len || lines < 1 || lines > cfg.vocab_size) {
-        free(vocab);
-        return fail(err, err_size, "vocab.txt has %d tokens (or a NUL byte); config vocab_size is %d", lines,
-                    cfg.vocab_size);
-    }
-
-    SentSafetensors st;
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if (sent_safetensors_read(&st, path, err, err_size)) {
-        free(vocab);
-        return -1;
-    }
-
-    int D = cfg.dim, H = cfg.hidden_dim, cap = 8 + 16 * cfg.n_layers;  // embeddings 4, per layer 16, head 4
-    TensorList list = {.tensors = calloc((size_t)cap, sizeof(SentTensor)), .buffers = calloc((size_t)cap * 3, sizeof(void *)),
-                       .cap = cap};
-    char *meta = NULL;
-    int rc = -1, q = opts.quantize, g = opts.group_size;
-    if (!list.tensors || !list.buffers) {
-        fail(err, err_size, "out of memory");
-        goto done;
-    }
+// Fetches every tensor of DistilBertForSequenceClassification from source, in the file's order,
+// quantizing the word embeddings and the matmul weights when asked.
+static int collect_tensors(TensorList *list, const SentHfConfig *cfg, TensorSource source, void *ctx,
+                           const SentConvertOptions *opts, FILE *log, char *err, size_t err_size) {
+    int D = cfg->dim, H = cfg->hidden_dim, q = opts->quantize, g = opts->group_size;
+    list->cap = 8 + 16 * cfg->n_layers;  // embeddings 4, per layer 16, head 4
+    list->tensors = calloc((size_t)list->cap, sizeof(SentTensor));
+    list->buffers = calloc((size_t)list->cap * 3, sizeof(void *));
+    if (!list->tensors || !list->buffers) return fail(err, err_size, "out of memory");
 #define ADD(name, rows, cols, quant) \
-    if (add_tensor(&list, &st, name, rows, cols, quant, g, log, err, err_size)) goto done
-    ADD("distilbert.embeddings.word_embeddings.weight", cfg.vocab_size, D, q);
-    ADD("distilbert.embeddings.position_embeddings.weight", cfg.max_position, D, 0);
+    if (add_tensor(list, source, ctx, name, rows, cols, quant, g, log, err, err_size)) return -1
+    ADD("distilbert.embeddings.word_embeddings.weight", cfg->vocab_size, D, q);
+    ADD("distilbert.embeddings.position_embeddings.weight", cfg->max_position, D, 0);
     ADD("distilbert.embeddings.LayerNorm.weight", 0, D, 0);
     ADD("distilbert.embeddings.LayerNorm.bias", 0, D, 0);
     static const char *const linears[] = {"attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin",
                                           "ffn.lin1", "ffn.lin2"};
     static const char *const norms[] = {"sa_layer_norm", "output_layer_norm"};
-    for (int l = 0; l < cfg.n_layers; l++) {
+    for (int l = 0; l < cfg->n_layers; l++) {
         char name[128];
         for (int i = 0; i < 6; i++) {
             int rows = i == 4 ? H : D, cols = i == 5 ? H : D;
@@ -299,9 +316,62 @@ int sent_convert_hf(const char *dir, const char *out_path, const SentConvertOpti
     ADD("pre_classifier.weight", D, D, q);
     ADD("pre_classifier.bias", 0, D, 0);
     // The classifier is C x D: too small to matter for size, and its precision sets the decision.
-    ADD("classifier.weight", cfg.n_labels, D, 0);
-    ADD("classifier.bias", 0, cfg.n_labels, 0);
+    ADD("classifier.weight", cfg->n_labels, D, 0);
+    ADD("classifier.bias", 0, cfg->n_labels, 0);
 #undef ADD
+    return 0;
+}
+
+// Resolves the defaults of opts against cfg and checks them.
+static int resolve_options(SentConvertOptions *opts, int *max_len, const SentHfConfig *cfg, char *err,
+                           size_t err_size) {
+    *max_len = opts->max_len ? opts->max_len : (cfg->max_position < 512 ? cfg->max_position : 512);
+    if (*max_len < 2 || *max_len > cfg->max_position)
+        return fail(err, err_size, "max_len %d not in 2..%d (max_position_embeddings)", *max_len, cfg->max_position);
+    if (opts->head_tokens < 0) opts->head_tokens = (*max_len - 2) / 2 < 128 ? (*max_len - 2) / 2 : 128;
+    if (opts->head_tokens > *max_len - 2)
+        return fail(err, err_size, "head_tokens %d exceeds max_len - 2 = %d", opts->head_tokens, *max_len - 2);
+    if (opts->group_size < 0) return fail(err, err_size, "group size %d is negative", opts->group_size);
+    return 0;
+}
+
+// Tokens in vocab.txt's text (one per line, the last newline optional).
+static int count_vocab(const char *vocab, size_t len) {
+    int lines = 0;
+    for (size_t i = 0; i < len; i++) lines += vocab[i] == '\n';
+    return lines + (len && vocab[len - 1] != '\n');
+}
+
+int sent_convert_hf(const char *dir, const char *out_path, const SentConvertOptions *opts_in, FILE *log, char *err,
+                    size_t err_size) {
+    SentConvertOptions opts = opts_in ? *opts_in : sent_convert_defaults();
+    char path[4096];
+    SentHfConfig cfg;
+    int max_len;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if (read_config(&cfg, path, err, err_size) || resolve_options(&opts, &max_len, &cfg, err, err_size)) return -1;
+
+    snprintf(path, sizeof path, "%s/vocab.txt", dir);
+    size_t vocab_len;
+    char *vocab = sent_read_file(path, &vocab_len);
+    if (!vocab) return fail(err, err_size, "cannot read '%s': %s", path, strerror(errno));
+    int lines = count_vocab(vocab, vocab_len);
+    if (strlen(vocab) != vocab_len || lines < 1 || lines > cfg.vocab_size) {
+        free(vocab);
+        return fail(err, err_size, "vocab.txt has %d tokens (or a NUL byte); config vocab_size is %d", lines,
+                    cfg.vocab_size);
+    }
+
+    SentSafetensors st;
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if (sent_safetensors_read(&st, path, err, err_size)) {
+        free(vocab);
+        return -1;
+    }
+    TensorList list = {0};
+    char *meta = NULL;
+    int rc = -1;
+    if (collect_tensors(&list, &cfg, checkpoint_source, &st, &opts, log, err, err_size)) goto done;
     if (log && st.n_tensors > list.n) {
         fprintf(log, "note: ignoring %d tensor(s) the classifier does not use:", st.n_tensors - list.n);
         int shown = 0;
@@ -312,18 +382,47 @@ int sent_convert_hf(const char *dir, const char *out_path, const SentConvertOpti
         }
         fprintf(log, "%s\n", st.n_tensors - list.n > shown ? ", ..." : "");
     }
-    meta = build_metadata(&cfg, &opts, max_len, vocab, dir, &st);
+    const char *base = strrchr(dir, '/');
+    base = base && base[1] ? base + 1 : dir;  // the directory's own name: no machine paths
+    meta = build_metadata(&cfg, &opts, max_len, vocab, base, st.metadata);
     if (!meta) {
         fail(err, err_size, "out of memory");
         goto done;
     }
     rc = sent_model_file_write(out_path, meta, list.tensors, list.n, err, err_size);
 done:
-    for (int i = 0; i < list.n_buffers; i++) free(list.buffers[i]);
-    free(list.buffers);
-    free(list.tensors);
+    free_tensor_list(&list);
     free(meta);
     free(vocab);
     sent_safetensors_free(&st);
     return rc;
+}
+
+uint8_t *sent_convert_random(const SentHfConfig *cfg_in, const char *vocab, const SentConvertOptions *opts_in,
+                             uint64_t seed, size_t *out_len, char *err, size_t err_size) {
+    SentConvertOptions opts = opts_in ? *opts_in : sent_convert_defaults();
+    SentHfConfig cfg = *cfg_in;
+    int max_len;
+    if (cfg.n_labels < 2 || cfg.n_labels > SENT_HF_MAX_LABELS || cfg.positive_index < 0 ||
+        cfg.positive_index >= cfg.n_labels || cfg.dim < 1 || cfg.n_heads < 1 || cfg.dim % cfg.n_heads ||
+        count_vocab(vocab, strlen(vocab)) > cfg.vocab_size) {
+        fail(err, err_size, "inconsistent random model config");
+        return NULL;
+    }
+    for (int i = 0; i < cfg.n_labels; i++)
+        if (!cfg.labels[i][0]) snprintf(cfg.labels[i], sizeof cfg.labels[i], "LABEL_%d", i);
+    if (resolve_options(&opts, &max_len, &cfg, err, err_size)) return NULL;
+    TensorList list = {0};
+    uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 1;
+    uint8_t *bytes = NULL;
+    if (collect_tensors(&list, &cfg, random_source, &rng, &opts, NULL, err, err_size) == 0) {
+        char source[64];
+        snprintf(source, sizeof source, "random weights, seed %llu", (unsigned long long)seed);
+        char *meta = build_metadata(&cfg, &opts, max_len, vocab, source, NULL);
+        if (meta) bytes = sent_model_file_build(meta, list.tensors, list.n, out_len, err, err_size);
+        else fail(err, err_size, "out of memory");
+        free(meta);
+    }
+    free_tensor_list(&list);
+    return bytes;
 }

@@ -21,10 +21,23 @@ typedef struct {
 // Default options: fp32, group 64, max_len 512, head+tail with 128 from the head.
 SentConvertOptions sent_convert_defaults(void);
 
+// A DistilBERT classifier's shape and labels (config.json's keys).
+#define SENT_HF_MAX_LABELS 16
+typedef struct {
+    int vocab_size, dim, n_layers, n_heads, hidden_dim, max_position, n_labels;
+    int positive_index;                      // the label named positive/pos, else 1
+    char labels[SENT_HF_MAX_LABELS][64];     // empty: LABEL_i
+} SentHfConfig;
+
 // Converts the checkpoint in dir into out_path. Notes (ignored tensors, group fallbacks) go to
 // log when not NULL. Returns 0, or -1 with err filled.
 int sent_convert_hf(const char *dir, const char *out_path, const SentConvertOptions *opts, FILE *log, char *err,
                     size_t err_size);
+
+// A model with random weights (scaled so every part of the network matters) for benchmarks and
+// tests: the .smf bytes in a malloc'd buffer of *out_len, or NULL with err. vocab: vocab.txt text.
+uint8_t *sent_convert_random(const SentHfConfig *cfg, const char *vocab, const SentConvertOptions *opts,
+                             uint64_t seed, size_t *out_len, char *err, size_t err_size);
 
 // Quantizes w[rows, cols] symmetrically: q = round(w / s), s = max|w| / 127 per group of group
 // consecutive columns. q[rows*cols], scale[rows*cols/group].
