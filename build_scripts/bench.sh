@@ -22,4 +22,12 @@ fi
 build/sentiment bench-kernels || status=1
 bash build_scripts/bench_kernels_wasm.sh || status=1
 
+# The page in headless chromium: batch reviews/s and time per explanation, with and without
+# cross-origin isolation (several workers vs one), on IMDb test reviews with the shipped model.
+if [ -f "$DATA/test.tsv.gz" ] && [ -f weights/sentiment.smf ]; then
+    make -s web >/dev/null && node tests/web/bench_page.mjs --data "$DATA/test.tsv.gz" || status=1
+else
+    echo "bench: page skipped: $DATA/test.tsv.gz or weights/sentiment.smf not found"
+fi
+
 exit $status
