@@ -278,9 +278,8 @@ SentStatus sent_explain(SentExplainer *e, const char *text, size_t len, const Se
 
     const SentTokenizer *tok = sent_get_tokenizer(e->classifier);
     int n_words = split_words(e, tok, n);
-    if (n_words == 0) return SENT_OK;  // sent_classify refuses texts without words; kept for safety
     int n_sentences = merge_sentences(e, split_sentences(e, tok, n_words), max_spans);
-    if (n_sentences == 0) return SENT_OK;  // only tags: nothing worth occluding
+    if (n_sentences == 0) return SENT_OK;  // only tags (or no words): nothing worth occluding
     int n_planned = make_passages(e, n_words, n_sentences, max_spans);
 
     // This part's passages, moved to the front.
