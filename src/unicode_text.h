@@ -2,7 +2,11 @@
 // `tokenizers` applies them (BertNormalizer: clean text, pad CJK ideographs, NFD + drop Mn,
 // lowercase; BertPreTokenizer: split on whitespace, isolate punctuation). Each input code point
 // maps independently to zero or more normalized code points, each with the class that tells the
-// pre-tokenizer what to do with it; the tokenizer caches these answers (see tokenizer.c).
+// pre-tokenizer what to do with it (tokenizer.c precomputes the answers for ASCII).
+// Per-character NFD skips canonical reordering. That cannot change a token: reordering moves
+// only combining characters, the nonspacing ones are dropped anyway, and none of the 26 others
+// with a nonzero combining class (Mc such as U+1D165) is in the BERT vocab, so a word holding
+// them is one [UNK] over the same bytes in either order.
 #ifndef SENT_UNICODE_TEXT_H
 #define SENT_UNICODE_TEXT_H
 
