@@ -229,6 +229,17 @@ async function main() {
 
         await page.locator('#batch-section').screenshot({ path: path.join(ARTIFACTS, 'page-batch.png') });
 
+        // --- batch: a file dropped on the drop zone is read the same way ---
+        const dropped = await page.evaluateHandle(() => {
+            const dt = new DataTransfer();
+            dt.items.add(new File(['id\ttext\n1\tA fine film.\n2\tA dull film.\n'], 'dropped.tsv', { type: 'text/tab-separated-values' }));
+            return dt;
+        });
+        await page.dispatchEvent('[data-testid="drop-zone"]', 'drop', { dataTransfer: dropped });
+        await page.waitForFunction(() => /dropped\.tsv: 2 records, 2 columns/.test(document.getElementById('batch-file-info').textContent));
+        check(await page.$eval('[data-testid="batch-column"]', (el) => el.options[el.selectedIndex].text) === 'text',
+            'a dropped TSV file is read and its text column chosen');
+
         // --- batch: cancel ---
         await page.setInputFiles('[data-testid="batch-file"]', txtPath);
         await page.waitForFunction(() => /600 lines/.test(document.getElementById('batch-file-info').textContent));
@@ -290,7 +301,8 @@ async function main() {
             ['web-corrupt-download', false, /checksum/i],
             ['web-corrupt-model', true, /rejected by the engine/i],
         ]) {
-            const bad = await startServer(await corruptSite(name, matchManifest), 0);
+            const badDir = await corruptSite(name, matchManifest);
+            const bad = await startServer(badDir, 0);
             servers.push(bad);
             const badPage = await context.newPage();
             const badSeen = watch(badPage, bad.url.replace(/\/$/, ''));
@@ -300,7 +312,15 @@ async function main() {
             check(await badPage.isVisible('[data-testid="retry-button"]'), `${name}: a retry button is offered`);
             check(await badPage.isDisabled('[data-testid="classify-button"]'), `${name}: classifying stays disabled`);
             check(badSeen.errors.length === 0, `${name}: no console errors (${badSeen.errors.join(' | ')})`);
-            if (matchManifest) await badPage.screenshot({ path: path.join(ARTIFACTS, 'page-corrupt-model.png') });
+            if (matchManifest) {
+                await badPage.screenshot({ path: path.join(ARTIFACTS, 'page-corrupt-model.png') });
+            } else {
+                // The host fixes the file: "Try again" now succeeds.
+                await fs.copyFile(path.join(SITE, 'sentiment.smf'), path.join(badDir, 'sentiment.smf'));
+                await badPage.click('[data-testid="retry-button"]');
+                const retried = await waitForModelState(badPage, ['ready', 'error']);
+                check(retried.state === 'ready', `${name}: after the file is fixed, Try again loads it: "${retried.message}"`);
+            }
             await badPage.close();
         }
 
