@@ -2,7 +2,7 @@
 // the single-review form, the reasons view and the batch section to them. No text typed or
 // dropped here is sent anywhere: the only requests are for this site's own static files.
 import { EnginePool } from './engine-pool.js';
-import { fetchManifest, loadModelBytes, cachedModel, formatBytes, ModelError } from './model-store.js';
+import { fetchManifest, loadModelBytes, cachedModel, forgetModel, formatBytes, ModelError } from './model-store.js';
 import { renderExplanation } from './highlight.js';
 import { readBatchFile, guessTextColumn, textsForColumn, resultsToCsv, summarize } from './batch.js';
 import { EXAMPLES } from './examples.js';
@@ -83,6 +83,7 @@ async function startModel() {
         try {
             modelInfo = await pool.load(buffer);
         } catch (e) {
+            await forgetModel(manifest);
             throw new ModelError(`The model file was rejected by the engine: ${e.message}`);
         }
         setModelState('ready', 'Ready. Everything runs on this device.');

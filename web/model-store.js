@@ -143,6 +143,12 @@ export async function loadModelBytes(manifest, onProgress = () => {}) {
     return { buffer, source: 'network', stored };
 }
 
+// Drops the kept copy of this version (the engine rejected it: don't load it again).
+export async function forgetModel(manifest) {
+    const cache = await openCache();
+    if (cache) await cache.delete(cacheKey(manifest));
+}
+
 // For a visit without a reachable manifest: the one model kept from an earlier visit, if any.
 export async function cachedModel() {
     const cache = await openCache();

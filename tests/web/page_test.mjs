@@ -314,6 +314,8 @@ async function main() {
             check(badSeen.errors.length === 0, `${name}: no console errors (${badSeen.errors.join(' | ')})`);
             if (matchManifest) {
                 await badPage.screenshot({ path: path.join(ARTIFACTS, 'page-corrupt-model.png') });
+                const kept = await badPage.evaluate(async () => (await (await caches.open('sentiment-model')).keys()).length);
+                check(kept === 0, `${name}: a model the engine rejects is not kept`);
             } else {
                 // The host fixes the file: "Try again" now succeeds.
                 await fs.copyFile(path.join(SITE, 'sentiment.smf'), path.join(badDir, 'sentiment.smf'));
