@@ -14,6 +14,8 @@
 
 #include "cJSON.h"
 #include "check.h"
+#include "convert.h"
+#include "sentiment.h"
 #include "train/export_hf.h"
 #include "train/model.h"
 #include "train/rng.h"
@@ -153,9 +155,51 @@ static void test_resume_is_exact(void) {
     sent_bert_free(&a), sent_bert_free(&b), sent_bert_free(&fresh);
 }
 
+// The engine (src/sentiment.h) must read what the trainer exports and compute the same
+// probabilities: export -> convert (fp32) -> load -> classify the same ids.
+static void test_engine_agrees(void) {
+    SentBertConfig cfg = {.vocab_size = 30522, .max_positions = 32, .n_layers = 2, .dim = 32, .n_heads = 2,
+                          .hidden_dim = 48, .n_labels = 2};
+    SentBert m;
+    sent_bert_build(&m, cfg, B, T, 0);
+    randomize(&m, 11);
+    int32_t ids[B * T], labels[B];
+    uint8_t mask[B * T];
+    make_batch(ids, mask, labels);
+    for (int i = 0; i < B * T; i++) ids[i] = ids[i] > 2 ? 1000 + ids[i] * 97 : ids[i] == 1 ? 101 : ids[i] == 2 ? 102 : 0;
+    sent_bert_forward_classify(&m, ids, mask, NULL, B, 0, 0);
+    sent_export_hf(&m, OUT_DIR "/engine", VOCAB, 0);
+
+    SentConvertOptions opts = sent_convert_defaults();
+    opts.max_len = 32;
+    opts.head_tokens = 8;
+    char err[256];
+    int rc = sent_convert_hf(OUT_DIR "/engine", OUT_DIR "/engine.smf", &opts, NULL, err, sizeof err);
+    CHECK_MSG(rc == 0, "convert: %s", err);
+    SentError serr;
+    SentClassifier *c = rc == 0 ? sent_load_path(OUT_DIR "/engine.smf", NULL, &serr) : NULL;
+    CHECK_MSG(c != NULL, "load: %s", rc == 0 ? serr.message : "not converted");
+    if (c) {
+        const int32_t *seqs[B];
+        int lens[B];
+        SentResult results[B];
+        for (int b = 0; b < B; b++) seqs[b] = ids + b * T, lens[b] = LENS[b];
+        CHECK(sent_classify_ids(c, seqs, lens, B, results, &serr) == SENT_OK);
+        double worst = 0;
+        for (int b = 0; b < B; b++)
+            for (int k = 0; k < 2; k++) worst = fmax(worst, fabs(results[b].probs[k] - m.acts.probs[b * 2 + k]));
+        printf("  engine vs trainer: max probability difference %.2e\n", worst);
+        CHECK_NEAR(worst, 0.0, 1e-5);
+        sent_free(c);
+    }
+    sent_bert_free(&m);
+}
+
 int main(void) {
     write_reference_inputs();
+    test_engine_agrees();
     test_resume_is_exact();
+    fflush(stdout);   // keep this program's lines before the reference's
     int rc = system("/usr/bin/python3 tests/reference/train_step_reference.py " OUT_DIR);
     CHECK_MSG(rc == 0, "the PyTorch comparison failed (exit status %d)", rc);
     return check_summary("test_train_step");
