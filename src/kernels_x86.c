@@ -724,6 +724,122 @@ static VNNI void linear_q8_vnni(float *y, const int8_t *xq, const float *xs, con
     }
 }
 
+// --- AVX-512 attention ---------------------------------------------------------------------------
+
+// With 16 lanes, a block of 16 keys is transposed once (kt[d][j] = k[s0 + j][d]) and then every
+// query of the block gets its 16 scores as one vector of FMAs, q[d] broadcast against kt[d]:
+// no horizontal sums. P.V is FMAs of broadcast p[j] against v rows. Both halves run at FMA
+// throughput; the transposition is paid once per 16 keys for ATT512_QB queries (measured at
+// T = 512: 31 GFLOP/s with 32 queries per block, 43 with 256).
+enum { ATT512_QB = 256, ATT512_MAX_HD = 256 };
+
+// Folds keys [s0, s0 + 16) (lanes in `keys`) into one query's output row; kt: [head_dim, 16].
+INLINE AVX512 void attend_key_block_avx512(float *orow, OnlineSoftmax *state, const float *qrow, const float *kt,
+                                           const float *v, __mmask16 keys, int s0, int count, int C, int head_dim,
+                                           float scale) {
+    // orow, qrow: [head_dim]; v: [T, C] already offset to this head
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    int d = 0;
+    for (; d + 4 <= head_dim; d += 4)
+        for (int u = 0; u < 4; u++)
+            acc[u] = _mm512_fmadd_ps(_mm512_set1_ps(qrow[d + u]), _mm512_load_ps(kt + (size_t)(d + u) * 16), acc[u]);
+    for (; d < head_dim; d++) acc[0] = _mm512_fmadd_ps(_mm512_set1_ps(qrow[d]), _mm512_load_ps(kt + (size_t)d * 16), acc[0]);
+    __m512 dots = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
+    __m512 scores = _mm512_mask_mul_ps(_mm512_set1_ps(-INFINITY), keys, dots, _mm512_set1_ps(scale));
+    float block_max = _mm512_reduce_max_ps(scores);
+    if (block_max > state->running_max) {
+        // The max grew: earlier terms shrink by e^(old - new) (0 on the first block).
+        float rescale = expf(state->running_max - block_max);
+        state->running_max = block_max;
+        state->denom *= rescale;
+        __m512 rv = _mm512_set1_ps(rescale);
+        for (int c = 0; c < head_dim; c += 16) {
+            __mmask16 m = tail_mask16(min_int(16, head_dim - c));
+            _mm512_mask_storeu_ps(orow + c, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, orow + c), rv));
+        }
+    }
+    __m512 shifted = _mm512_sub_ps(scores, _mm512_set1_ps(state->running_max));
+    __m512 pv = _mm512_insertf32x8(_mm512_castps256_ps512(exp256(_mm512_castps512_ps256(shifted))),
+                                   exp256(_mm512_extractf32x8_ps(shifted, 1)), 1);   // masked lanes: 0
+    state->denom += _mm512_reduce_add_ps(pv);
+    float p[16];
+    _mm512_storeu_ps(p, pv);
+    // Four 16-wide column chunks at a time stay in registers across the block's keys.
+    for (int c0 = 0; c0 < head_dim; c0 += 64) {
+        __mmask16 m[4];
+        __m512 o[4];
+        for (int c = 0; c < 4; c++) {
+            int cols = head_dim - (c0 + 16 * c);
+            m[c] = tail_mask16(cols <= 0 ? 0 : cols >= 16 ? 16 : cols);
+            o[c] = _mm512_maskz_loadu_ps(m[c], orow + c0 + 16 * c);
+        }
+        for (int j = 0; j < count; j++) {
+            if (p[j] == 0.0f) continue;   // masked keys (their v may hold anything)
+            __m512 pj = _mm512_set1_ps(p[j]);
+            const float *vrow = v + (size_t)(s0 + j) * C + c0;
+            for (int c = 0; c < 4; c++) o[c] = _mm512_fmadd_ps(pj, _mm512_maskz_loadu_ps(m[c], vrow + 16 * c), o[c]);
+        }
+        for (int c = 0; c < 4; c++) _mm512_mask_storeu_ps(orow + c0 + 16 * c, m[c], o[c]);
+    }
+}
+
+// Queries [t0, t0 + nq) (nq <= ATT512_QB) of one head against all keys.
+static AVX512 void attend_query_block_avx512(float *out, const float *q, const float *k, const float *v,
+                                             const uint8_t *mask, int T, int C, int head_dim, float scale, int t0,
+                                             int nq) {
+    // out, q, k, v: [T, C] already offset to this head
+    float kt[ATT512_MAX_HD * 16] __attribute__((aligned(64)));   // [head_dim, 16]
+    OnlineSoftmax state[ATT512_QB];
+    for (int i = 0; i < nq; i++) {
+        state[i] = (OnlineSoftmax){.running_max = -INFINITY, .denom = 0.0f};
+        for (int d = 0; d < head_dim; d++) out[(size_t)(t0 + i) * C + d] = 0.0f;
+    }
+    for (int s0 = 0; s0 < T; s0 += 16) {
+        int count = min_int(16, T - s0);
+        __mmask16 keys = 0;
+        for (int j = 0; j < count; j++) keys |= (__mmask16)((mask[s0 + j] != 0) << j);
+        if (!keys) continue;   // all padding
+        // Padded or missing keys get zero columns: finite scores, masked out above.
+        for (int j = 0; j < 16; j++) {
+            const float *krow = k + (size_t)(s0 + j) * C;
+            int real = (keys >> j) & 1;
+            for (int d = 0; d < head_dim; d++) kt[(size_t)d * 16 + j] = real ? krow[d] : 0.0f;
+        }
+        for (int i = 0; i < nq; i++)
+            attend_key_block_avx512(out + (size_t)(t0 + i) * C, &state[i], q + (size_t)(t0 + i) * C, kt, v, keys, s0,
+                                    count, C, head_dim, scale);
+    }
+    // With every key masked there is nothing to attend to: the output stays zero.
+    for (int i = 0; i < nq; i++) {
+        if (state[i].denom <= 0.0f) continue;
+        __m512 inv = _mm512_set1_ps(1.0f / state[i].denom);
+        float *orow = out + (size_t)(t0 + i) * C;
+        for (int c = 0; c < head_dim; c += 16) {
+            __mmask16 m = tail_mask16(min_int(16, head_dim - c));
+            _mm512_mask_storeu_ps(orow + c, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, orow + c), inv));
+        }
+    }
+}
+
+static AVX512 void attention_avx512(float *out, const float *q, const float *k, const float *v, const uint8_t *mask,
+                                    int T, int n_heads, int head_dim, float *scratch) {
+    // out, q, k, v: [T, n_heads * head_dim]; mask: [T]
+    if (head_dim > ATT512_MAX_HD) {
+        attention_avx2(out, q, k, v, mask, T, n_heads, head_dim, scratch);
+        return;
+    }
+    int C = n_heads * head_dim, q_blocks = (T + ATT512_QB - 1) / ATT512_QB;
+    float scale = 1.0f / sqrtf((float)head_dim);
+    long work = (long)n_heads * T * T * head_dim;
+#pragma omp parallel for collapse(2) schedule(dynamic) if (work >= PARALLEL_MIN_MACS)
+    for (int h = 0; h < n_heads; h++)
+        for (int qb = 0; qb < q_blocks; qb++) {
+            size_t off = (size_t)h * head_dim;
+            attend_query_block_avx512(out + off, q + off, k + off, v + off, mask, T, C, head_dim, scale,
+                                      qb * ATT512_QB, min_int(ATT512_QB, T - qb * ATT512_QB));
+        }
+}
+
 // --- the tables ---------------------------------------------------------------------------------
 
 static const SentKernels avx2_kernels = {
@@ -746,7 +862,7 @@ static const SentKernels avx512_kernels = {
     .layernorm = layernorm_avx2,
     .gelu_erf = gelu_erf_avx2,
     .add = add_avx2,
-    .attention = attention_avx2,
+    .attention = attention_avx512,
 };
 
 static const SentKernels avx512vnni_kernels = {
@@ -757,7 +873,7 @@ static const SentKernels avx512vnni_kernels = {
     .layernorm = layernorm_avx2,
     .gelu_erf = gelu_erf_avx2,
     .add = add_avx2,
-    .attention = attention_avx2,
+    .attention = attention_avx512,
 };
 
 static int has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }

@@ -280,6 +280,8 @@ static void test_add(const SentKernels *k) {
 static void test_attention(const SentKernels *k) {
     static const int sizes[][3] = {   // T, n_heads, head_dim
         {1, 1, 1}, {3, 2, 3}, {8, 1, 8}, {17, 4, 17}, {64, 2, 64}, {130, 3, 32}, {33, 12, 64}, {9, 2, 5},
+        {300, 2, 64},   // more queries than one AVX-512 query block (256)
+        {5, 1, 260},    // head_dim beyond the AVX-512 transposition buffer (falls back to AVX2)
     };
     for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++) {
         int T = sizes[c][0], H = sizes[c][1], hd = sizes[c][2], C = H * hd;
