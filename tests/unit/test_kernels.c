@@ -311,11 +311,12 @@ static void test_attention(const SentKernels *k) {
         CHECK_MSG(!memcmp(again, out, n * sizeof(float)), "%s attention T=%d H=%d hd=%d: padded keys leak", k->name,
                   T, H, hd);
 
-        // The weights of each query sum to one: with every value 1 the output is 1.
+        // The weights of each query sum to one: with every value 1 the output is 1, within the
+        // worst-case rounding of two float sums of T terms (denominator and output).
         for (size_t i = 0; i < n; i++) v[i] = 1.0f;
         k->attention(again, q, kk, v, mask, T, H, hd, scratch);
         int off_one = 0;
-        for (size_t i = 0; i < n; i++) off_one += fabs(again[i] - 1.0) > 1e-6;
+        for (size_t i = 0; i < n; i++) off_one += fabs(again[i] - 1.0) > 1e-6 + 1.2e-7 * T;
         CHECK_MSG(off_one == 0, "%s attention T=%d: %d outputs show weights not summing to 1", k->name, T, off_one);
 
         // Every key masked: nothing to attend to, the output is zero.
