@@ -6,7 +6,8 @@ const SHELL_CACHE = 'sentiment-shell-v1';
 const MODEL_CACHE = 'sentiment-model'; // owned by model-store.js; kept on activate
 const SHELL_FILES = [
     './', 'index.html', 'style.css', 'icon.svg',
-    'app.js', 'engine-pool.js', 'model-store.js', 'highlight.js', 'batch.js', 'csv.js', 'examples.js',
+    'app.js', 'review-ui.js', 'batch-ui.js', 'engine-pool.js', 'model-store.js', 'highlight.js', 'batch.js',
+    'csv.js', 'examples.js',
     'worker.js', 'sentiment.mjs', 'sentiment.wasm',
 ];
 const OPTIONAL_FILES = ['model.json']; // absent when the site was built without a model
