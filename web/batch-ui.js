@@ -4,14 +4,12 @@ import { readBatchFile, guessTextColumn, textsForColumn, resultsToCsv, summarize
 
 const $ = (id) => document.getElementById(id);
 
-let session = null;     // {pool, info} from app.js
-
-let batchTable = null;
-let batchAbort = null;
-let batchDownloadUrl = null;
+let session = null;          // {pool, info} from app.js
+let batchTable = null;       // the opened file (batch.js table)
+let batchAbort = null;       // AbortController of the running batch
+let batchDownloadUrl = null; // blob: URL of the last results CSV
 
 async function openBatchFile(file) {
-    showBatchError('');
     $('batch-summary').hidden = true;
     $('batch-progress-box').hidden = true;
     try {
@@ -34,10 +32,6 @@ async function openBatchFile(file) {
     $('batch-file-info').textContent = `${file.name}: ${t.rows.length} ${what}.${problems}`;
     $('batch-start').hidden = false;
     $('batch-setup').hidden = false;
-}
-
-function showBatchError(message) {
-    if (message) $('batch-file-info').textContent = message;
 }
 
 function drawHistogram(histogram) {
