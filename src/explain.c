@@ -270,7 +270,8 @@ SentStatus sent_explain(SentExplainer *e, const char *text, size_t len, const Se
     if (opts->flop_budget > 0) {
         SentModelInfo info;
         sent_model_info(e->classifier, &info);
-        double affordable = opts->flop_budget / sent_forward_flops(&info, n);
+        // The budget is per part: with several explainers sharing the work, finer passages.
+        double affordable = n_parts * opts->flop_budget / sent_forward_flops(&info, n);
         int floor_spans = opts->min_spans < 1 ? 1 : opts->min_spans;
         if (affordable < max_spans) max_spans = affordable < floor_spans ? floor_spans : (int)affordable;
         if (max_spans > opts->max_spans) max_spans = opts->max_spans;

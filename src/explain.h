@@ -33,7 +33,7 @@ int sent_explainer_capacity(const SentExplainer *e);  // the max_spans it was bu
 typedef struct {
     int max_spans;        // passages at most (1 .. the explainer's capacity)
     double flop_budget;   // > 0: fewer passages for long reviews or big models, so that the
-                          // re-scoring costs at most this many floating-point operations ...
+                          // re-scoring costs each part at most this many floating-point operations ...
     int min_spans;        // ... but never fewer than this many passages
     // Share the work between n_parts explainers (threads, web workers): each plans the same
     // passages and scores those with index % n_parts == part. 0 and 0 (or 1): all of them.
