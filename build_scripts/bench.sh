@@ -30,4 +30,10 @@ else
     echo "bench: page skipped: $DATA/test.tsv.gz or weights/sentiment.smf not found"
 fi
 
+# Engine: ms per review and GFLOP/s at 128/256/512 tokens, distilbert-base and a small config
+# (random weights), fp32 vs int8, scalar vs SIMD natively; then the same models in wasm under node.
+mkdir -p build/bench
+build/sentiment bench --save build/bench || status=1
+node tests/engine/bench_wasm.mjs build/bench || status=1
+
 exit $status

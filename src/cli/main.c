@@ -16,6 +16,7 @@ static const Command commands[] = {
     {"tokenize", cmd_tokenize, "text lines on stdin -> BERT WordPiece token ids"},
     {"classify", cmd_classify, "reviews on stdin -> JSON label and probabilities"},
     {"convert", cmd_convert, "Hugging Face checkpoint directory -> .smf model file"},
+    {"bench", cmd_bench, "engine benchmark: ms per review, fp32/int8, scalar/SIMD, GFLOP/s"},
     {"train", cmd_train, "train a model (MLM pretraining, fine-tuning) -> Hugging Face checkpoint"},
     {"eval", cmd_eval, "accuracy, confusion matrix and calibration of a model on labelled TSV.gz"},
     {"bench-kernels", cmd_bench_kernels, "kernel micro-benchmark: GFLOP/s per table vs this CPU's peak"},
