@@ -161,6 +161,19 @@ static double print_cpu_peak(FILE *out) {
 #endif
 }
 
+// Multi-thread figures are wall time: on a shared machine they are only as good as the load lets
+// them be, so the load is printed with them.
+static void print_load(FILE *out, int threads) {
+    if (threads == 1) return;
+    FILE *f = fopen("/proc/loadavg", "r");
+    double load = -1.0;
+    if (f) {
+        if (fscanf(f, "%lf", &load) != 1) load = -1.0;
+        fclose(f);
+    }
+    if (load >= 0.0) fprintf(out, "(wall time; load average %.1f on %d cores: other processes share them)\n", load, threads);
+}
+
 // --- linear layers -----------------------------------------------------------------------------
 
 typedef struct {
@@ -193,6 +206,7 @@ static void print_linear_table(FILE *out, const SentKernels **tables, int n_tabl
                                int8_t *xq, float *xs, float *y) {
     fprintf(out, "\nlinear layers, %d thread%s: GFLOP/s (2 N I O per second; int8 = quantize_q8 + linear_q8, "
                  "group %d)\n", threads, threads > 1 ? "s" : "", GROUP);
+    print_load(out, threads);
     fprintf(out, "%-16s", "N x (I->O)");
     for (int t = 0; t < n_tables; t++) fprintf(out, " %10.10s-f32 %10.10s-q8", tables[t]->name, tables[t]->name);
     if (peak > 0) fprintf(out, "   best f32 / peak");
@@ -252,6 +266,7 @@ static void print_other_ops(FILE *out, const SentKernels **tables, int n_tables,
                             float *beta, uint8_t *mask, float *scratch) {
     fprintf(out, "\nattention (12 heads x 64, 4 T^2 768 flops), LayerNorm (T x 768), GELU (T x 3072), %d thread%s\n",
             threads, threads > 1 ? "s" : "");
+    print_load(out, threads);
     fprintf(out, "%-28s", "op");
     for (int t = 0; t < n_tables; t++) fprintf(out, " %14.14s", tables[t]->name);
     fputc('\n', out);
