@@ -240,6 +240,32 @@ static void print_linear_table(FILE *out, const SentKernels **tables, int n_tabl
         }
 }
 
+// int8 speed against the quantization group size, best table, one thread: the per-group
+// rescaling (int32 -> float, times two scales) is a large part of the int8 cost.
+static void print_group_sizes(FILE *out, const float *x, const float *w, const float *b, int8_t *wq, float *ws,
+                              int8_t *xq, float *xs, float *y) {
+    const SentKernels *k = sent_kernels_best();
+    fprintf(out, "\nint8 (quantize_q8 + linear_q8) by group size, %s, 1 thread: GOP/s\n", k->name);
+    fprintf(out, "%-16s %10s %10s %10s\n", "N x (I->O)", "group 64", "group 256", "per row");
+    set_threads(1);
+    for (int s = 0; s < N_SHAPES; s++) {
+        int N = bench_rows[N_ROWS - 1], I = bench_shapes[s][0], O = bench_shapes[s][1];
+        char label[32];
+        snprintf(label, sizeof label, "%d x (%d->%d)", N, I, O);
+        fprintf(out, "%-16s", label);
+        const int groups[] = {64, 256, I};
+        for (int g = 0; g < 3; g++) {
+            sent_kernels_scalar()->quantize_q8(wq, ws, w, O, I, groups[g]);
+            LinearCtx c = {.k = k, .N = N, .I = I, .O = O, .group_size = groups[g], .x = x, .w = w, .b = b,
+                           .wq = {.q = wq, .scale = ws, .rows = O, .cols = I, .group_size = groups[g]},
+                           .xq = xq, .xs = xs, .y = y};
+            fprintf(out, " %10.1f", 2.0 * N * I * O / best_seconds(run_linear_q8, &c, 3, 0.25) / 1e9);
+        }
+        fputc('\n', out);
+        fflush(out);
+    }
+}
+
 // --- attention, LayerNorm, GELU ----------------------------------------------------------------
 
 typedef struct {
@@ -339,6 +365,7 @@ void sent_bench_kernels(FILE *out) {
     print_linear_table(out, tables, n_tables, 1, peak, x, w, b, wq, ws, xq, xs, y);
     int threads = max_threads();
     if (threads > 1) print_linear_table(out, tables + 1, n_tables - 1, threads, peak, x, w, b, wq, ws, xq, xs, y);
+    print_group_sizes(out, x, w, b, wq, ws, xq, xs, y);
 
     size_t buf_len = (size_t)4 * max_n * 768 + (size_t)max_n * 3072;   // q, k, v, out; x
     float *buf = mallocCheck(buf_len * sizeof(float));
