@@ -203,25 +203,29 @@ typedef struct {
     float running_max, denom;
 } OnlineSoftmax;
 
-// Folds keys [s0, s0 + count) (count <= 4; lanes `keys` real) into one query's output row.
+// Folds one block of 4 keys into one query's output row. rows[j] is key j's row, or for a
+// padded or missing key the row of a real key of the block, so every loop has a constant trip
+// count (the accumulators stay in registers) and only real rows are read: a padded key's
+// score lane is replaced by -inf and its weight is exactly 0.
 static void attend_key_block_wasm(float *orow, OnlineSoftmax *state, const float *qrow, const float *k, const float *v,
-                                  v128_t keys, int s0, int count, int C, int head_dim, float scale) {
+                                  v128_t keys, const int rows[4], int C, int head_dim, float scale) {
     // orow, qrow: [head_dim]; k, v: [T, C] already offset to this head
     int D4 = head_dim & ~3;
+    const float *krow[4], *vrow[4];
     v128_t acc[4];
-    const float *krow[4];
     for (int j = 0; j < 4; j++) {
+        krow[j] = k + (size_t)rows[j] * C;
+        vrow[j] = v + (size_t)rows[j] * C;
         acc[j] = wasm_f32x4_splat(0.0f);
-        krow[j] = k + (size_t)(s0 + (j < count ? j : 0)) * C;
     }
     for (int d = 0; d < D4; d += 4) {
         v128_t qv = wasm_v128_load(qrow + d);
-        for (int j = 0; j < count; j++) acc[j] = madd(qv, wasm_v128_load(krow[j] + d), acc[j]);
+        for (int j = 0; j < 4; j++) acc[j] = madd(qv, wasm_v128_load(krow[j] + d), acc[j]);
     }
     v128_t dots = hsum4(acc[0], acc[1], acc[2], acc[3]);
     if (D4 < head_dim) {
         float tails[4] = {0};
-        for (int j = 0; j < count; j++)
+        for (int j = 0; j < 4; j++)
             for (int d = D4; d < head_dim; d++) tails[j] += qrow[d] * krow[j][d];
         dots = wasm_f32x4_add(dots, wasm_v128_load(tails));
     }
@@ -236,20 +240,18 @@ static void attend_key_block_wasm(float *orow, OnlineSoftmax *state, const float
         for (int d = 0; d < D4; d += 4) wasm_v128_store(orow + d, wasm_f32x4_mul(wasm_v128_load(orow + d), rv));
         for (int d = D4; d < head_dim; d++) orow[d] *= rescale;
     }
-    v128_t pv = exp4(wasm_f32x4_sub(scores, wasm_f32x4_splat(state->running_max)));   // masked lanes: 0
+    v128_t pv = exp4(wasm_f32x4_sub(scores, wasm_f32x4_splat(state->running_max)));   // padded lanes: 0
     state->denom += hsum(pv);
-    float p[4];
-    wasm_v128_store(p, pv);
+    v128_t p[4] = {wasm_i32x4_shuffle(pv, pv, 0, 0, 0, 0), wasm_i32x4_shuffle(pv, pv, 1, 1, 1, 1),
+                   wasm_i32x4_shuffle(pv, pv, 2, 2, 2, 2), wasm_i32x4_shuffle(pv, pv, 3, 3, 3, 3)};
     for (int d = 0; d < D4; d += 4) {
         v128_t o = wasm_v128_load(orow + d);
-        for (int j = 0; j < count; j++)
-            if (p[j] != 0.0f) o = madd(wasm_f32x4_splat(p[j]), wasm_v128_load(v + (size_t)(s0 + j) * C + d), o);
+        for (int j = 0; j < 4; j++) o = madd(p[j], wasm_v128_load(vrow[j] + d), o);
         wasm_v128_store(orow + d, o);
     }
     for (int d = D4; d < head_dim; d++) {
         float o = orow[d];
-        for (int j = 0; j < count; j++)
-            if (p[j] != 0.0f) o += p[j] * v[(size_t)(s0 + j) * C + d];
+        for (int j = 0; j < 4; j++) o += wasm_f32x4_extract_lane(p[j], 0) * vrow[j][d];
         orow[d] = o;
     }
 }
@@ -270,14 +272,19 @@ static void attention_wasm(float *out, const float *q, const float *k, const flo
                 for (int d = 0; d < head_dim; d++) out[(size_t)(t0 + i) * C + off + d] = 0.0f;
             }
             for (int s0 = 0; s0 < T; s0 += 4) {
-                int count = min_int(4, T - s0);
+                int count = min_int(4, T - s0), first_real = -1, rows[4];
                 int32_t lanes[4] = {0};
-                for (int j = 0; j < count; j++) lanes[j] = mask[s0 + j] ? -1 : 0;
+                for (int j = 0; j < count; j++)
+                    if (mask[s0 + j]) {
+                        lanes[j] = -1;
+                        if (first_real < 0) first_real = s0 + j;
+                    }
+                if (first_real < 0) continue;   // all padding
+                for (int j = 0; j < 4; j++) rows[j] = lanes[j] ? s0 + j : first_real;
                 v128_t keys = wasm_v128_load(lanes);
-                if (!wasm_v128_any_true(keys)) continue;   // all padding
                 for (int i = 0; i < nq; i++)
                     attend_key_block_wasm(out + (size_t)(t0 + i) * C + off, &state[i], q + (size_t)(t0 + i) * C + off,
-                                          k + off, v + off, keys, s0, count, C, head_dim, scale);
+                                          k + off, v + off, keys, rows, C, head_dim, scale);
             }
             // With every key masked there is nothing to attend to: the output stays zero.
             for (int i = 0; i < nq; i++) {
