@@ -91,9 +91,19 @@ function compare(line, enc, ours) {
     offsetsChecked++;
 }
 
+// HF encodes batch k+1 on its threads while batch k is compared here.
 const BATCH = 256;
-async function hfBatch(from, to) {
-    return hf.encodeBatch(lines.slice(from, to).map((l) => lossy.decode(l.bytes)));
+const inFlight = new Map(); // first line -> promise of that batch's encodings
+function hfStart(from) {
+    if (from < lines.length && !inFlight.has(from))
+        inFlight.set(from, hf.encodeBatch(lines.slice(from, from + BATCH).map((l) => lossy.decode(l.bytes))));
+}
+async function hfBatch(from) {
+    hfStart(from);
+    hfStart(from + BATCH);
+    const encs = await inFlight.get(from);
+    inFlight.delete(from);
+    return encs;
 }
 
 async function runCli() {
@@ -103,7 +113,7 @@ async function runCli() {
     let pending = [];
     let next = 0;
     const flush = async () => {
-        const encs = await hfBatch(next, next + pending.length);
+        const encs = await hfBatch(next);
         for (let k = 0; k < pending.length; k++) {
             const fields = pending[k] === "" ? [] : pending[k].split(" ");
             const ours = { ids: [], starts: [], ends: [] };
@@ -140,7 +150,7 @@ async function runWasm() {
     const wasm = await loadWasmTokenizer(args.wasm, args.vocab);
     for (let from = 0; from < lines.length; from += BATCH) {
         const to = Math.min(lines.length, from + BATCH);
-        const encs = await hfBatch(from, to);
+        const encs = await hfBatch(from);
         for (let k = from; k < to; k++) {
             const ours = wasm.encode(lines[k].bytes);
             if (ours.nTotal !== ours.ids.length) report(lines[k], "untruncated encoding lost tokens", ours.nTotal, ours.ids.length);
