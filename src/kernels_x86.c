@@ -245,35 +245,32 @@ typedef struct {
     float running_max, denom;
 } OnlineSoftmax;
 
-// Lanes j < count with mask[s0 + j] set, as an all-ones / zero lane mask.
-INLINE AVX2 __m256 key_lanes_avx2(const uint8_t *mask, int s0, int count) {
-    uint8_t bytes[8] = {0};
-    for (int j = 0; j < count; j++) bytes[j] = mask[s0 + j];
-    __m256i m32 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)bytes));
-    return _mm256_castsi256_ps(_mm256_cmpgt_epi32(m32, _mm256_setzero_si256()));
-}
-
-// Folds keys [s0, s0 + count) (count <= 8, lanes `keys` real) into one query's output row.
-// Scores, the mask and the exponentials stay in one vector; scalars only for the running state.
+// Folds one block of 8 keys into one query's output row. rows[j] is key j's row, or for a
+// padded or missing key the row of a real key of the block, so every loop has a constant trip
+// count (the accumulators stay in registers) and only real rows are read: a padded key's score
+// lane is replaced by -inf (`keys`) and its weight is exactly 0.
 INLINE AVX2 void attend_key_block_avx2(float *orow, OnlineSoftmax *state, const float *qrow, const float *k,
-                                       const float *v, __m256 keys, int s0, int count, int C, int head_dim,
+                                       const float *v, __m256 keys, const int rows[8], int C, int head_dim,
                                        float scale) {
     // orow, qrow: [head_dim]; k, v: [T, C] already offset to this head
     int D8 = head_dim & ~7, dtail = head_dim - D8;
     __m256i dmask = tail_mask256(dtail);
+    const float *krow[8], *vrow[8];
     __m256 acc[8];
-    for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
+    for (int j = 0; j < 8; j++) {
+        krow[j] = k + (size_t)rows[j] * C;
+        vrow[j] = v + (size_t)rows[j] * C;
+        acc[j] = _mm256_setzero_ps();
+    }
     for (int d = 0; d < D8; d += 8) {
         __m256 qv = _mm256_loadu_ps(qrow + d);
-        for (int j = 0; j < count; j++) acc[j] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k + (size_t)(s0 + j) * C + d), acc[j]);
+        for (int j = 0; j < 8; j++) acc[j] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(krow[j] + d), acc[j]);
     }
     if (dtail) {
         __m256 qv = _mm256_maskload_ps(qrow + D8, dmask);
-        for (int j = 0; j < count; j++)
-            acc[j] = _mm256_fmadd_ps(qv, _mm256_maskload_ps(k + (size_t)(s0 + j) * C + D8, dmask), acc[j]);
+        for (int j = 0; j < 8; j++) acc[j] = _mm256_fmadd_ps(qv, _mm256_maskload_ps(krow[j] + D8, dmask), acc[j]);
     }
-    const __m256 minus_inf = _mm256_set1_ps(-INFINITY);
-    __m256 scores = _mm256_blendv_ps(minus_inf, _mm256_mul_ps(hsum8_256(acc), _mm256_set1_ps(scale)), keys);
+    __m256 scores = _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), _mm256_mul_ps(hsum8_256(acc), _mm256_set1_ps(scale)), keys);
     float block_max = hmax_256(scores);
     if (block_max > state->running_max) {
         // The max grew: earlier terms shrink by e^(old - new) (0 on the first block).
@@ -284,21 +281,18 @@ INLINE AVX2 void attend_key_block_avx2(float *orow, OnlineSoftmax *state, const 
         for (int d = 0; d < D8; d += 8) _mm256_storeu_ps(orow + d, _mm256_mul_ps(_mm256_loadu_ps(orow + d), rv));
         for (int d = D8; d < head_dim; d++) orow[d] *= rescale;
     }
-    __m256 pv = exp256(_mm256_sub_ps(scores, _mm256_set1_ps(state->running_max)));   // masked lanes: 0
+    __m256 pv = exp256(_mm256_sub_ps(scores, _mm256_set1_ps(state->running_max)));   // padded lanes: 0
     state->denom += hsum_256(pv);
-    float p[8];
-    _mm256_storeu_ps(p, pv);
+    __m256 p[8];
+    for (int j = 0; j < 8; j++) p[j] = _mm256_permutevar8x32_ps(pv, _mm256_set1_epi32(j));
     for (int d = 0; d < D8; d += 8) {
         __m256 o = _mm256_loadu_ps(orow + d);
-        for (int j = 0; j < count; j++)
-            if (p[j] != 0.0f) o = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), _mm256_loadu_ps(v + (size_t)(s0 + j) * C + d), o);
+        for (int j = 0; j < 8; j++) o = _mm256_fmadd_ps(p[j], _mm256_loadu_ps(vrow[j] + d), o);
         _mm256_storeu_ps(orow + d, o);
     }
     if (dtail) {
         __m256 o = _mm256_maskload_ps(orow + D8, dmask);
-        for (int j = 0; j < count; j++)
-            if (p[j] != 0.0f)
-                o = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), _mm256_maskload_ps(v + (size_t)(s0 + j) * C + D8, dmask), o);
+        for (int j = 0; j < 8; j++) o = _mm256_fmadd_ps(p[j], _mm256_maskload_ps(vrow[j] + D8, dmask), o);
         _mm256_maskstore_ps(orow + D8, dmask, o);
     }
 }
@@ -313,12 +307,19 @@ static AVX2 void attend_query_block_avx2(float *out, const float *q, const float
         for (int d = 0; d < head_dim; d++) out[(size_t)(t0 + i) * C + d] = 0.0f;
     }
     for (int s0 = 0; s0 < T; s0 += 8) {
-        int count = min_int(8, T - s0);
-        __m256 keys = key_lanes_avx2(mask, s0, count);
-        if (_mm256_testz_ps(keys, keys)) continue;   // all padding
+        int count = min_int(8, T - s0), first_real = -1, rows[8];
+        int32_t lanes[8] = {0};
+        for (int j = 0; j < count; j++)
+            if (mask[s0 + j]) {
+                lanes[j] = -1;
+                if (first_real < 0) first_real = s0 + j;
+            }
+        if (first_real < 0) continue;   // all padding
+        for (int j = 0; j < 8; j++) rows[j] = lanes[j] ? s0 + j : first_real;
+        __m256 keys = _mm256_castsi256_ps(_mm256_loadu_si256((const __m256i *)lanes));
         for (int i = 0; i < nq; i++)
-            attend_key_block_avx2(out + (size_t)(t0 + i) * C, &state[i], q + (size_t)(t0 + i) * C, k, v, keys, s0,
-                                  count, C, head_dim, scale);
+            attend_key_block_avx2(out + (size_t)(t0 + i) * C, &state[i], q + (size_t)(t0 + i) * C, k, v, keys, rows, C,
+                                  head_dim, scale);
     }
     // With every key masked there is nothing to attend to: the output stays zero.
     for (int i = 0; i < nq; i++) {
