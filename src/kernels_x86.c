@@ -734,10 +734,11 @@ static VNNI void linear_q8_vnni(float *y, const int8_t *xq, const float *xs, con
 // T = 512: 31 GFLOP/s with 32 queries per block, 43 with 256).
 enum { ATT512_QB = 256, ATT512_MAX_HD = 256 };
 
-// Folds keys [s0, s0 + 16) (lanes in `keys`) into one query's output row; kt: [head_dim, 16].
+// Folds one block of 16 keys (lanes in `keys`) into one query's output row; kt: [head_dim, 16].
+// vrows[j] is key j's row of v, or a real key's row for padded or missing keys (weight 0), as
+// in the AVX2 version: constant trip counts keep everything in registers.
 INLINE AVX512 void attend_key_block_avx512(float *orow, OnlineSoftmax *state, const float *qrow, const float *kt,
-                                           const float *v, __mmask16 keys, int s0, int count, int C, int head_dim,
-                                           float scale) {
+                                           const float *const vrows[16], __mmask16 keys, int head_dim, float scale) {
     // orow, qrow: [head_dim]; v: [T, C] already offset to this head
     __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
     int d = 0;
@@ -774,11 +775,10 @@ INLINE AVX512 void attend_key_block_avx512(float *orow, OnlineSoftmax *state, co
             m[c] = tail_mask16(cols <= 0 ? 0 : cols >= 16 ? 16 : cols);
             o[c] = _mm512_maskz_loadu_ps(m[c], orow + c0 + 16 * c);
         }
-        for (int j = 0; j < count; j++) {
-            if (p[j] == 0.0f) continue;   // masked keys (their v may hold anything)
+        for (int j = 0; j < 16; j++) {
             __m512 pj = _mm512_set1_ps(p[j]);
-            const float *vrow = v + (size_t)(s0 + j) * C + c0;
-            for (int c = 0; c < 4; c++) o[c] = _mm512_fmadd_ps(pj, _mm512_maskz_loadu_ps(m[c], vrow + 16 * c), o[c]);
+            for (int c = 0; c < 4; c++)
+                o[c] = _mm512_fmadd_ps(pj, _mm512_maskz_loadu_ps(m[c], vrows[j] + c0 + 16 * c), o[c]);
         }
         for (int c = 0; c < 4; c++) _mm512_mask_storeu_ps(orow + c0 + 16 * c, m[c], o[c]);
     }
@@ -796,19 +796,25 @@ static AVX512 void attend_query_block_avx512(float *out, const float *q, const f
         for (int d = 0; d < head_dim; d++) out[(size_t)(t0 + i) * C + d] = 0.0f;
     }
     for (int s0 = 0; s0 < T; s0 += 16) {
-        int count = min_int(16, T - s0);
+        int count = min_int(16, T - s0), first_real = -1;
         __mmask16 keys = 0;
-        for (int j = 0; j < count; j++) keys |= (__mmask16)((mask[s0 + j] != 0) << j);
+        for (int j = 0; j < count; j++)
+            if (mask[s0 + j]) {
+                keys |= (__mmask16)(1u << j);
+                if (first_real < 0) first_real = s0 + j;
+            }
         if (!keys) continue;   // all padding
-        // Padded or missing keys get zero columns: finite scores, masked out above.
+        // Padded or missing keys get zero columns in kt (finite scores, masked out) and a real
+        // key's row of v (weight 0).
+        const float *vrows[16];
         for (int j = 0; j < 16; j++) {
-            const float *krow = k + (size_t)(s0 + j) * C;
-            int real = (keys >> j) & 1;
-            for (int d = 0; d < head_dim; d++) kt[(size_t)d * 16 + j] = real ? krow[d] : 0.0f;
+            int row = (keys >> j) & 1 ? s0 + j : -1;
+            for (int d = 0; d < head_dim; d++) kt[(size_t)d * 16 + j] = row >= 0 ? k[(size_t)row * C + d] : 0.0f;
+            vrows[j] = v + (size_t)(row >= 0 ? row : first_real) * C;
         }
         for (int i = 0; i < nq; i++)
-            attend_key_block_avx512(out + (size_t)(t0 + i) * C, &state[i], q + (size_t)(t0 + i) * C, kt, v, keys, s0,
-                                    count, C, head_dim, scale);
+            attend_key_block_avx512(out + (size_t)(t0 + i) * C, &state[i], q + (size_t)(t0 + i) * C, kt, vrows, keys,
+                                    head_dim, scale);
     }
     // With every key masked there is nothing to attend to: the output stays zero.
     for (int i = 0; i < nq; i++) {
