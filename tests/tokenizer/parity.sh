@@ -18,15 +18,15 @@ common=(--tokenizer-json "$json" --vocab weights/vocab.txt)
 case "${1:-}" in
 unicode)
     need "$json"
-    exec node tests/tokenizer/parity.mjs --engine cli --cli build/sentiment "${common[@]}" \
+    exec node --expose-gc tests/tokenizer/parity.mjs --engine cli --cli build/sentiment "${common[@]}" \
         --edge tests/tokenizer/edge_cases.txt --codepoints ;;
 imdb)
     need "$json" "$DATA/train.tsv.gz" "$DATA/test.tsv.gz" "$DATA/unsup.tsv.gz"
-    exec node tests/tokenizer/parity.mjs --engine cli --cli build/sentiment "${common[@]}" \
+    exec node --expose-gc tests/tokenizer/parity.mjs --engine cli --cli build/sentiment "${common[@]}" \
         --imdb "$DATA/train.tsv.gz,$DATA/test.tsv.gz,$DATA/unsup.tsv.gz" ;;
 wasm)
     need "$json" "$DATA/test.tsv.gz"
-    exec node tests/tokenizer/parity.mjs --engine wasm --wasm build/wasm/sentiment.mjs "${common[@]}" \
+    exec node --expose-gc tests/tokenizer/parity.mjs --engine wasm --wasm build/wasm/sentiment.mjs "${common[@]}" \
         --imdb "$DATA/test.tsv.gz" --limit 3000 --edge tests/tokenizer/edge_cases.txt ;;
 *)
     echo "usage: $0 unicode|imdb|wasm" >&2
