@@ -26,8 +26,9 @@
 #define VNNI __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")))
 #define INLINE static inline __attribute__((always_inline))
 
-// Linear layers below this many multiply-adds run on one thread: waking the team costs more.
-#define PARALLEL_MIN_MACS (1L << 18)
+// Work below these sizes runs on one thread: waking the team costs more.
+#define PARALLEL_MIN_MACS (1L << 18)        // linear layers, attention
+#define PARALLEL_MIN_ELEMENTS (1L << 16)    // GELU, LayerNorm, quantization
 
 static int min_int(int a, int b) { return a < b ? a : b; }
 
@@ -145,11 +146,16 @@ INLINE AVX2 __m256 gelu256(__m256 x) {
 // --- element-wise ops, LayerNorm, quantization (all tables) -------------------------------------
 
 static AVX2 void gelu_erf_avx2(float *x, int n) {
-    int i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, gelu256(_mm256_loadu_ps(x + i)));
-    if (i < n) {
-        __m256i m = tail_mask256(n - i);
-        _mm256_maskstore_ps(x + i, m, gelu256(_mm256_maskload_ps(x + i, m)));
+    enum { CHUNK = 4096 };   // a multiple of 8: only the last chunk has a tail
+    int chunks = (n + CHUNK - 1) / CHUNK;
+#pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN_ELEMENTS)
+    for (int c = 0; c < chunks; c++) {
+        int i = c * CHUNK, end = min_int(n, i + CHUNK);
+        for (; i + 8 <= end; i += 8) _mm256_storeu_ps(x + i, gelu256(_mm256_loadu_ps(x + i)));
+        if (i < end) {
+            __m256i m = tail_mask256(end - i);
+            _mm256_maskstore_ps(x + i, m, gelu256(_mm256_maskload_ps(x + i, m)));
+        }
     }
 }
 
@@ -164,6 +170,7 @@ static AVX2 void layernorm_avx2(float *y, const float *x, const float *gamma, co
     // y, x: [N, D]; gamma, beta: [D]
     int D8 = D & ~7, tail = D - D8;
     __m256i m = tail_mask256(tail);
+#pragma omp parallel for schedule(static) if ((long)N * D >= PARALLEL_MIN_ELEMENTS)
     for (int n = 0; n < N; n++) {
         const float *xrow = x + (size_t)n * D;
         float *yrow = y + (size_t)n * D;
@@ -198,6 +205,7 @@ static AVX2 void quantize_q8_avx2(int8_t *xq, float *xs, const float *x, int N, 
     // xq: [N, I], xs: [N, I / group_size], x: [N, I]
     int groups = I / group_size;
     const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+#pragma omp parallel for schedule(static) if ((long)N * I >= PARALLEL_MIN_ELEMENTS)
     for (int n = 0; n < N; n++) {
         for (int g = 0; g < groups; g++) {
             const float *src = x + (size_t)n * I + (size_t)g * group_size;

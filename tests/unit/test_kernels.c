@@ -129,6 +129,7 @@ static void test_quantize_q8(const SentKernels *k) {
     static const int sizes[][3] = {   // N, I, group_size
         {1, 1, 1},   {3, 17, 17}, {2, 255, 3},  {5, 255, 85}, {4, 768, 768}, {3, 768, 32},
         {2, 768, 8}, {1, 3072, 64}, {2, 3072, 3072}, {7, 40, 5},
+        {30, 3072, 64},   // large enough for the threaded path
     };
     for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++) {
         int N = sizes[c][0], I = sizes[c][1], gs = sizes[c][2], groups = I / gs;
@@ -208,7 +209,8 @@ static void test_linear_q8(const SentKernels *k) {
 }
 
 static void test_layernorm(const SentKernels *k) {
-    static const int sizes[][2] = {{1, 1}, {3, 3}, {2, 17}, {5, 64}, {4, 255}, {7, 768}, {2, 1001}};
+    static const int sizes[][2] = {{1, 1}, {3, 3}, {2, 17}, {5, 64}, {4, 255}, {7, 768}, {2, 1001},
+                                   {100, 768}};   // large enough for the threaded path
     for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++) {
         int N = sizes[c][0], D = sizes[c][1];
         float *x = random_floats((size_t)N * D, -4, 6), *gamma = random_floats((size_t)D, 0.5f, 1.5f);
@@ -251,6 +253,16 @@ static void test_gelu(const SentKernels *k) {
               worst_erff);
     printf("  %-13s gelu: max relative error vs erf in double %.3g, max |diff|/|x| vs erff formula %.3g\n", k->name,
            worst_double, worst_erff);
+    // A long array (the threaded path splits it in chunks) against the reference.
+    int long_n = 200003;
+    float *got = random_floats((size_t)long_n, -6, 6), *want = mallocCheck((size_t)long_n * sizeof(float));
+    memcpy(want, got, (size_t)long_n * sizeof(float));
+    k->gelu_erf(got, long_n);
+    sent_kernels_scalar()->gelu_erf(want, long_n);
+    int bad_long = 0;
+    for (int i = 0; i < long_n; i++) bad_long += fabs((double)got[i] - want[i]) > 1e-6 * fabs(want[i]) + 1e-37;
+    CHECK_MSG(bad_long == 0, "%s gelu n=%d: %d values off", k->name, long_n, bad_long);
+    free(got), free(want);
     // Odd lengths exercise the tails.
     for (int len = 1; len <= 19; len += 3) {
         float a[19], r[19];
