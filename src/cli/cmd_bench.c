@@ -1,10 +1,11 @@
-// sentiment bench [--reps N] [--save DIR] [--quick]
+// sentiment bench [--reps N] [--group N] [--save DIR] [--quick]
 // Milliseconds per review through the public API (tokenize + forward + softmax) at 128, 256 and
 // 512 tokens, for distilbert-base and a small config with random weights built in memory, fp32
-// vs int8 (group 64), scalar vs the best SIMD kernels, and the GFLOP/s that makes (2 FLOP per
-// multiply-add of the matmuls and attention). Compare with the fp32 peak printed by
-// `sentiment bench-kernels`. Threads: OpenMP's default (OMP_NUM_THREADS). --save writes the
-// models as DIR/{base,small}-{fp32,int8}.smf for the wasm benchmark (tests/engine/bench_wasm.mjs).
+// vs int8 (group 64, or --group N; 0 = one scale per row), scalar vs the best SIMD kernels, and
+// the GFLOP/s that makes (2 FLOP per multiply-add of the matmuls and attention). Compare with
+// the fp32 peak printed by `sentiment bench-kernels`. Threads: OpenMP's default
+// (OMP_NUM_THREADS). --save writes the models as DIR/{base,small}-{fp32,int8}.smf for the wasm
+// benchmark (tests/engine/bench_wasm.mjs).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,21 +63,24 @@ static double time_review(SentClassifier *c, const char *text, int reps, int exp
 }
 
 int cmd_bench(int argc, char **argv) {
-    int reps = 3, quick = 0;
+    int reps = 3, quick = 0, group = 64;
     const char *save = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) {
             quick = 1;
         } else if (i + 1 < argc && !strcmp(argv[i], "--reps")) {
             reps = atoi(argv[++i]);
+        } else if (i + 1 < argc && !strcmp(argv[i], "--group")) {
+            group = atoi(argv[++i]);
         } else if (i + 1 < argc && !strcmp(argv[i], "--save")) {
             save = argv[++i];
         } else {
-            fprintf(stderr, "usage: sentiment bench [--reps N] [--save DIR] [--quick]\n");
+            fprintf(stderr, "usage: sentiment bench [--reps N] [--group N] [--save DIR] [--quick]\n");
             return strcmp(argv[i], "--help") ? 2 : 0;
         }
     }
     if (reps < 1) reps = 1;
+    if (group < 0) group = 0;
     BenchConfig configs[] = {
         {"distilbert-base", {.vocab_size = 30522, .dim = 768, .n_layers = 6, .n_heads = 12, .hidden_dim = 3072,
                              .max_position = 512, .n_labels = 2, .positive_index = 1}},
@@ -96,7 +100,7 @@ int cmd_bench(int argc, char **argv) {
         for (int quant = 0; quant < 2; quant++) {
             SentConvertOptions opts = sent_convert_defaults();
             opts.quantize = quant;
-            opts.group_size = 64;
+            opts.group_size = group;
             char err[256];
             size_t len;
             uint8_t *bytes = sent_convert_random(&configs[ci].cfg, vocab, &opts, 42, &len, err, sizeof err);
