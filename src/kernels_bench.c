@@ -222,7 +222,7 @@ static void print_linear_table(FILE *out, const SentKernels **tables, int n_tabl
                  "group %d)\n", threads, threads > 1 ? "s" : "", GROUP);
     print_load(out, threads);
     fprintf(out, "%-16s", "N x (I->O)");
-    for (int t = 0; t < n_tables; t++) fprintf(out, " %10.10s-f32 %10.10s-q8", tables[t]->name, tables[t]->name);
+    for (int t = 0; t < n_tables; t++) fprintf(out, " %12.12s-f32 %12.12s-q8", tables[t]->name, tables[t]->name);
     if (peak > 0) fprintf(out, "   best f32 / peak");
     fputc('\n', out);
     set_threads(threads);
@@ -237,15 +237,16 @@ static void print_linear_table(FILE *out, const SentKernels **tables, int n_tabl
                 LinearCtx c = {.k = tables[t], .N = N, .I = I, .O = O, .group_size = GROUP, .x = x, .w = w, .b = b,
                                .wq = {.q = wq, .scale = ws, .rows = O, .cols = I, .group_size = GROUP},
                                .xq = xq, .xs = xs, .y = y};
-                // The scalar reference is slow (seconds per call): one run, smallest row count only.
+                // The scalar reference is slow (seconds per call): two runs (the first warms up, which
+                // matters under a JIT), smallest row count only.
                 int scalar = tables[t] == sent_kernels_scalar();
                 if (scalar && N != bench_rows[0]) {
-                    fprintf(out, " %14s %13s", "-", "-");
+                    fprintf(out, " %16s %15s", "-", "-");
                     continue;
                 }
-                double f32 = flops / best_seconds(run_linear_f32, &c, scalar ? 1 : 3, scalar ? 0.0 : 0.25) / 1e9;
-                double q8 = flops / best_seconds(run_linear_q8, &c, scalar ? 1 : 3, scalar ? 0.0 : 0.25) / 1e9;
-                fprintf(out, " %14.1f %13.1f", f32, q8);
+                double f32 = flops / best_seconds(run_linear_f32, &c, scalar ? 2 : 3, scalar ? 0.0 : 0.25) / 1e9;
+                double q8 = flops / best_seconds(run_linear_q8, &c, scalar ? 2 : 3, scalar ? 0.0 : 0.25) / 1e9;
+                fprintf(out, " %16.1f %15.1f", f32, q8);
                 if (f32 > best_f32) best_f32 = f32;
             }
             if (peak > 0) fprintf(out, "   %5.1f%%", 100.0 * best_f32 / (peak * threads));
@@ -325,7 +326,7 @@ static void print_other_ops(FILE *out, const SentKernels **tables, int n_tables,
                            .out = buf + 3 * (size_t)T * C, .x = buf + 4 * (size_t)T * C, .scratch = scratch,
                            .gamma = gamma, .beta = beta, .mask = mask};
                 int scalar = tables[t] == sent_kernels_scalar();
-                int reps = scalar ? 1 : 3;
+                int reps = scalar ? 2 : 3;
                 double min_s = scalar ? 0.0 : 0.1;
                 if (op == 0) {
                     double secs = best_seconds(run_attention, &c, reps, min_s);
