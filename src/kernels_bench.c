@@ -155,11 +155,13 @@ static double print_cpu_peak(FILE *out) {
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         FmaCtx ctx = {.iters = 2000000};
         double ymm = 2.0 * 8 * 12 * ctx.iters / best_seconds(fma_ymm, &ctx, 3, 0.0) / 1e9;
-        fprintf(out, "  measured FMA throughput, 256-bit: %.1f GFLOP/s = %.1f flops/cycle\n", ymm, ymm / ghz);
+        fprintf(out, "  measured FMA throughput, 256-bit: %.1f GFLOP/s = %.1f flops/cycle = %.2f FMA/cycle x 8 lanes x 2\n",
+                ymm, ymm / ghz, ymm / ghz / 16.0);
         peak_flops_per_cycle = ymm / ghz;
         if (__builtin_cpu_supports("avx512f")) {
             double zmm = 2.0 * 16 * 12 * ctx.iters / best_seconds(fma_zmm, &ctx, 3, 0.0) / 1e9;
-            fprintf(out, "  measured FMA throughput, 512-bit: %.1f GFLOP/s = %.1f flops/cycle\n", zmm, zmm / ghz);
+            fprintf(out, "  measured FMA throughput, 512-bit: %.1f GFLOP/s = %.1f flops/cycle = %.2f FMA/cycle x 16 lanes x 2\n",
+                    zmm, zmm / ghz, zmm / ghz / 32.0);
             if (zmm / ghz > peak_flops_per_cycle) peak_flops_per_cycle = zmm / ghz;
         }
     }
