@@ -424,11 +424,11 @@ int sent_tokenizer_encode(SentTokenizer *tok, const char *text, size_t len, cons
         snprintf(err, err_size, "encode needs options and output arrays");
         return -1;
     }
-    int budget = opts->max_len - 2; // word pieces that fit between [CLS] and [SEP]
     if (opts->max_len < 2) {
         snprintf(err, err_size, "max_len must be at least 2 (got %d)", opts->max_len);
         return -1;
     }
+    int budget = opts->max_len - 2; // word pieces that fit between [CLS] and [SEP]
     int head = budget;
     if (opts->truncation == SENT_TRUNCATE_HEAD_TAIL) {
         if (opts->head_tokens < 0 || opts->head_tokens > budget) {
