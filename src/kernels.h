@@ -8,8 +8,9 @@
 //
 // Rules every table follows (the tests hold them to it):
 // - Any size works: no multiple-of-vector-width requirement; group_size must divide the row.
-// - int8 values lie in [-127, 127] (symmetric; -128 never occurs: the SIMD dot products rely
-//   on it). quantize_q8 defines the rounding exactly, so every table produces the same bytes:
+// - Quantized activations lie in [-127, 127] (the SIMD dot products rely on it; quantize_q8
+//   never writes -128); weights may use the whole int8 range. quantize_q8 defines the rounding
+//   exactly, so every table produces the same bytes:
 //   amax = max |x| over the group, xs = amax / 127, xq = round-half-even(x * (127 / amax)),
 //   and a group with amax < SENT_Q8_TINY (zeros included) gets xs = 0, xq = 0.
 // - No table allocates; attention's scratch is only needed by the scalar table.

@@ -455,9 +455,9 @@ static AVX2 void linear_f32_avx2(float *y, const float *x, const float *w, const
     }
 }
 
-// int8 without VNNI: maddubs multiplies unsigned by signed bytes, so it gets |x| and w with
-// x's sign moved onto it. With both in [-127, 127] the pair sums (<= 2*127*127) cannot
-// saturate int16. madd with ones widens the pairs to int32.
+// int8 without VNNI: maddubs multiplies unsigned by signed bytes, so it gets |w| (as unsigned,
+// |-128| = 128 too) and x with w's sign moved onto it (x is in [-127, 127], so negating it is
+// safe). The pair sums (<= 2*128*127) cannot saturate int16. madd with ones widens the pairs.
 enum { Q8_OB = 48 };   // weight block: 48 rows x I bytes (<= 150 KiB for I = 3072)
 
 // y[MR, NR] (+)= sum over groups of xs * ws * (xq . wq), 2x2 tiles (int and float accumulators).
@@ -491,10 +491,10 @@ INLINE AVX2 void tile_q8_avx2(float *y, int ldy, const int8_t *x, const float *x
                     wv[j] = _mm256_loadu_si256((const __m256i *)buf);
                 }
             }
-            for (int i = 0; i < MR; i++) {
-                __m256i xabs = _mm256_abs_epi8(xv[i]);
-                for (int j = 0; j < NR; j++) {
-                    __m256i pairs = _mm256_maddubs_epi16(xabs, _mm256_sign_epi8(wv[j], xv[i]));
+            for (int j = 0; j < NR; j++) {
+                __m256i wabs = _mm256_abs_epi8(wv[j]);
+                for (int i = 0; i < MR; i++) {
+                    __m256i pairs = _mm256_maddubs_epi16(wabs, _mm256_sign_epi8(xv[i], wv[j]));
                     acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(pairs, ones));
                 }
             }

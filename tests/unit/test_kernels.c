@@ -41,9 +41,11 @@ static float *random_floats(size_t n, float lo, float hi) {
     return p;
 }
 
+// Weights over the whole int8 range, -128 included (a converter may write it).
 static int8_t *random_q8(size_t n) {
     int8_t *p = mallocCheck(n + 1);
-    for (size_t i = 0; i < n; i++) p[i] = (int8_t)((int)(rng_u32() % 255) - 127);
+    for (size_t i = 0; i < n; i++) p[i] = (int8_t)((int)(rng_u32() % 256) - 128);
+    if (n > 0) p[0] = -128;
     return p;
 }
 
