@@ -287,9 +287,13 @@ int sent_train_run(SentTrainOptions *o, int resume) {
             fprintf(log_csv, "%ld,%d,,,,,,%.5f,%.5f,%.5f\n", step, epoch + 1, v.loss, v.accuracy,
                     mlm ? 0.0 : (double)correct / (seen ? seen : 1));
             fflush(log_csv);
+            // hf/ is always the latest; hf-epochN/ stay, so the epoch with the best validation
+            // score can be chosen afterwards.
             snprintf(path, sizeof path, "%s/hf", o->out_dir);
             sent_export_hf(&model, path, o->vocab, mlm);
-            fprintf(stderr, "exported %s\n", path);
+            snprintf(path, sizeof path, "%s/hf-epoch%d", o->out_dir, epoch + 1);
+            sent_export_hf(&model, path, o->vocab, mlm);
+            fprintf(stderr, "exported %s/hf and %s\n", o->out_dir, path);
         }
         if (epoch_done || step % o->checkpoint_every == 0) {
             snprintf(path, sizeof path, "%s/checkpoint.bin", o->out_dir);
