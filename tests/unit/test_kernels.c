@@ -343,6 +343,36 @@ static void test_attention(const SentKernels *k) {
     }
 }
 
+// Non-finite and huge inputs (a corrupt model can produce them): every op runs to the end
+// without a sanitizer report, quantization stays in [-127, 127], finite rows stay finite.
+static void test_hostile_values(const SentKernels *k) {
+    enum { N = 3, I = 64, O = 5, GS = 32 };
+    float x[N * I], w[O * I], y[N * O], xs[N * (I / GS)], scratch[N];
+    int8_t xq[N * I], wq[O * I];
+    float ws[O * (I / GS)];
+    for (int i = 0; i < N * I; i++) x[i] = rng_uniform(-1, 1);
+    for (int i = 0; i < O * I; i++) w[i] = rng_uniform(-1, 1), wq[i] = (int8_t)(i % 255 - 127);
+    for (int i = 0; i < O * (I / GS); i++) ws[i] = 0.01f;
+    x[3] = NAN, x[I + 5] = INFINITY, x[I + 6] = -INFINITY, x[2 * I + 7] = 1e30f;   // row 2: huge but finite
+    k->quantize_q8(xq, xs, x, N, I, GS);
+    int in_range = 1;
+    for (int i = 0; i < N * I; i++) in_range &= xq[i] >= -127;
+    CHECK_MSG(in_range, "%s quantize_q8: a byte below -127 on non-finite input", k->name);
+    SentQ8 q = {.q = wq, .scale = ws, .rows = O, .cols = I, .group_size = GS};
+    k->linear_q8(y, xq, xs, &q, NULL, N, I, O);
+    int finite = 1;
+    for (int o = 0; o < O; o++) finite &= isfinite(y[2 * O + o]);
+    CHECK_MSG(finite, "%s linear_q8: a huge but finite row gave a non-finite output", k->name);
+    k->linear_f32(y, x, w, NULL, N, I, O);
+    float g[N * I], gamma[I], beta[I];
+    for (int i = 0; i < I; i++) gamma[i] = 1, beta[i] = 0;
+    k->layernorm(g, x, gamma, beta, N, I, 1e-12f);
+    memcpy(g, x, sizeof g);
+    k->gelu_erf(g, N * I);
+    uint8_t mask[N] = {1, 1, 1};
+    k->attention(g, x, x, x, mask, N, 2, I / 2, scratch);
+}
+
 int main(void) {
     test_scalar_known_values();
     const SentKernels *tables[8];
@@ -364,6 +394,7 @@ int main(void) {
         test_gelu(k);
         test_add(k);
         test_attention(k);
+        test_hostile_values(k);
     }
     return check_summary("test_kernels");
 }
