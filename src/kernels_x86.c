@@ -246,10 +246,10 @@ static AVX2 void quantize_q8_avx2(int8_t *xq, float *xs, const float *x, int N, 
 
 // Attention runs per head on blocks of ATT_QB queries. Keys are visited in blocks of 8, and
 // each key block (8 rows of k and v, 4 KiB at head_dim 64) serves every query of the block
-// while it sits in L1; visiting all keys per query instead re-read k and v from L2/L3 for each
-// query and ran at a third of the speed at T = 512. The softmax is online (running max and
-// denominator per query, output rescaled when the max grows), so no scratch is needed and
-// (head, query block) pairs can run on any thread.
+// while it sits in L1; visiting all keys per query instead re-reads k and v from L2/L3 for
+// each query, which made attention memory-bound from T = 256 on. The softmax is online
+// (running max and denominator per query, output rescaled when the max grows), so no scratch
+// is needed and (head, query block) pairs can run on any thread.
 enum { ATT_QB = 16 };
 
 typedef struct {
