@@ -6,7 +6,7 @@
 //
 // Same structure as kernels_x86.c: dot-product GEMM tiles with horizontal reductions, online
 // softmax attention, branch-free erf for GELU. V8 maps these onto 16 xmm registers, so tiles are
-// small: 2x4 accumulators for fp32 (3x4 spills: 23 instead of 34 GFLOP/s under node 20), 2x2
+// small: 2x4 accumulators for fp32 (3x4 measured slower: 23 instead of 34 GFLOP/s, node 20), 2x2
 // (int + float) for int8. Loops over a tile's rows and columns have constant trip counts so
 // clang keeps the accumulators in wasm locals rather than in linear memory.
 #include <stddef.h>
