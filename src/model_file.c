@@ -32,16 +32,26 @@ static int fail(char *err, size_t err_size, const char *fmt, ...) {
 // --- checksum ----------------------------------------------------------------------------------
 
 uint32_t sent_crc32(uint32_t crc, const void *data, size_t len) {
-    // The table is rebuilt per call (256 steps) so the module keeps no global state.
-    uint32_t table[256];
+    // Slicing-by-8 (8 table lookups per 8 bytes, ~5x the bytewise loop, which mattered: the
+    // bytewise CRC of a 265 MB fp32 model took longer than a forward pass). The tables are
+    // rebuilt per call (2048 entries) so the module keeps no global state.
+    uint32_t table[8][256];
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
         for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        table[i] = c;
+        table[0][i] = c;
     }
+    for (uint32_t i = 0; i < 256; i++)
+        for (int t = 1; t < 8; t++) table[t][i] = (table[t - 1][i] >> 8) ^ table[0][table[t - 1][i] & 0xFF];
     const uint8_t *p = data;
     crc = ~crc;
-    for (size_t i = 0; i < len; i++) crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
+    for (; len >= 8; p += 8, len -= 8) {
+        uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+        uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+        crc = table[7][lo & 0xFF] ^ table[6][(lo >> 8) & 0xFF] ^ table[5][(lo >> 16) & 0xFF] ^ table[4][lo >> 24] ^
+              table[3][hi & 0xFF] ^ table[2][(hi >> 8) & 0xFF] ^ table[1][(hi >> 16) & 0xFF] ^ table[0][hi >> 24];
+    }
+    for (; len; p++, len--) crc = table[0][(crc ^ *p) & 0xFF] ^ (crc >> 8);
     return ~crc;
 }
 

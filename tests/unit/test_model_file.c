@@ -70,6 +70,14 @@ static SentStatus load_copy(const uint8_t *bytes, size_t len, SentError *err) {
 static void test_crc32(void) {
     CHECK(sent_crc32(0, "123456789", 9) == 0xCBF43926u);  // the standard check value
     CHECK(sent_crc32(sent_crc32(0, "1234", 4), "56789", 5) == 0xCBF43926u);
+    // The 8-byte path and the byte path agree, whatever the split.
+    uint8_t buf[1000];
+    for (int i = 0; i < 1000; i++) buf[i] = (uint8_t)(i * 131 + 7);
+    uint32_t whole = sent_crc32(0, buf, sizeof buf), bytewise = 0;
+    for (int i = 0; i < 1000; i++) bytewise = sent_crc32(bytewise, buf + i, 1);
+    CHECK(whole == bytewise);
+    CHECK(sent_crc32(sent_crc32(0, buf, 333), buf + 333, 667) == whole);
+    CHECK(sent_crc32(0, "The quick brown fox jumps over the lazy dog", 43) == 0x414FA339u);
 }
 
 static void test_valid(const uint8_t *bytes, size_t len) {
