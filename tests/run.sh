@@ -36,8 +36,10 @@ done
 suite "kernels/wasm" bash tests/kernels_wasm.sh
 
 # The engine: parity with the PyTorch reference (fp32 and int8, every kernel table, small configs
-# and distilbert-base), then the wasm build under node against the native engine.
+# and distilbert-base), then the wasm build under node against the native engine; classify and
+# convert as programs.
 suite "engine/parity" bash tests/engine/parity.sh
+suite "engine/cli" bash tests/engine/cli_test.sh
 
 # The tokenizer: the CLI as a program, then ids and byte spans against Hugging Face's tokenizer
 # (golden ids computed at test time from the npm package; needs ../shared).
