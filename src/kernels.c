@@ -1,6 +1,7 @@
 // Picks the kernel table: the fastest one this build and this CPU can run, and the list of all
 // of them for the tests and the benchmark. The SIMD tables answer NULL where they cannot run.
 #include <stddef.h>
+#include <string.h>
 
 #include "kernels.h"
 
@@ -23,4 +24,13 @@ int sent_kernels_all(const SentKernels **tables, int max_tables) {
         if (k) tables[n++] = k;
     }
     return n;
+}
+
+const SentKernels *sent_kernels_by_name(const char *name) {
+    if (!strcmp(name, "best")) return sent_kernels_best();
+    const SentKernels *tables[8];
+    int n = sent_kernels_all(tables, 8);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(tables[i]->name, name)) return tables[i];
+    return NULL;
 }

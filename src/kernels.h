@@ -64,4 +64,8 @@ const SentKernels *sent_kernels_wasm(void);
 // Every table this build and CPU can run, scalar first; returns how many were written.
 int sent_kernels_all(const SentKernels **tables, int max_tables);
 
+// The table called `name` ("scalar", "avx2", ..., or "best"), or NULL when this build or CPU
+// cannot run it (or no table has that name).
+const SentKernels *sent_kernels_by_name(const char *name);
+
 #endif

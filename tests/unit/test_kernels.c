@@ -385,6 +385,9 @@ int main(void) {
 #if defined(SENT_SIMDE_WASM)
     CHECK_MSG(sent_kernels_wasm() != NULL, "built with SENT_SIMDE_WASM but no wasm table");
 #endif
+    for (int t = 0; t < n_tables; t++) CHECK(sent_kernels_by_name(tables[t]->name) == tables[t]);
+    CHECK(sent_kernels_by_name("best") == sent_kernels_best());
+    CHECK(sent_kernels_by_name("no-such-table") == NULL);
     for (int t = 0; t < n_tables; t++) {
         const SentKernels *k = tables[t];
         test_linear_f32(k);
