@@ -645,7 +645,7 @@ static AVX512 void linear_f32_avx512(float *y, const float *x, const float *w, c
 // reused against every weight row of the block. Every lane then holds an exact int32 before
 // it is scaled into the float accumulators. That rescaling (convert, two scales, FMA per
 // accumulator per group) costs more than the vpdpbusd itself at group 64: the bench measures
-// ~108 GOP/s at group 64, ~180 at 256, ~240 per row, against ~90 GFLOP/s for fp32.
+// ~108 GOP/s at group 64, ~180 at 256, ~240 per row, against 76-103 GFLOP/s for fp32.
 enum { Q8_GCHUNK = 64 };   // groups whose corrections are kept at once: 4 x 64 x 64 B = 16 KiB
 
 INLINE AVX512 __mmask64 tail_mask64(int count) { return count >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << count) - 1; }
