@@ -214,14 +214,18 @@ int sent_runstate_new(SentRunState *s, const SentConfig *cfg, const SentWeights 
     s->xq = malloc(N * widest);
     s->xs = malloc(N * (widest / group + 1) * sizeof(float));
     s->scratch = malloc((size_t)max_len * sizeof(float));
+    s->ones = malloc((size_t)max_len);
+    s->seq_start = malloc((size_t)max_batch * sizeof(int));
+    s->seq_len = malloc((size_t)max_batch * sizeof(int));
     s->pooled = malloc((size_t)max_batch * D * sizeof(float));
     s->pre = malloc((size_t)max_batch * D * sizeof(float));
     s->logits = malloc((size_t)max_batch * cfg->n_labels * sizeof(float));
     if (!s->x || !s->xb || !s->q || !s->k || !s->v || !s->ctx || !s->h || !s->xq || !s->xs || !s->scratch ||
-        !s->pooled || !s->pre || !s->logits) {
+        !s->ones || !s->seq_start || !s->seq_len || !s->pooled || !s->pre || !s->logits) {
         sent_runstate_free(s);
         return fail(err, err_size, "out of memory for activations (batch %d x %d tokens)", max_batch, max_len);
     }
+    memset(s->ones, 1, (size_t)max_len);
     return 0;
 }
 
@@ -236,6 +240,9 @@ void sent_runstate_free(SentRunState *s) {
     free(s->xq);
     free(s->xs);
     free(s->scratch);
+    free(s->ones);
+    free(s->seq_start);
+    free(s->seq_len);
     free(s->pooled);
     free(s->pre);
     free(s->logits);
@@ -271,18 +278,22 @@ static void embedding_row(float *out, const SentEmbedding *e, int row, int accum
     }
 }
 
-void sent_model_forward(const SentConfig *cfg, const SentWeights *w, SentRunState *s, const SentKernels *k,
-                        const int32_t *ids, const uint8_t *mask, int B, int T, float *hidden_states) {
-    int D = cfg->dim, H = cfg->hidden_dim, N = B * T, head_dim = D / cfg->n_heads;
+// The network over N rows holding B sequences: sequence b is rows [seq_start[b], +seq_len[b])
+// with key mask masks + b * mask_stride (mask_stride 0: s->ones, the packed case).
+static void forward(const SentConfig *cfg, const SentWeights *w, SentRunState *s, const SentKernels *k,
+                    const int32_t *ids, int N, int B, const uint8_t *masks, int mask_stride, float *hidden_states) {
+    int D = cfg->dim, H = cfg->hidden_dim, head_dim = D / cfg->n_heads;
     float eps = cfg->layer_norm_eps;
     size_t layer_stride = (size_t)N * D;
 
     // embeddings: word + position, then LayerNorm
-    for (int n = 0; n < N; n++) {
-        float *xn = s->x + (size_t)n * D;
-        embedding_row(xn, &w->word_embeddings, ids[n], 0);
-        embedding_row(xn, &w->position_embeddings, n % T, 1);
-    }
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < s->seq_len[b]; t++) {
+            int n = s->seq_start[b] + t;
+            float *xn = s->x + (size_t)n * D;
+            embedding_row(xn, &w->word_embeddings, ids[n], 0);
+            embedding_row(xn, &w->position_embeddings, t, 1);
+        }
     k->layernorm(s->x, s->x, w->emb_ln_w, w->emb_ln_b, N, D, eps);
     if (hidden_states) memcpy(hidden_states, s->x, layer_stride * sizeof(float));
 
@@ -293,8 +304,9 @@ void sent_model_forward(const SentConfig *cfg, const SentWeights *w, SentRunStat
         linear_forward(k, s, s->k, s->x, &lw->k_lin, N);
         linear_forward(k, s, s->v, s->x, &lw->v_lin, N);
         for (int b = 0; b < B; b++) {
-            size_t off = (size_t)b * T * D;
-            k->attention(s->ctx + off, s->q + off, s->k + off, s->v + off, mask + (size_t)b * T, T, cfg->n_heads,
+            size_t off = (size_t)s->seq_start[b] * D;
+            const uint8_t *mask = mask_stride ? masks + (size_t)b * mask_stride : s->ones;
+            k->attention(s->ctx + off, s->q + off, s->k + off, s->v + off, mask, s->seq_len[b], cfg->n_heads,
                          head_dim, s->scratch);
         }
         linear_forward(k, s, s->xb, s->ctx, &lw->out_lin, N);
@@ -310,10 +322,29 @@ void sent_model_forward(const SentConfig *cfg, const SentWeights *w, SentRunStat
     }
 
     // head: [CLS] state → pre_classifier → ReLU → classifier
-    for (int b = 0; b < B; b++) memcpy(s->pooled + (size_t)b * D, s->x + (size_t)b * T * D, D * sizeof(float));
+    for (int b = 0; b < B; b++)
+        memcpy(s->pooled + (size_t)b * D, s->x + (size_t)s->seq_start[b] * D, D * sizeof(float));
     linear_forward(k, s, s->pre, s->pooled, &w->pre_classifier, B);
     for (int i = 0; i < B * D; i++) s->pre[i] = s->pre[i] > 0 ? s->pre[i] : 0;
     linear_forward(k, s, s->logits, s->pre, &w->classifier, B);
+}
+
+void sent_model_forward(const SentConfig *cfg, const SentWeights *w, SentRunState *s, const SentKernels *k,
+                        const int32_t *ids, const uint8_t *mask, int B, int T, float *hidden_states) {
+    for (int b = 0; b < B; b++) {
+        s->seq_start[b] = b * T;
+        s->seq_len[b] = T;
+    }
+    forward(cfg, w, s, k, ids, B * T, B, mask, T, hidden_states);
+}
+
+void sent_model_forward_packed(const SentConfig *cfg, const SentWeights *w, SentRunState *s, const SentKernels *k,
+                               const int32_t *ids, const int *offsets, int B, float *hidden_states) {
+    for (int b = 0; b < B; b++) {
+        s->seq_start[b] = offsets[b];
+        s->seq_len[b] = offsets[b + 1] - offsets[b];
+    }
+    forward(cfg, w, s, k, ids, offsets[B], B, NULL, 0, hidden_states);
 }
 
 double sent_model_macs(const SentConfig *cfg, int T) {

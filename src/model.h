@@ -4,7 +4,8 @@
 //   per layer: x = sa_layer_norm(x + out_lin(attention(q_lin x, k_lin x, v_lin x, mask)))
 //              x = output_layer_norm(x + lin2(gelu(lin1 x)))
 //   logits = classifier(relu(pre_classifier(x[:, 0])))
-// Shapes: B sequences of T tokens (padded, mask 0 on padding), D = dim, H = hidden_dim,
+// Shapes: B sequences of T tokens (padded, mask 0 on padding; or packed end to end, N rows in
+// all), D = dim, H = hidden_dim,
 // L = n_layers, V = vocab_size, P = max_position_embeddings, C = labels.
 // Weights point into a model file (nothing copied); RunState holds every activation buffer,
 // allocated once for a maximum batch and length, so a forward pass allocates nothing.
@@ -71,6 +72,9 @@ typedef struct {
     int8_t *xq;       // [B*T, max(D, H)] activations quantized for int8 matmuls
     float *xs;        // [B*T, max(D, H) / smallest group] their scales
     float *scratch;   // [T] attention scores of one row
+    uint8_t *ones;    // [max_len] the mask of a packed sequence: every token real
+    int *seq_start;   // [max_batch] first row of each sequence in x
+    int *seq_len;     // [max_batch] its rows (padded length in a padded batch)
     float *pooled;    // [B, D] hidden state of [CLS]
     float *pre;       // [B, D] pre_classifier output
     float *logits;    // [B, C]
@@ -93,6 +97,14 @@ void sent_runstate_free(SentRunState *s);
 // output and every layer's output: [L+1, B, T, D].
 void sent_model_forward(const SentConfig *cfg, const SentWeights *w, SentRunState *s, const SentKernels *k,
                         const int32_t *ids, const uint8_t *mask, int B, int T, float *hidden_states);
+
+// Runs B sequences packed end to end without padding: ids[offsets[b] .. offsets[b+1]) is
+// sequence b (1 <= length <= min(P, max_len), offsets[0] = 0, offsets[B] <= max_batch * max_len).
+// Each sequence attends only to itself, so the logits equal the padded batch's, with no work
+// spent on padding. Leaves logits in s->logits [B, C]; hidden_states, when not NULL, is
+// [L+1, offsets[B], D].
+void sent_model_forward_packed(const SentConfig *cfg, const SentWeights *w, SentRunState *s, const SentKernels *k,
+                               const int32_t *ids, const int *offsets, int B, float *hidden_states);
 
 // Multiply-adds of one forward pass over T tokens (for GFLOP/s figures: 2 FLOP each).
 double sent_model_macs(const SentConfig *cfg, int T);

@@ -29,8 +29,8 @@ struct SentClassifier {
     int32_t *slot_ids;     // [max_batch, max_len] each input's tokens
     int32_t *slot_starts;  // [max_batch, max_len]
     int32_t *slot_ends;    // [max_batch, max_len]
-    int32_t *batch_ids;    // [max_batch, max_len] padded batch fed to the model
-    uint8_t *batch_mask;   // [max_batch, max_len]
+    int32_t *batch_ids;    // [max_batch * max_len] the batch fed to the model, packed end to end
+    int *batch_offsets;    // [max_batch + 1] where each of its sequences starts
     int *slot_of_row;      // [max_batch] which slot each batch row came from
 };
 
@@ -139,9 +139,9 @@ static SentClassifier *finish_load(SentClassifier *c, const SentOptions *opts, S
     c->slot_starts = malloc(slots * sizeof(int32_t));
     c->slot_ends = malloc(slots * sizeof(int32_t));
     c->batch_ids = malloc(slots * sizeof(int32_t));
-    c->batch_mask = malloc(slots);
+    c->batch_offsets = malloc(((size_t)max_batch + 1) * sizeof(int));
     c->slot_of_row = malloc((size_t)max_batch * sizeof(int));
-    if (!c->meta_json || !c->slot_ids || !c->slot_starts || !c->slot_ends || !c->batch_ids || !c->batch_mask ||
+    if (!c->meta_json || !c->slot_ids || !c->slot_starts || !c->slot_ends || !c->batch_ids || !c->batch_offsets ||
         !c->slot_of_row) {
         set_error(err, SENT_ERR_MEMORY, "out of memory");
         goto fail;
@@ -200,7 +200,7 @@ void sent_free(SentClassifier *c) {
     free(c->slot_starts);
     free(c->slot_ends);
     free(c->batch_ids);
-    free(c->batch_mask);
+    free(c->batch_offsets);
     free(c->slot_of_row);
     free(c);
 }
@@ -218,24 +218,18 @@ static void fail_result(SentResult *r, SentStatus code, const char *fmt, ...) {
 }
 
 // Runs the slots whose results are still SENT_OK (their ids in slot_ids, lengths in n_tokens)
-// as one padded batch and fills their probabilities.
+// as one batch, packed without padding, and fills their probabilities.
 static void run_slots(SentClassifier *c, SentResult *out, int n) {
-    int B = 0, T = 1;
+    int B = 0;
+    c->batch_offsets[0] = 0;
     for (int i = 0; i < n; i++) {
         if (out[i].status != SENT_OK) continue;
+        memcpy(c->batch_ids + c->batch_offsets[B], out[i].ids, (size_t)out[i].n_tokens * sizeof(int32_t));
+        c->batch_offsets[B + 1] = c->batch_offsets[B] + out[i].n_tokens;
         c->slot_of_row[B++] = i;
-        if (out[i].n_tokens > T) T = out[i].n_tokens;
     }
     if (B == 0) return;
-    for (int b = 0; b < B; b++) {
-        const SentResult *r = &out[c->slot_of_row[b]];
-        int32_t *row = c->batch_ids + (size_t)b * T;
-        uint8_t *mask = c->batch_mask + (size_t)b * T;
-        memcpy(row, r->ids, (size_t)r->n_tokens * sizeof(int32_t));
-        for (int t = 0; t < T; t++) mask[t] = t < r->n_tokens;
-        for (int t = r->n_tokens; t < T; t++) row[t] = 0;  // [PAD]
-    }
-    sent_model_forward(&c->cfg, &c->weights, &c->state, c->kernels, c->batch_ids, c->batch_mask, B, T, NULL);
+    sent_model_forward_packed(&c->cfg, &c->weights, &c->state, c->kernels, c->batch_ids, c->batch_offsets, B, NULL);
     int C = c->cfg.n_labels;
     for (int b = 0; b < B; b++) {
         SentResult *r = &out[c->slot_of_row[b]];

@@ -3,7 +3,8 @@
 // with PyTorch's, for each kernel table this CPU runs; or compares two models' decisions.
 //
 //   parity golden MODEL.smf GOLDEN.safetensors [--tol T] [--hidden-tol T] [--tables all|simd]
-//       padded batch as in the golden file, then each sequence alone (unpadded); max relative
+//       padded batch as in the golden file, each sequence alone (unpadded), and all of them
+//       packed end to end (sent_model_forward_packed, what the API runs); max relative
 //       difference = max |c - ref| / max |ref| over the tensor, printed per tensor. Every kernel
 //       table this CPU runs (scalar first), or only the SIMD ones with --tables simd.
 //   parity agree FP32.smf INT8.smf N LEN [--min-agree F] [--tol T]
@@ -104,6 +105,9 @@ static int golden(int argc, char **argv) {
     float *ref_hidden = golden_f32(&st, "hidden_states", (int64_t)(L + 1) * layer);
     float *hidden = mallocCheck((L + 1) * layer * sizeof(float));
     float *single = mallocCheck((size_t)B * C * sizeof(float));
+    float *gathered = mallocCheck((L + 1) * layer * sizeof(float));  // golden hidden states of real tokens, packed
+    int32_t *packed_ids = mallocCheck((size_t)B * T * sizeof(int32_t));
+    int *offsets = callocCheck((size_t)B + 1, sizeof(int));
 
     const SentKernels *tables[8];
     int n_tables = sent_kernels_all(tables, 8), failed = 0;
@@ -126,10 +130,25 @@ static int golden(int argc, char **argv) {
             memcpy(single + (size_t)b * C, e.s.logits, C * sizeof(float));
         }
         double d_single = rel_diff(single, ref_logits, (size_t)B * C);
-        int ok = d_logits <= tol && d_hidden <= hidden_tol && d_single <= tol;
+        // All sequences packed end to end: the same logits, and the same hidden states on real tokens.
+        for (int b = 0; b < B; b++) {
+            offsets[b + 1] = offsets[b] + lens[b];
+            memcpy(packed_ids + offsets[b], ids + (size_t)b * T, (size_t)lens[b] * sizeof(int32_t));
+        }
+        sent_model_forward_packed(&e.cfg, &e.w, &e.s, kt, packed_ids, offsets, B, hidden);
+        double d_packed = rel_diff(e.s.logits, ref_logits, (size_t)B * C);
+        size_t packed_layer = (size_t)offsets[B] * D;
+        for (int l = 0; l <= L; l++)
+            for (int b = 0; b < B; b++)
+                memcpy(gathered + l * packed_layer + (size_t)offsets[b] * D, ref_hidden + l * layer + (size_t)b * T * D,
+                       (size_t)lens[b] * D * sizeof(float));
+        double d_packed_hidden = rel_diff(hidden, gathered, (L + 1) * packed_layer);
+        int ok = d_logits <= tol && d_hidden <= hidden_tol && d_single <= tol && d_packed <= tol &&
+                 d_packed_hidden <= hidden_tol;
         failed |= !ok;
-        printf("  %-12s logits %.2e  hidden %.2e (worst: %s %d)  unpadded logits %.2e  %s\n", kt->name, d_logits,
-               d_hidden, worst_layer ? "layer" : "embeddings", worst_layer, d_single, ok ? "ok" : "FAIL");
+        printf("  %-12s logits %.2e  hidden %.2e (worst: %s %d)  unpadded logits %.2e  packed logits %.2e hidden "
+               "%.2e  %s\n", kt->name, d_logits, d_hidden, worst_layer ? "layer" : "embeddings", worst_layer, d_single,
+               d_packed, d_packed_hidden, ok ? "ok" : "FAIL");
     }
     printf("tolerance: logits %.1e, hidden states %.1e (relative to the largest reference value)\n", tol, hidden_tol);
     engine_free(&e);
@@ -142,6 +161,9 @@ static int golden(int argc, char **argv) {
     free(ref_hidden);
     free(hidden);
     free(single);
+    free(gathered);
+    free(packed_ids);
+    free(offsets);
     return failed;
 }
 
