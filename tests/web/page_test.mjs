@@ -205,6 +205,7 @@ async function main() {
             const top = r1.marks.slice().sort((a, b) => Math.abs(b.score) - Math.abs(a.score))[0];
             check(top.score < 0 && top.cls === 'neg', `the strongest passage of the negative review pushes toward Negative ("${top.text}")`);
         }
+        await page.waitForTimeout(400); // let the probability bar finish its transition
         await page.screenshot({ path: path.join(ARTIFACTS, 'page-desktop.png'), fullPage: true });
 
         // --- batch: CSV with a bad row, download ---
