@@ -82,6 +82,7 @@ async function startModel() {
         try {
             session.info = await pool.load(buffer);
         } catch (e) {
+            if (e.engineFailure) throw new ModelError(`The classifier's code could not start in this browser: ${e.message}`);
             await forgetModel(manifest);
             throw new ModelError(`The model file was rejected by the engine: ${e.message}`);
         }

@@ -13,6 +13,13 @@ export function chooseWorkerCount() {
     return Math.max(1, Math.min(MAX_WORKERS, cores));
 }
 
+// An error of the engine itself (its code did not load or run), as opposed to a bad model or input.
+function engineError(message) {
+    const error = new Error(message);
+    error.engineFailure = true;
+    return error;
+}
+
 class EngineWorker {
     constructor(index) {
         this.index = index;
@@ -21,16 +28,16 @@ class EngineWorker {
         this.pending = new Map(); // id -> {resolve, reject}
         this.deadReason = null;   // set once the worker has failed; later requests fail at once
         this.worker.onmessage = (event) => {
-            const { id, ok, error, ...rest } = event.data;
+            const { id, ok, error, engineFailure, ...rest } = event.data;
             const waiter = this.pending.get(id);
             if (!waiter) return;
             this.pending.delete(id);
             if (ok) waiter.resolve(rest);
-            else waiter.reject(new Error(error));
+            else waiter.reject(engineFailure ? engineError(error) : new Error(error));
         };
         this.worker.onerror = (event) => {
             event.preventDefault();
-            this.deadReason = new Error(`the engine stopped: ${event.message || 'the worker script failed to load'}`);
+            this.deadReason = engineError(event.message || 'the worker script failed to load');
             this.failAll(this.deadReason);
         };
         this.worker.onmessageerror = () => {

@@ -4,7 +4,8 @@
 //   {id, type: 'classify', text}         -> {id, ok, result}      (sent_wasm_classify JSON)
 //   {id, type: 'explain', text, part, parts} -> {id, ok, result}  (sent_wasm_explain_part JSON)
 //   {id, type: 'classifyMany', texts}    -> {id, ok, results}     (one result per text)
-// and gets {id, ok: false, error} when something fails. The C side owns every string it
+// and gets {id, ok: false, error} when something fails ({..., engineFailure: true} when the
+// WebAssembly module could not start at all). The C side owns every string it
 // returns until its next call, so each answer is copied out with UTF8ToString at once.
 // Exports used: sent_wasm_{load,last_error,classify,model_info,unload} (src/wasm/wasm_api.c) and
 // sent_wasm_explain_{part,load,last_error,unload} (src/wasm/wasm_explain.c).
@@ -83,8 +84,15 @@ function classifyOne(mod, text) {
 
 self.onmessage = async (event) => {
     const { id, type } = event.data;
+    let mod;
     try {
-        const mod = await engine();
+        mod = await engine();
+    } catch (e) {
+        // The module itself did not start (wasm missing or not compilable): not the model's fault.
+        self.postMessage({ id, ok: false, engineFailure: true, error: String(e && e.message || e) });
+        return;
+    }
+    try {
         let reply;
         if (type === 'load') {
             reply = { info: load(mod, event.data.bytes) };

@@ -329,6 +329,19 @@ async function main() {
             await badPage.close();
         }
 
+        // --- the WebAssembly file missing: the engine, not the model, is blamed ---
+        const noWasmDir = path.join(ARTIFACTS, 'web-no-wasm');
+        await fs.rm(noWasmDir, { recursive: true, force: true });
+        await fs.cp(SITE, noWasmDir, { recursive: true });
+        await fs.rm(path.join(noWasmDir, 'sentiment.wasm'));
+        const noWasm = await startServer(noWasmDir, 0);
+        servers.push(noWasm);
+        const noWasmPage = await context.newPage();
+        await noWasmPage.goto(noWasm.url);
+        status = await waitForModelState(noWasmPage, ['ready', 'error']);
+        check(status.state === 'error' && /code could not start/.test(status.message), `without sentiment.wasm: "${status.message}"`);
+        await noWasmPage.close();
+
         // --- a plain static host (no COOP/COEP): one worker, still correct ---
         const plain = await startServer(SITE, 0, { isolation: false });
         servers.push(plain);
