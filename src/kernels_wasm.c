@@ -61,7 +61,8 @@ enum {
     C_E7, C_E6, C_E5, C_E4, C_E3,                        // 1/7! .. 1/3! of the exp polynomial
     C_P6, C_P5, C_P4, C_P3, C_P2, C_P1, C_P0,            // erf(a) = a P(a^2), |a| < 1
     C_X_MAX,                                             // 10 sqrt(2): erfc(10) < 1e-44
-    C_Q8, C_Q7, C_Q6, C_Q5, C_Q4, C_Q3, C_Q2, C_Q1, C_Q0,  // erfc(a) = exp(-a^2) Q(2 / (2 + a))
+    C_Q9, C_Q8, C_Q7, C_Q6, C_Q5, C_Q4, C_Q3, C_Q2, C_Q1, C_Q0,   // erfc(a) = exp(-a^2) Q(2 / (2 + a))
+    C_SWITCH,                                                   // |a| where erfc takes over
     MATH_CONSTANTS
 };
 static const volatile float math_constant_values[MATH_CONSTANTS] = {
@@ -74,9 +75,10 @@ static const volatile float math_constant_values[MATH_CONSTANTS] = {
     [C_P3] = -2.685480854e-02f, [C_P2] = 1.128361243e-01f, [C_P1] = -3.761262884e-01f,
     [C_P0] = 1.128379167e+00f,
     [C_X_MAX] = 14.1421356f,
-    [C_Q8] = 8.614011696e-02f, [C_Q7] = -2.020423363e-01f, [C_Q6] = 4.850397243e-02f,
-    [C_Q5] = 8.740171037e-02f, [C_Q4] = 1.663610462e-01f, [C_Q3] = 2.505770695e-01f,
-    [C_Q2] = 2.814058117e-01f, [C_Q1] = 2.821596117e-01f, [C_Q0] = -2.490280886e-06f,
+    [C_Q9] = -7.389774291e-02f, [C_Q8] = 3.489513582e-01f, [C_Q7] = -6.065960411e-01f,
+    [C_Q6] = 4.017049657e-01f, [C_Q5] = -1.050498462e-01f, [C_Q4] = 2.341406710e-01f,
+    [C_Q3] = 2.351630289e-01f, [C_Q2] = 2.835870975e-01f, [C_Q1] = 2.819853413e-01f, [C_Q0] = 3.500637830e-06f,
+    [C_SWITCH] = 0.5f,
 };
 
 typedef struct {
@@ -136,12 +138,12 @@ INLINE v128_t gelu4(v128_t x, const MathConstants *c) {
     v128_t uh = wasm_f32x4_mul(xx, k[C_HALF]), ul = wasm_f32x4_mul(xx_lo, k[C_HALF]);
     v128_t ac = wasm_f32x4_mul(xc, k[C_RSQRT2]);
     v128_t t = wasm_f32x4_div(k[C_TWO], wasm_f32x4_add(k[C_TWO], ac));
-    v128_t q = k[C_Q8];
-    for (int i = C_Q7; i <= C_Q0; i++) q = madd(q, t, k[i]);
+    v128_t q = k[C_Q9];
+    for (int i = C_Q8; i <= C_Q0; i++) q = madd(q, t, k[i]);
     v128_t erfc_large = wasm_f32x4_mul(wasm_f32x4_mul(exp4(wasm_f32x4_neg(uh), c), q), wasm_f32x4_sub(one, ul));
     v128_t one_plus_large = wasm_v128_bitselect(erfc_large, wasm_f32x4_sub(k[C_TWO], erfc_large), negative);
 
-    v128_t one_plus_erf = wasm_v128_bitselect(one_plus_large, one_plus_small, wasm_f32x4_ge(a, one));
+    v128_t one_plus_erf = wasm_v128_bitselect(one_plus_large, one_plus_small, wasm_f32x4_ge(a, k[C_SWITCH]));
     return wasm_f32x4_mul(wasm_f32x4_mul(k[C_HALF], x), one_plus_erf);
 }
 
