@@ -151,6 +151,29 @@ static void check_classifier(SentClassifier *c) {
     sent_explain(e, text, strlen(text), &two, &base, &spans, &n, &err);
     CHECK_MSG(n >= 1 && n <= 2, "max_spans 2 gives <= 2 passages (got %d)", n);
 
+    // Random bytes rich in tag and sentence characters: an answer or a clear error, and passages
+    // that are ordered, disjoint and inside the text.
+    uint64_t state = 0x9E3779B97F4A7C15ull;
+    static const char alphabet[] = "ab <>/br.!? \"'xyz\xc3\xa9\xff\t\n";
+    char noise[200];
+    const SentExplainOptions eight = {.max_spans = 8, .flop_budget = 0, .min_spans = 1};
+    for (int round = 0; round < 25; round++) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        size_t noise_len = (size_t)(state >> 33) % sizeof noise;
+        for (size_t i = 0; i < noise_len; i++) {
+            state = state * 6364136223846793005ull + 1442695040888963407ull;
+            noise[i] = alphabet[(state >> 33) % (sizeof alphabet - 1)];
+        }
+        SentStatus st = sent_explain(e, noise, noise_len, &eight, &base, &spans, &n, &err);
+        CHECK_MSG(st == SENT_OK || st == SENT_ERR_INPUT, "noise round %d: status %d (%s)", round, st, err.message);
+        int well_formed = 1;
+        for (int i = 0; i < n; i++)
+            if (spans[i].start < 0 || spans[i].start >= spans[i].end || spans[i].end > (int)noise_len ||
+                (i > 0 && spans[i - 1].end > spans[i].start))
+                well_formed = 0;
+        CHECK_MSG(st != SENT_OK || (well_formed && n <= 8), "noise round %d: %d passages well formed", round, n);
+    }
+
     // Parts: three explainers' shares are disjoint and together give the whole answer.
     SentSpan whole[48];
     int n_whole;
