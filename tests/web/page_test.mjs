@@ -140,6 +140,14 @@ async function main() {
         servers.push(site);
         const page = context.pages()[0] || await context.newPage();
         const seen = watch(page, site.url.replace(/\/$/, ''));
+        // Record what the download progress text says while it is on screen.
+        await page.addInitScript(() => {
+            window.progressTexts = [];
+            document.addEventListener('DOMContentLoaded', () => {
+                const el = document.getElementById('download-bytes');
+                new MutationObserver(() => window.progressTexts.push(el.textContent)).observe(el, { childList: true, characterData: true, subtree: true });
+            });
+        });
         await page.goto(site.url);
 
         if (!hasModel) {
@@ -156,6 +164,9 @@ async function main() {
         // --- first visit: download, engine, one review ---
         let status = await waitForModelState(page, ['ready', 'error']);
         check(status.state === 'ready', `the model downloads and the engine starts: "${status.message}"`);
+        const progress = await page.evaluate(() => window.progressTexts);
+        check(progress.length > 0 && / of \d+(\.\d)? MB$/.test(progress.at(-1)) && progress.at(-1).split(' of ')[0] === progress.at(-1).split(' of ')[1],
+            `the download showed its progress in bytes of the total (${progress.length} updates, last "${progress.at(-1)}")`);
         check(await page.evaluate(() => self.crossOriginIsolated), 'the page is cross-origin isolated under serve.mjs');
         check(/engine workers/.test(status.message), `several engine workers are used: "${status.message}"`);
 
