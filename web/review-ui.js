@@ -36,7 +36,10 @@ function showResult(result, seconds) {
 }
 
 async function classifyReview() {
-    if (!session.pool) return;
+    if (!session.pool) {
+        showReviewError('The classifier is not ready yet (see the status above).');
+        return;
+    }
     const text = $('review-input').value;
     const request = ++requestCounter;
     showReviewError('');
@@ -95,7 +98,7 @@ async function explainReview(text, request) {
     $('reasons-facts').textContent = facts.join(' ');
 }
 
-function setUpExamples(classifyReview) {
+function setUpExamples() {
     const list = $('examples');
     for (const example of EXAMPLES) {
         const item = document.createElement('li');
@@ -114,7 +117,7 @@ function setUpExamples(classifyReview) {
 
 export function setUpReview(currentSession) {
     session = currentSession;
-    setUpExamples(classifyReview);
+    setUpExamples();
     $('classify-button').addEventListener('click', classifyReview);
     $('review-input').addEventListener('keydown', (e) => {
         if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
