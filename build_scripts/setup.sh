@@ -17,6 +17,7 @@ declare -A probe=(
     [nodejs]=/usr/bin/node
     [python3-torch]=/usr/lib/python3/dist-packages/torch/__init__.py
     [python3-numpy]=/usr/lib/python3/dist-packages/numpy/__init__.py
+    [python3-onnx]=/usr/lib/python3/dist-packages/onnx/__init__.py
 )
 missing=()
 for pkg in "${!probe[@]}"; do

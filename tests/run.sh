@@ -40,6 +40,9 @@ suite "kernels/wasm" bash tests/kernels_wasm.sh
 # convert as programs.
 suite "engine/parity" bash tests/engine/parity.sh
 suite "engine/cli" bash tests/engine/cli_test.sh
+# The ONNX export the peers' benchmark runs (build_scripts/export_onnx.py) against PyTorch and
+# the engine, under onnxruntime-node.
+suite "engine/onnx-parity" bash tests/engine/onnx_parity.sh
 
 # The tokenizer: the CLI as a program, then ids and byte spans against Hugging Face's tokenizer
 # (golden ids computed at test time from the npm package; needs ../shared).
