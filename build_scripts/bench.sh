@@ -36,4 +36,9 @@ mkdir -p build/bench
 build/sentiment bench --save build/bench || status=1
 node tests/engine/bench_wasm.mjs build/bench || status=1
 
+# Engine vs the peers (onnxruntime-web, transformers.js, onnxruntime-node) on the same network
+# (ONNX export of the same random weights) and the same IMDb reviews, in one run.
+node build_scripts/bench_engine_peers.mjs $([ -f "$DATA/test.tsv.gz" ] && echo --data "$DATA/test.tsv.gz") \
+    $([ -f "$SHARED/vocab/tokenizer.json" ] && echo --tokenizer-json "$SHARED/vocab/tokenizer.json") || status=1
+
 exit $status
