@@ -38,7 +38,9 @@ node tests/engine/bench_wasm.mjs build/bench || status=1
 
 # Engine vs the peers (onnxruntime-web, transformers.js, onnxruntime-node) on the same network
 # (ONNX export of the same random weights) and the same IMDb reviews, in one run.
-node build_scripts/bench_engine_peers.mjs $([ -f "$DATA/test.tsv.gz" ] && echo --data "$DATA/test.tsv.gz") \
-    $([ -f "$SHARED/vocab/tokenizer.json" ] && echo --tokenizer-json "$SHARED/vocab/tokenizer.json") || status=1
+peer_args=()
+[ -f "$DATA/test.tsv.gz" ] && peer_args+=(--data "$DATA/test.tsv.gz")
+[ -f "$SHARED/vocab/tokenizer.json" ] && peer_args+=(--tokenizer-json "$SHARED/vocab/tokenizer.json")
+node build_scripts/bench_engine_peers.mjs "${peer_args[@]}" || status=1
 
 exit $status
