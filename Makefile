@@ -4,6 +4,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
+# Objects are intermediate files of pattern chains; keep them so rebuilds stay incremental.
+.SECONDARY:
 
 CC ?= cc
 EMCC ?= emcc
