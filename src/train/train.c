@@ -279,11 +279,13 @@ int sent_train_run(SentTrainOptions *o, int resume) {
         if (epoch_done) {
             EvalResult v = evaluate(&model, &rows, valid_index, mlm ? n_mlm_valid : n_valid, mlm, o, mask_id, ids,
                                     mask, labels, mlm_rows, mlm_targets);
+            double minutes = (sent_now_seconds() - run_start) / 60;
             if (mlm)
-                fprintf(stderr, "\nepoch %d: valid MLM loss %.4f, masked-token accuracy %.2f%%\n", epoch + 1, v.loss, 100 * v.accuracy);
+                fprintf(stderr, "\nepoch %d: valid MLM loss %.4f, masked-token accuracy %.2f%% (%.1f min)\n", epoch + 1,
+                        v.loss, 100 * v.accuracy, minutes);
             else
-                fprintf(stderr, "\nepoch %d: train accuracy %.2f%% (with dropout), valid loss %.4f, valid accuracy %.2f%%\n",
-                        epoch + 1, 100.0 * correct / (seen ? seen : 1), v.loss, 100 * v.accuracy);
+                fprintf(stderr, "\nepoch %d: train accuracy %.2f%% (with dropout), valid loss %.4f, valid accuracy %.2f%% (%.1f min)\n",
+                        epoch + 1, 100.0 * correct / (seen ? seen : 1), v.loss, 100 * v.accuracy, minutes);
             fprintf(log_csv, "%ld,%d,,,,,,%.5f,%.5f,%.5f\n", step, epoch + 1, v.loss, v.accuracy,
                     mlm ? 0.0 : (double)correct / (seen ? seen : 1));
             fflush(log_csv);
