@@ -30,6 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ortRunner, timeEngine } from './bench_peers_page.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const self = fileURLToPath(import.meta.url);
@@ -53,38 +54,17 @@ const median = (xs) => {
     const s = [...xs].sort((a, b) => a - b);
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const softmaxAt = (logits, k) => {
-    const top = Math.max(...logits);
-    const e = Array.from(logits, (l) => Math.exp(l - top));
-    return e[k] / e.reduce((s, x) => s + x, 0);
-};
-
 // ---------------------------------------------------------------- one engine, in its own process
-// Spec: { engine, model, threads, texts, ids, positiveIndex, reviews, minSeconds }. Warms up on
-// review 0 (at least 3 runs and 1 s), then cycles over the reviews until every review ran once
-// and minSeconds have passed (at most 20 rounds). Prints { ms: [...], cpuMs (process CPU time
-// per review, all threads), positive: [...] per review, tokens: [...] }.
+// Spec: { engine, model, threads, texts, ids, labels, positiveIndex, minSeconds } (timeEngine in
+// bench_peers_page.mjs runs it). Prints { ms: [...], cpuMs (process CPU time per review, all
+// threads), positive: [...] per review, tokens: [...] }.
 async function runChild(spec) {
-    const run = await ENGINES[spec.engine](spec);
-    const n = spec.texts.length, ms = [], positive = new Array(n), tokens = new Array(n);
-    const t0 = performance.now();
-    for (let k = 0; k < 3 || performance.now() - t0 < 1e3; k++) await run(0);
-    const start = performance.now(), cpu0 = process.cpuUsage();
-    for (let round = 0; round < 20; round++) {
-        for (let i = 0; i < n; i++) {
-            const t = performance.now();
-            const r = await run(i);
-            ms.push(performance.now() - t);
-            positive[i] = r.positive;
-            tokens[i] = r.tokens;
-        }
-        if (performance.now() - start >= 1e3 * spec.minSeconds) break;
-    }
-    const cpu = process.cpuUsage(cpu0);
-    process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1e3 / ms.length, positive, tokens }) + '\n');
+    const cpuMicros = () => {
+        const c = process.cpuUsage();
+        return c.user + c.system;
+    };
+    process.stdout.write(JSON.stringify(await timeEngine(await ENGINES[spec.engine](spec), spec, cpuMicros)) + '\n');
 }
-
-const int64 = (ort, values, shape) => new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), shape);
 
 const ENGINES = {
     async 'ours-wasm'(spec) {
@@ -137,17 +117,6 @@ const ENGINES = {
         };
     },
 };
-
-function ortRunner(ort, session, spec) {
-    const feeds = spec.ids.map((ids) => ({
-        input_ids: int64(ort, ids, [1, ids.length]),
-        attention_mask: int64(ort, ids.map(() => 1), [1, ids.length]),
-    }));
-    return async (i) => {
-        const { logits } = await session.run(feeds[i]);
-        return { positive: softmaxAt(logits.data, spec.positiveIndex), tokens: spec.ids[i].length };
-    };
-}
 
 function runEngineProcess(spec, specPath) {
     fs.writeFileSync(specPath, JSON.stringify(spec));
