@@ -37,10 +37,11 @@ build/sentiment bench --save build/bench || status=1
 node tests/engine/bench_wasm.mjs build/bench || status=1
 
 # Engine vs the peers (onnxruntime-web, transformers.js, onnxruntime-node) on the same network
-# (ONNX export of the same random weights) and the same IMDb reviews, in one run.
+# (ONNX export of the same random weights) and the same IMDb reviews, in one run: under node and
+# in headless chromium.
 peer_args=()
 [ -f "$DATA/test.tsv.gz" ] && peer_args+=(--data "$DATA/test.tsv.gz")
 [ -f "$SHARED/vocab/tokenizer.json" ] && peer_args+=(--tokenizer-json "$SHARED/vocab/tokenizer.json")
-node build_scripts/bench_engine_peers.mjs "${peer_args[@]}" || status=1
+node build_scripts/bench_engine_peers.mjs --chromium "${peer_args[@]}" || status=1
 
 exit $status

@@ -10,6 +10,9 @@
 //   onnxruntime-node native CPU, fp32 (1 and 2 threads) and int8 (1 thread), on ids
 //   ours, native     build/sentiment classify --batch 1 (OMP_NUM_THREADS=1), fp32 and int8: the
 //                    time between consecutive answer lines
+// and with --chromium the browser's side in headless chromium (a cross-origin-isolated page,
+// build_scripts/bench_peers_page.mjs): ours (wasm), onnxruntime-web (1 and 2 threads, fp32 and
+// int8) and transformers.js's browser bundle (its onnxruntime-web 1.14 wasm, 1 thread).
 // Each engine runs in its own node process (a fresh heap; onnxruntime-web's thread count is fixed
 // per process), started with --no-liftoff: V8 otherwise runs wasm first through its baseline
 // compiler and tiers hot functions up in background threads, which on this loaded 2-core machine
@@ -20,11 +23,12 @@
 //
 //   node build_scripts/bench_engine_peers.mjs [--data ../shared/data/imdb/test.tsv.gz]
 //        [--tokenizer-json ../shared/vocab/tokenizer.json] [--configs shipped,base]
-//        [--lengths 128,256,512] [--reviews 8] [--min-seconds 2] [--work build/bench/peers]
+//        [--lengths 128,256,512] [--reviews 8] [--min-seconds 2] [--work build/bench/peers] [--chromium]
 // Without --data the committed sample tests/data/imdb_test_sample.tsv.gz is used; without
 // --tokenizer-json (transformers.js needs Hugging Face's tokenizer.json) its rows are skipped.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire, register } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,10 +50,12 @@ const { values: args } = parseArgs({
         reviews: { type: 'string', default: '8' },
         'min-seconds': { type: 'string', default: '2' },
         work: { type: 'string', default: path.join(root, 'build/bench/peers') },
+        chromium: { type: 'boolean', default: false },
         child: { type: 'string' },  // internal: run one engine on a spec file, print JSON
     },
 });
 
+const fixed = (x, d) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const median = (xs) => {
     const s = [...xs].sort((a, b) => a - b);
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -172,6 +178,58 @@ function runNative(spec) {
     });
 }
 
+// ---------------------------------------------------------------- engines in headless chromium
+// The repository root over HTTP with COOP/COEP (cross-origin isolation: wasm threads allowed),
+// '/' an empty page; each row gets a fresh browser context whose page imports
+// bench_peers_page.mjs and runs the engine there.
+function startServer() {
+    const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm' };
+    const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp',
+        'Cross-Origin-Resource-Policy': 'same-origin', 'Cache-Control': 'no-store' };
+    const server = createServer((req, res) => {
+        const urlPath = decodeURIComponent(new URL(req.url, 'http://127.0.0.1').pathname);
+        if (urlPath === '/') {
+            res.writeHead(200, { ...headers, 'Content-Type': 'text/html' });
+            return res.end('<!doctype html><meta charset="utf-8"><title>engine vs peers</title>');
+        }
+        const file = path.join(root, path.normalize(urlPath));
+        if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+            res.writeHead(404, headers);
+            return res.end();
+        }
+        res.writeHead(200, { ...headers, 'Content-Type': types[path.extname(file)] || 'application/octet-stream' });
+        fs.createReadStream(file).pipe(res);
+    });
+    return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--js-flags=--no-liftoff'];
+let browser = null, server = null;
+async function runInChromium(spec) {
+    if (!browser) {
+        const { chromium } = await import('playwright-core');
+        server = await startServer();
+        browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS, headless: true });
+    }
+    const context = await browser.newContext();
+    try {
+        const page = await context.newPage();
+        const errors = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(`http://127.0.0.1:${server.address().port}/`);
+        const urlOf = (file) => '/' + path.relative(root, file).split(path.sep).join('/');
+        const pageSpec = { ...spec, engine: spec.engine.slice('page:'.length), model: urlOf(spec.model) };
+        try {
+            return await page.evaluate(async (s) => (await import('/build_scripts/bench_peers_page.mjs')).runInPage(s), pageSpec);
+        } catch (e) {
+            throw new Error(`${e.message.split('\n')[0]}${errors.length ? ` (${errors[0]})` : ''}`);
+        }
+    } finally {
+        await context.close();
+    }
+}
+
 if (args.child) {
     await runChild(JSON.parse(fs.readFileSync(args.child, 'utf8')));
     process.exit(0);
@@ -282,6 +340,17 @@ const ROWS = [
     ['ours, native (AVX-512/VNNI)', 'fp32', '1', 'native', 'fp32Smf'],
     ['ours, native (AVX-512/VNNI)', 'int8', '1', 'native', 'int8Smf'],
 ];
+// With --chromium: the browser's engines in a cross-origin-isolated page (ratios against ours there).
+const CHROMIUM_ROWS = [
+    ['ours, wasm SIMD128 (chromium)', 'fp32', '1', 'page:ours-wasm', 'fp32Smf'],
+    ['ours, wasm SIMD128 (chromium)', 'int8', '1', 'page:ours-wasm', 'int8Smf'],
+    ['onnxruntime-web, wasm (chromium)', 'fp32', '1', 'page:ort-web', 'onnx'],
+    ['onnxruntime-web, wasm (chromium)', 'fp32', '2', 'page:ort-web', 'onnx'],
+    ['onnxruntime-web, wasm (chromium)', 'int8', '1', 'page:ort-web', 'onnxInt8'],
+    ['onnxruntime-web, wasm (chromium)', 'int8', '2', 'page:ort-web', 'onnxInt8'],
+    ['transformers.js pipeline (chromium)', 'fp32', '1', 'page:transformers.js', 'transformersJs'],
+    ['transformers.js pipeline (chromium)', 'int8', '1', 'page:transformers.js', 'transformersJs'],
+];
 
 const versions = (p) => JSON.parse(fs.readFileSync(path.join(root, 'node_modules', p, 'package.json'), 'utf8')).version;
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -304,14 +373,16 @@ for (const key of args.configs.split(',')) {
         const inputs = inputsOfLength(N);
         const reference = {};
         console.log(`\n${shapes[key].name}, ${N} tokens (load average ${load()})`);
-        for (const [label, precision, threads, engine, modelKey] of ROWS) {
+        for (const [label, precision, threads, engine, modelKey] of [...ROWS, ...(args.chromium ? CHROMIUM_ROWS : [])]) {
             if (!m[modelKey]) continue;
             const spec = { engine, model: m[modelKey], threads: Number(threads) || 0, quantized: precision === 'int8',
                 labels: ['NEGATIVE', 'POSITIVE'], positiveIndex: 1, minSeconds: Number(args['min-seconds']), ...inputs };
             const loadBefore = os.loadavg()[0];
             let r;
             try {
-                if (engine === 'native') {
+                if (engine.startsWith('page:')) {
+                    r = await runInChromium(spec);
+                } else if (engine === 'native') {
                     // Rounds so that the run lasts about min-seconds, from a first pass.
                     const first = await runNative({ ...spec, nativeRounds: 1 });
                     const rounds = Math.min(20, Math.ceil(spec.minSeconds * 1e3 / first.ms.reduce((a, b) => a + b, 0)));
@@ -324,21 +395,26 @@ for (const key of args.configs.split(',')) {
                 continue;
             }
             const ms = median(r.ms);
-            if (engine === 'ours-wasm') reference[precision] = { ms, cpuMs: r.cpuMs };
+            const refKey = (engine.startsWith('page:') ? 'page:' : '') + precision;  // ours in the same place
+            if (engine.endsWith('ours-wasm')) reference[refKey] = { ms, cpuMs: r.cpuMs };
             if (engine === 'ours-wasm' && precision === 'fp32') reference.positive = r.positive;
             const dp = reference.positive ? Math.max(...r.positive.map((p, i) => Math.abs(p - reference.positive[i]))) : NaN;
-            const ours = reference[precision] || { ms: NaN, cpuMs: NaN };
+            const ours = reference[refKey] || { ms: NaN, cpuMs: NaN };
             const row = { config: shapes[key].name, N, label, precision, threads, ms, cpuMs: r.cpuMs,
                 runs: r.ms.length, tokens: r.tokens.reduce((a, b) => a + b, 0) / r.tokens.length,
                 ratio: ms / ours.ms, cpuRatio: r.cpuMs / ours.cpuMs, dp, load: loadBefore };
             results.push(row);
             console.log(`  ${label.padEnd(32)} ${precision} ${threads.padEnd(7)} ${ms.toFixed(2).padStart(9)} ms/review ` +
-                `(CPU ${r.cpuMs.toFixed(2)}; ${row.runs} runs, ${row.tokens.toFixed(1)} tokens) ` +
-                `x${row.ratio.toFixed(2)} (CPU x${row.cpuRatio.toFixed(2)})  max|dP| ${dp.toExponential(1)}`);
+                `(CPU ${fixed(r.cpuMs, 2)}; ${row.runs} runs, ${row.tokens.toFixed(1)} tokens) ` +
+                `x${row.ratio.toFixed(2)} (CPU x${fixed(row.cpuRatio, 2)})  max|dP| ${dp.toExponential(1)}`);
         }
     }
 }
 
+if (browser) {
+    await browser.close();
+    server.close();
+}
 console.log(`\nload average at end ${load()}`);
 console.log('ms/review: median wall time; CPU ms: process CPU time per review (all its threads; on this shared ' +
     'machine the steadier figure for one-thread rows); x ours: the row / our wasm engine at the same precision ' +
@@ -348,5 +424,5 @@ console.log('\n| shape | tokens | engine | precision | threads | ms/review | rev
 console.log('| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of results)
     console.log(`| ${r.config} | ${r.N} | ${r.label} | ${r.precision} | ${r.threads} | ${r.ms.toFixed(2)} | ` +
-        `${(1e3 / r.ms).toFixed(1)} | ${r.ratio.toFixed(2)} | ${r.cpuMs.toFixed(2)} | ${r.cpuRatio.toFixed(2)} | ` +
+        `${(1e3 / r.ms).toFixed(1)} | ${r.ratio.toFixed(2)} | ${fixed(r.cpuMs, 2)} | ${fixed(r.cpuRatio, 2)} | ` +
         `${r.dp.toExponential(1)} | ${r.load.toFixed(1)} |`);
