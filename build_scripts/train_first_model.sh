@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Reproduces the first shipped model (weights/MODEL_CARD.md): fine-tuning from random weights on
-# IMDb train (22,500 reviews; 2,500 held out for validation), then int8 and fp32 conversion and
-# evaluation on all 25,000 test reviews. About an hour of one core of this project's CPU.
+# IMDb train (22,500 reviews; 2,500 held out for validation) with a 3-epoch schedule; the model
+# shipped is the epoch with the best validation accuracy, epoch 1 (hf-epoch1/: 88.60 %, against
+# 87.88 % after epoch 2, when the training loss was falling towards 0 and validation was not),
+# converted to int8 and fp32 and evaluated on all 25,000 test reviews. About an hour of one core.
 #   bash build_scripts/train_first_model.sh [RUN_DIR]        (RUN_DIR default: build/train/first-model)
 # Environment: DATA (default ../shared/data/imdb), THREADS (default 1). A run that stops can be
 # continued exactly with: build/sentiment train resume --out-dir RUN_DIR
@@ -18,8 +20,9 @@ build/sentiment train finetune --data "$DATA/train.tsv.gz" --vocab weights/vocab
     --batch 32 --epochs 3 --warmup 200 --lr 5e-4 --threads "$THREADS" --log-every 20
 
 # The model saw 256 tokens (64 from the start of a review, the rest from its end): the .smf says so.
-build/sentiment convert --hf "$RUN/hf" --out "$RUN/sentiment-fp32.smf" --quant fp32 --max-len 256 --head 64
-build/sentiment convert --hf "$RUN/hf" --out "$RUN/sentiment.smf" --quant int8 --max-len 256 --head 64
+name="movie-sentiment first model (2x128, IMDb fine-tuned from scratch)"
+build/sentiment convert --hf "$RUN/hf-epoch1" --out "$RUN/sentiment-fp32.smf" --quant fp32 --max-len 256 --head 64 --name "$name"
+build/sentiment convert --hf "$RUN/hf-epoch1" --out "$RUN/sentiment.smf" --quant int8 --max-len 256 --head 64 --name "$name"
 for m in sentiment-fp32 sentiment; do
     build/sentiment eval --model "$RUN/$m.smf" --data "$DATA/test.tsv.gz" | tee "$RUN/$m-test.txt"
 done
