@@ -48,6 +48,7 @@ int main(int argc, char **argv) {
     int failed = check_summary("test_train_gemm");
     if (failed || (core && !strcmp(core, "SKYLAKEX"))) return failed;
     setenv("OPENBLAS_CORETYPE", "SKYLAKEX", 1);
+    fflush(stdout);   // execv drops what stdio still buffers
     execv("/proc/self/exe", argv);
     (void)argc;
     perror("re-executing with OPENBLAS_CORETYPE=SKYLAKEX");
