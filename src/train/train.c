@@ -50,7 +50,7 @@ void sent_train_default_options(SentTrainOptions *o) {
 #define MASK_TOKEN "[MASK]"
 #define FIRST_PLAIN_TOKEN 999   // ids below are [PAD], [unusedN], [UNK], [CLS], [SEP], [MASK]
 
-static float learning_rate(const SentTrainOptions *o, long step, long total) {
+float sent_train_learning_rate(const SentTrainOptions *o, long step, long total) {
     if (step < o->warmup_steps) return o->lr * (float)(step + 1) / (float)o->warmup_steps;
     double progress = total > o->warmup_steps ? (double)(step - o->warmup_steps) / (double)(total - o->warmup_steps) : 1.0;
     double decay = o->cosine ? 0.5 * (1.0 + cos(M_PI * progress)) : 1.0 - progress;
@@ -255,7 +255,7 @@ int sent_train_run(SentTrainOptions *o, int resume) {
         sent_bert_backward(&model, mlm);
         float norm = sent_bert_grad_norm(&model);
         float scale = o->clip_norm > 0 && norm > o->clip_norm ? o->clip_norm / norm : 1.0f;
-        float lr = learning_rate(o, step, total_steps);
+        float lr = sent_train_learning_rate(o, step, total_steps);
         sent_bert_adamw_update(&model, lr, o->beta1, o->beta2, o->adam_eps, o->weight_decay, scale, (int)step + 1);
         if (!isfinite(loss)) {
             fprintf(stderr, "\nerror: loss is %f at step %ld; stopping (the last checkpoint is intact)\n", loss, step);

@@ -35,6 +35,9 @@ typedef struct {
 } SentTrainOptions;
 
 void sent_train_default_options(SentTrainOptions *opts);
+// The learning rate of step (from 0) of total: linear warmup to lr over warmup_steps, then
+// linear or cosine decay to lr * min_lr_ratio at the last step.
+float sent_train_learning_rate(const SentTrainOptions *opts, long step, long total);
 // Runs (or, with resume, continues from out_dir/checkpoint.bin) a training run. Returns 0.
 int sent_train_run(SentTrainOptions *opts, int resume);
 

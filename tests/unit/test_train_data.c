@@ -1,5 +1,6 @@
 // The trainer's data path: TSV un-escaping, reading the committed IMDb sample, permutations,
-// batch gathering and BERT masking (how many, where, and the 80/10/10 split).
+// batch gathering, BERT masking (how many, where, and the 80/10/10 split) and the learning-rate
+// schedule (warmup, linear and cosine decay).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "check.h"
 #include "train/data.h"
+#include "train/train.h"
 
 static void test_unescape(void) {
     char text[] = "a\\tb\\nc\\\\d\\re";
@@ -144,7 +146,27 @@ static void test_gather_and_mask(void) {
     free(rows.ids), free(rows.lens), free(rows.labels);
 }
 
+static void test_learning_rate(void) {
+    SentTrainOptions o;
+    sent_train_default_options(&o);
+    o.lr = 1.0f, o.warmup_steps = 10, o.min_lr_ratio = 0.1f;
+    long total = 110;
+    CHECK_NEAR(sent_train_learning_rate(&o, 0, total), 0.1, 1e-6);    // warmup: (step + 1) / 10
+    CHECK_NEAR(sent_train_learning_rate(&o, 9, total), 1.0, 1e-6);
+    CHECK_NEAR(sent_train_learning_rate(&o, 10, total), 1.0, 1e-6);   // peak, then decay
+    CHECK_NEAR(sent_train_learning_rate(&o, 60, total), 0.55, 1e-6);  // linear: halfway to 0.1
+    CHECK_NEAR(sent_train_learning_rate(&o, 110, total), 0.1, 1e-6);
+    o.cosine = 1;
+    CHECK_NEAR(sent_train_learning_rate(&o, 60, total), 0.55, 1e-6);  // cosine meets linear halfway
+    CHECK_NEAR(sent_train_learning_rate(&o, 35, total), 0.1 + 0.9 * 0.5 * (1 + cos(M_PI * 0.25)), 1e-6);
+    CHECK_NEAR(sent_train_learning_rate(&o, 110, total), 0.1, 1e-6);
+    int monotone = 1;
+    for (long s = 11; s <= total; s++) monotone &= sent_train_learning_rate(&o, s, total) <= sent_train_learning_rate(&o, s - 1, total);
+    CHECK(monotone);
+}
+
 int main(void) {
+    test_learning_rate();
     test_unescape();
     test_read_sample();
     test_read_aclimdb_folder();
