@@ -10,6 +10,7 @@ int cmd_convert(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_teacher(int argc, char **argv);
 int cmd_bench_kernels(int argc, char **argv);
 
 #endif

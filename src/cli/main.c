@@ -19,6 +19,7 @@ static const Command commands[] = {
     {"bench", cmd_bench, "engine benchmark: ms per review, fp32/int8, scalar/SIMD, GFLOP/s"},
     {"train", cmd_train, "train a model (MLM pretraining, fine-tuning) -> Hugging Face checkpoint"},
     {"eval", cmd_eval, "accuracy, confusion matrix and calibration of a model on labelled TSV.gz"},
+    {"teacher", cmd_teacher, "n-gram teacher (NB log-count ratios + logistic regression): fit, or label reviews for distillation"},
     {"bench-kernels", cmd_bench_kernels, "kernel micro-benchmark: GFLOP/s per table vs this CPU's peak"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);

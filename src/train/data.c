@@ -267,6 +267,19 @@ void sent_permutation(int32_t *perm, int n, uint64_t seed) {
     }
 }
 
+int sent_split_rows(const int32_t *labels, int n, int all_rows, int valid_size, uint64_t seed,
+                    int32_t *order, int *n_usable) {
+    int32_t *usable = mallocCheck((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (all_rows || labels[i] >= 0) usable[m++] = i;
+    sent_permutation(order, m, seed);
+    for (int i = 0; i < m; i++) order[i] = usable[order[i]];
+    free(usable);
+    *n_usable = m;
+    return valid_size < m / 2 ? valid_size : m / 2;
+}
+
 void sent_batch_gather(const SentTokenRows *rows, const int32_t *index, int B, int32_t *ids,
                        uint8_t *mask, int32_t *labels) {
     int T = rows->T;

@@ -41,6 +41,14 @@ void sent_token_rows_free(SentTokenRows *rows);
 // A deterministic permutation of 0..n-1 (Fisher-Yates over the counter-based generator).
 void sent_permutation(int32_t *perm, int n, uint64_t seed);
 
+// The train/validation split every trainer and teacher shares: the labelled rows (all rows when
+// all_rows) in a permutation seeded by seed, written to order[0..*n_usable); the last n_valid of
+// them (valid_size, at most half) are validation. The permutation runs over the labelled rows
+// alone, so adding unlabelled files (in any position) leaves the validation reviews unchanged.
+// Returns n_valid.
+int sent_split_rows(const int32_t *labels, int n, int all_rows, int valid_size, uint64_t seed,
+                    int32_t *order, int *n_usable);
+
 // Copies rows[index[0..B)] into ids[B,T], mask[B,T] (1 for real tokens) and labels[B].
 void sent_batch_gather(const SentTokenRows *rows, const int32_t *index, int B, int32_t *ids,
                        uint8_t *mask, int32_t *labels);

@@ -171,11 +171,8 @@ int sent_train_run(SentTrainOptions *o, int resume) {
 
     // --- split: a fixed validation set carved out by split_seed; fine-tuning uses labelled rows only
     int32_t *order = mallocCheck((size_t)rows.n * sizeof(int32_t));
-    sent_permutation(order, rows.n, o->split_seed);
-    int n_usable = 0;
-    for (int i = 0; i < rows.n; i++)
-        if (mlm || rows.labels[order[i]] >= 0) order[n_usable++] = order[i];
-    int n_valid = o->valid_size < n_usable / 2 ? o->valid_size : n_usable / 2;
+    int n_usable;
+    int n_valid = sent_split_rows(rows.labels, rows.n, mlm, o->valid_size, o->split_seed, order, &n_usable);
     int n_train = n_usable - n_valid;
     const int32_t *valid_index = order + n_train;
     int steps_per_epoch = n_train / o->batch;
