@@ -57,6 +57,8 @@ def load_safetensors(path):
 
 
 def load_config(directory):
+    if not os.path.isfile(os.path.join(directory, "config.json")):
+        raise SystemExit(f"{directory}: no config.json (a Hugging Face checkpoint directory is expected)")
     with open(os.path.join(directory, "config.json")) as f:
         c = json.load(f)
     if c.get("activation", "gelu") != "gelu":
@@ -95,7 +97,11 @@ class LogitsOnly(torch.nn.Module):
 def export_fp32(directory, out_path):
     cfg, _ = load_config(directory)
     model = DistilBertForSequenceClassification(cfg).eval()
-    state = load_safetensors(os.path.join(directory, "model.safetensors"))
+    weights = os.path.join(directory, "model.safetensors")
+    if not os.path.isfile(weights):
+        raise SystemExit(f"{directory}: no model.safetensors (build_scripts/pytorch_bin_to_safetensors.py converts "
+                         "a pytorch_model.bin)")
+    state = load_safetensors(weights)
     wanted = model.state_dict().keys()
     missing = [k for k in wanted if k not in state]
     if missing:
