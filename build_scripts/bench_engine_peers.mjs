@@ -13,13 +13,15 @@
 // and with --chromium the browser's side in headless chromium (a cross-origin-isolated page,
 // build_scripts/bench_peers_page.mjs): ours (wasm), onnxruntime-web (1 and 2 threads, fp32 and
 // int8) and transformers.js's browser bundle (its onnxruntime-web 1.14 wasm, 1 thread).
-// Each engine runs in its own node process (a fresh heap; onnxruntime-web's thread count is fixed
-// per process), started with --no-liftoff: V8 otherwise runs wasm first through its baseline
-// compiler and tiers hot functions up in background threads, which on this loaded 2-core machine
-// took seconds for onnxruntime-web's large module and made its figures swing 40-fold; the
-// figures are the optimized code's, which a page reaches after its warm-up. Inputs: real IMDb reviews cut at a word boundary so that they are
-// exactly 128/256/512 word pieces with [CLS]/[SEP]; the ONNX engines get our tokenizer's ids of
-// that text. Shapes: the shipped model's (weights/sentiment.smf) and distilbert-base.
+// Each engine runs in its own node process or chromium context (a fresh heap; onnxruntime-web's
+// thread count is fixed per process), with V8's --no-liftoff: V8 otherwise runs wasm first
+// through its baseline compiler and tiers hot functions up in background threads, which on this
+// loaded 2-core machine took seconds for onnxruntime-web's large module and made its figures
+// swing 40-fold; the figures are the optimized code's, which a page reaches after its warm-up.
+// Inputs: real IMDb reviews cut at a word boundary so that they are exactly 128/256/512 word
+// pieces with [CLS]/[SEP]; the ONNX engines get our tokenizer's ids of that text. Shapes: the
+// shipped model's (weights/sentiment.smf) and distilbert-base. --chromium serves the repository
+// root, so --work must lie inside it.
 //
 //   node build_scripts/bench_engine_peers.mjs [--data ../shared/data/imdb/test.tsv.gz]
 //        [--tokenizer-json ../shared/vocab/tokenizer.json] [--configs shipped,base]
