@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "train/export_hf.h"
 #include "train/train.h"
 
 #define REEXEC_MARK "SENT_TRAIN_ENV_READY"
@@ -19,15 +20,21 @@ static void usage(FILE *out) {
     sent_train_default_options(&d);
     fprintf(out,
             "usage: sentiment train pretrain|finetune --data FILES --vocab VOCAB --out-dir DIR [options]\n"
-            "       sentiment train resume --out-dir DIR [--threads N]\n\n"
+            "       sentiment train resume --out-dir DIR [--threads N]\n"
+            "       sentiment train export --out-dir DIR\n\n"
             "  pretrain         masked-LM pretraining (15%% of tokens, 80/10/10 mask/random/keep) on the\n"
             "                   texts of FILES (train + unsup; never test), labels ignored\n"
             "  finetune         sentiment classification on the labelled rows of FILES\n"
-            "  resume           continue the run in DIR exactly where its last checkpoint left it\n\n"
+            "  resume           continue the run in DIR exactly where its last checkpoint left it\n"
+            "  export           write DIR/checkpoint.bin's weights as DIR/hf-stepN (Hugging Face), e.g. to\n"
+            "                   evaluate a run between epochs or one stopped before its epoch ended\n\n"
             "  --data FILES     comma-separated IMDb TSV.gz files (e.g. ../shared/data/imdb/train.tsv.gz)\n"
             "  --vocab FILE     WordPiece vocab.txt (e.g. ../shared/vocab/vocab.txt)\n"
             "  --out-dir DIR    checkpoint.bin, log.csv, token cache, hf/ (Hugging Face export, per epoch)\n"
             "  --init CKPT      start from this checkpoint's weights (e.g. a pretraining run's)\n"
+            "  --teacher FILE   finetune: distil from `sentiment teacher label` output for every row of\n"
+            "                   FILES; unlabelled rows (unsup) are trained on the teacher's P(positive)\n"
+            "  --distill-alpha X (%g)  labelled rows: X * CE(label) + (1 - X) * CE(teacher)\n"
             "  --layers N (%d) --dim N (%d) --heads N (%d) --hidden N (%d) --max-positions N (%d)\n"
             "  --seq-len N (%d)        tokens per review, [CLS]/[SEP] included\n"
             "  --head-tokens N (%d)    word pieces kept from a long review's start; the rest from its end\n"
@@ -36,7 +43,7 @@ static void usage(FILE *out) {
             "  --weight-decay X (%g) --clip X (%g, 0 = off) --dropout X (%g) --cls-dropout X (%g)\n"
             "  --mask-prob X (%g) --seed N (%llu) --split-seed N (%llu) --valid-size N (%d)\n"
             "  --threads N (%d) --log-every N (%d) --checkpoint-every N (%d)\n",
-            d.model.n_layers, d.model.dim, d.model.n_heads, d.model.hidden_dim, d.model.max_positions,
+            d.distill_alpha, d.model.n_layers, d.model.dim, d.model.n_heads, d.model.hidden_dim, d.model.max_positions,
             d.seq_len, d.head_tokens, d.batch, d.epochs, d.warmup_steps, d.lr, d.min_lr_ratio,
             d.weight_decay, d.clip_norm, d.dropout, d.cls_dropout, d.mask_prob,
             (unsigned long long)d.seed, (unsigned long long)d.split_seed, d.valid_size, d.threads,
@@ -93,6 +100,27 @@ static void reexec_with_blas_env(int argc, char **argv, int threads) {
     free(args);
 }
 
+static int export_checkpoint(const char *out_dir) {
+    if (!out_dir[0]) {
+        fprintf(stderr, "train: export needs --out-dir\n");
+        return 2;
+    }
+    char path[2048];
+    snprintf(path, sizeof path, "%s/checkpoint.bin", out_dir);
+    SentTrainOptions stored;
+    long step;
+    double elapsed;
+    sent_checkpoint_load(path, &stored, NULL, &step, &elapsed, 0);
+    SentBert model;
+    sent_bert_build(&model, stored.model, 1, stored.seq_len, 0);
+    sent_checkpoint_load(path, NULL, &model, &step, &elapsed, 0);
+    snprintf(path, sizeof path, "%s/hf-step%ld", out_dir, step);
+    sent_export_hf(&model, path, stored.vocab, !strcmp(stored.task, "pretrain"));
+    printf("exported step %ld of %s to %s\n", step, out_dir, path);
+    sent_bert_free(&model);
+    return 0;
+}
+
 int cmd_train(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
@@ -101,9 +129,9 @@ int cmd_train(int argc, char **argv) {
     SentTrainOptions o;
     sent_train_default_options(&o);
     const char *mode = argv[1];
-    int resume = !strcmp(mode, "resume");
-    if (!resume && strcmp(mode, "pretrain") && strcmp(mode, "finetune")) {
-        fprintf(stderr, "train: unknown mode '%s' (pretrain, finetune or resume)\n", mode);
+    int resume = !strcmp(mode, "resume"), export = !strcmp(mode, "export");
+    if (!resume && !export && strcmp(mode, "pretrain") && strcmp(mode, "finetune")) {
+        fprintf(stderr, "train: unknown mode '%s' (pretrain, finetune, resume or export)\n", mode);
         return 2;
     }
     char schedule[16] = "linear";
@@ -119,6 +147,8 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(flag, "--vocab")) ok = copy_string(flag, v, o.vocab, sizeof o.vocab);
         else if (!strcmp(flag, "--out-dir")) ok = copy_string(flag, v, o.out_dir, sizeof o.out_dir);
         else if (!strcmp(flag, "--init")) ok = copy_string(flag, v, o.init, sizeof o.init);
+        else if (!strcmp(flag, "--teacher")) ok = copy_string(flag, v, o.teacher, sizeof o.teacher);
+        else if (!strcmp(flag, "--distill-alpha")) ok = parse_float(flag, v, &o.distill_alpha);
         else if (!strcmp(flag, "--schedule")) ok = copy_string(flag, v, schedule, sizeof schedule);
         else if (!strcmp(flag, "--layers")) ok = parse_int(flag, v, &o.model.n_layers);
         else if (!strcmp(flag, "--dim")) ok = parse_int(flag, v, &o.model.dim);
@@ -157,6 +187,7 @@ int cmd_train(int argc, char **argv) {
     if (o.threads < 1) o.threads = 1;
     reexec_with_blas_env(argc, argv, o.threads);
 
+    if (export) return export_checkpoint(o.out_dir);
     if (resume) {
         if (!o.out_dir[0]) {
             fprintf(stderr, "train: resume needs --out-dir\n");
@@ -184,9 +215,10 @@ int cmd_train(int argc, char **argv) {
     }
     if (o.batch < 1 || o.seq_len < 8 || o.model.n_layers < 1 || o.model.n_heads < 1 ||
         o.model.dim % o.model.n_heads || o.seq_len > o.model.max_positions ||
-        o.head_tokens > o.seq_len - 2 || o.dropout >= 1 || o.cls_dropout >= 1 || o.mask_prob >= 1) {
+        o.head_tokens > o.seq_len - 2 || o.dropout >= 1 || o.cls_dropout >= 1 || o.mask_prob >= 1 ||
+        o.distill_alpha > 1) {
         fprintf(stderr, "train: inconsistent shape options (dim divisible by heads, 8 <= seq-len <= "
-                        "max-positions, head-tokens <= seq-len - 2, dropouts < 1)\n");
+                        "max-positions, head-tokens <= seq-len - 2, dropouts < 1, distill-alpha <= 1)\n");
         return 2;
     }
     return sent_train_run(&o, 0);

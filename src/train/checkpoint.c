@@ -4,6 +4,7 @@
 // by (seed, step), so these fields are the whole state of a run: a resumed run continues
 // bit-for-bit. Written to a temporary file, flushed to disk and renamed over the old one.
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,14 +63,17 @@ void sent_checkpoint_load(const char *path, SentTrainOptions *opts, SentBert *mo
     SentTrainOptions stored;
     if (fread(magic, 1, 8, f) != 8 || memcmp(magic, CHECKPOINT_MAGIC, 8)) corrupt(path, "not a checkpoint");
     if (fread(header, sizeof header, 1, f) != 1 || header[0] != CHECKPOINT_VERSION ||
-        header[1] != sizeof stored)
+        header[1] > sizeof stored || header[1] < offsetof(SentTrainOptions, teacher))
         corrupt(path, "written by another version of the trainer");
-    if (fread(&stored, sizeof stored, 1, f) != 1 || fread(&step64, sizeof step64, 1, f) != 1 ||
+    // Options only grow at their end (the distillation fields came last): an older checkpoint's
+    // shorter block reads with those fields zero, which means "no teacher".
+    memset(&stored, 0, sizeof stored);
+    if (fread(&stored, header[1], 1, f) != 1 || fread(&step64, sizeof step64, 1, f) != 1 ||
         fread(elapsed, sizeof *elapsed, 1, f) != 1 || fread(&n, sizeof n, 1, f) != 1)
         corrupt(path, "truncated header");
     stored.task[sizeof stored.task - 1] = stored.data[sizeof stored.data - 1] = '\0';
     stored.vocab[sizeof stored.vocab - 1] = stored.out_dir[sizeof stored.out_dir - 1] = '\0';
-    stored.init[sizeof stored.init - 1] = '\0';
+    stored.init[sizeof stored.init - 1] = stored.teacher[sizeof stored.teacher - 1] = '\0';
     if (opts) *opts = stored;
     *step = (long)step64;
     if (model) {

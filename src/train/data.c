@@ -267,6 +267,60 @@ void sent_permutation(int32_t *perm, int n, uint64_t seed) {
     }
 }
 
+static const char *base_name(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+float *sent_teacher_labels_read(const char *path, const char *paths, int n_rows) {
+    char *list = mallocCheck(strlen(paths) + 1);
+    strcpy(list, paths);
+    const char *names[64];
+    int n_names = 0;
+    for (char *save = NULL, *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+        if (n_names == 64) die_at(path, 0, "more than 64 data files");
+        names[n_names++] = base_name(p);
+    }
+    gzFile f = gzopen(path, "rb");   // reads plain text too
+    if (!f) {
+        fprintf(stderr, "error: cannot open teacher labels %s (%s)\n", path, strerror(errno));
+        exit(EXIT_FAILURE);
+    }
+    float *probs = mallocCheck((size_t)(n_rows > 0 ? n_rows : 1) * sizeof(float));
+    char *line = NULL;
+    size_t cap = 0;
+    long len, line_no = 1;
+    if (gz_read_line(f, &line, &cap) < 0 || strcmp(line, "file\trow\tp_positive"))
+        die_at(path, 1, "expected the header `file<TAB>row<TAB>p_positive`");
+    int file = 0, offset = 0;
+    long expected_row = 0;
+    while ((len = gz_read_line(f, &line, &cap)) >= 0) {
+        line_no++;
+        char *tab1 = strchr(line, '\t'), *tab2 = tab1 ? strchr(tab1 + 1, '\t') : NULL, *end;
+        if (!tab2) die_at(path, line_no, "expected three TAB-separated fields");
+        *tab1 = '\0';
+        long row = strtol(tab1 + 1, &end, 10);
+        if (end != tab2) die_at(path, line_no, "row is not an integer");
+        double p = strtod(tab2 + 1, &end);
+        if (*end || !(p >= 0 && p <= 1)) die_at(path, line_no, "p_positive is not a number in [0, 1]");
+        if (row == 0 && expected_row > 0 && file + 1 < n_names && !strcmp(line, names[file + 1]))
+            offset += (int)expected_row, file++, expected_row = 0;
+        if (strcmp(line, names[file]) || row != expected_row)
+            die_at(path, line_no, "rows must follow the data files in order (file name, row 0, 1, ...)");
+        if (offset + row >= n_rows) die_at(path, line_no, "more rows than the data has");
+        probs[offset + row] = (float)p;
+        expected_row++;
+    }
+    gzclose(f);
+    if (file != n_names - 1 || offset + expected_row != n_rows) {
+        fprintf(stderr, "error: %s labels %ld rows of %d files, the data has %d rows in %d files\n", path,
+                offset + expected_row, file + 1, n_rows, n_names);
+        exit(EXIT_FAILURE);
+    }
+    free(line), free(list);
+    return probs;
+}
+
 int sent_split_rows(const int32_t *labels, int n, int all_rows, int valid_size, uint64_t seed,
                     int32_t *order, int *n_usable) {
     int32_t *usable = mallocCheck((size_t)(n > 0 ? n : 1) * sizeof(int32_t));

@@ -41,6 +41,12 @@ void sent_token_rows_free(SentTokenRows *rows);
 // A deterministic permutation of 0..n-1 (Fisher-Yates over the counter-based generator).
 void sent_permutation(int32_t *perm, int n, uint64_t seed);
 
+// Teacher probabilities for distillation: reads the TSV `teacher label` writes (file, row,
+// p_positive) and returns P(positive)[n_rows] in the order sent_reviews_read(paths) gives the
+// rows: every comma-separated path's file name, in order, each with rows 0, 1, ... and n_rows in
+// all. Dies with file:line:reason on anything else, so labels can never join the wrong reviews.
+float *sent_teacher_labels_read(const char *path, const char *paths, int n_rows);
+
 // The train/validation split every trainer and teacher shares: the labelled rows (all rows when
 // all_rows) in a permutation seeded by seed, written to order[0..*n_usable); the last n_valid of
 // them (valid_size, at most half) are validation. The permutation runs over the labelled rows

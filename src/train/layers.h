@@ -317,4 +317,33 @@ static inline void crossentropy_backward(real *dlogits, const real *probs, const
     }
 }
 
+// The same with soft targets[N,NC] (each row a distribution, e.g. a teacher's mixed with the
+// label): losses[n] = -sum_i targets_i log p_i; the backward adds (probs - targets) * dloss.
+static inline void soft_crossentropy_forward(real *losses, real *probs, const real *logits,
+                                             const real *targets, int N, int NC) {
+    #pragma omp parallel for
+    for (int n = 0; n < N; n++) {
+        const real *z = logits + (size_t)n * NC, *t = targets + (size_t)n * NC;
+        real *p = probs + (size_t)n * NC;
+        real max = z[0];
+        for (int i = 1; i < NC; i++) max = z[i] > max ? z[i] : max;
+        real sum = 0;
+        for (int i = 0; i < NC; i++) sum += p[i] = exp(z[i] - max);
+        for (int i = 0; i < NC; i++) p[i] /= sum;
+        real loss = 0;   // -sum t (z - max - log sum), with sum t = 1
+        for (int i = 0; i < NC; i++) loss -= t[i] * (z[i] - max - log(sum));
+        losses[n] = loss;
+    }
+}
+
+static inline void soft_crossentropy_backward(real *dlogits, const real *probs, const real *targets,
+                                              real dloss, int N, int NC) {
+    #pragma omp parallel for
+    for (int n = 0; n < N; n++) {
+        const real *p = probs + (size_t)n * NC, *t = targets + (size_t)n * NC;
+        real *d = dlogits + (size_t)n * NC;
+        for (int i = 0; i < NC; i++) d[i] += (p[i] - t[i]) * dloss;
+    }
+}
+
 #endif

@@ -213,7 +213,7 @@ float sent_bert_forward_classify(SentBert *m, const int32_t *ids, const uint8_t 
     int T = m->T, C = m->config.dim, NL = m->config.n_labels;
     SentBertParams *w = &m->params;
     SentBertActs *a = &m->acts;
-    m->ids = ids, m->mask = mask, m->targets = labels, m->B = B, m->M = 0;
+    m->ids = ids, m->mask = mask, m->targets = labels, m->soft_targets = NULL, m->B = B, m->M = 0;
 
     encoder_forward(m, ids, mask, B, training, seed);
     const float *hidden = encoder_output(m);   // [B,T,C]
@@ -236,6 +236,14 @@ float sent_bert_forward_classify(SentBert *m, const int32_t *ids, const uint8_t 
     return m->mean_loss = mean_of(a->losses, B);
 }
 
+float sent_bert_forward_classify_soft(SentBert *m, const int32_t *ids, const uint8_t *mask,
+                                      const float *targets, int B, int training, uint64_t seed) {
+    sent_bert_forward_classify(m, ids, mask, NULL, B, training, seed);   // logits and probabilities
+    m->soft_targets = targets;
+    soft_crossentropy_forward(m->acts.losses, m->acts.probs, m->acts.logits, targets, B, m->config.n_labels);
+    return m->mean_loss = mean_of(m->acts.losses, B);
+}
+
 float sent_bert_forward_mlm(SentBert *m, const int32_t *ids, const uint8_t *mask,
                             const int32_t *rows, const int32_t *targets, int B, int M, int training,
                             uint64_t seed) {
@@ -246,7 +254,7 @@ float sent_bert_forward_mlm(SentBert *m, const int32_t *ids, const uint8_t *mask
         fprintf(stderr, "error: %d masked positions exceed the %d allocated\n", M, m->M_max);
         exit(EXIT_FAILURE);
     }
-    m->ids = ids, m->mask = mask, m->targets = targets, m->B = B, m->M = M;
+    m->ids = ids, m->mask = mask, m->targets = targets, m->soft_targets = NULL, m->B = B, m->M = M;
     memcpy(m->mlm_rows, rows, (size_t)M * sizeof(int32_t));
 
     encoder_forward(m, ids, mask, B, training, seed);
@@ -325,7 +333,8 @@ void sent_bert_backward(SentBert *m, int mlm) {
             for (int ch = 0; ch < C; ch++) dst[ch] += src[ch];
         }
     } else {
-        crossentropy_backward(d->logits, a->probs, m->targets, 1.0f / B, B, NL);
+        if (m->soft_targets) soft_crossentropy_backward(d->logits, a->probs, m->soft_targets, 1.0f / B, B, NL);
+        else crossentropy_backward(d->logits, a->probs, m->targets, 1.0f / B, B, NL);
         matmul_backward(d->pre_relu, g->clsw, g->clsb, d->logits, a->pre_relu, w->clsw, B, C, NL);
         dropout_backward(d->pre_relu, m->keep.cls, (size_t)B * C, m->cls_dropout);
         relu_backward(d->pre, a->pre, d->pre_relu, (size_t)B * C);

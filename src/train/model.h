@@ -117,6 +117,7 @@ typedef struct {
     const int32_t *ids;           // [B,T]
     const uint8_t *mask;          // [B,T]
     const int32_t *targets;       // [B] labels or [M] original token ids
+    const float *soft_targets;    // [B,NL] distributions, when the last pass was forward_classify_soft
     int B, M;
     float mean_loss;
 } SentBert;
@@ -134,6 +135,10 @@ int sent_bert_param_decays(int i);
 // drawn from seed. Returns the mean loss (0 without labels); probabilities in acts.probs.
 float sent_bert_forward_classify(SentBert *model, const int32_t *ids, const uint8_t *mask,
                                  const int32_t *labels, int B, int training, uint64_t seed);
+// Classification against soft targets[B,NL] (rows sum to 1; distillation): the mean of
+// -sum_k targets[b,k] log p[b,k]. The backward pass uses (p - targets) / B.
+float sent_bert_forward_classify_soft(SentBert *model, const int32_t *ids, const uint8_t *mask,
+                                      const float *targets, int B, int training, uint64_t seed);
 // MLM: ids already masked; rows[M] the flattened positions b*T+t to predict, targets[M] their
 // original ids. Returns the mean loss over the M positions.
 float sent_bert_forward_mlm(SentBert *model, const int32_t *ids, const uint8_t *mask,

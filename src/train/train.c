@@ -44,6 +44,7 @@ void sent_train_default_options(SentTrainOptions *o) {
     o->mask_prob = 0.15f;
     o->seed = 1337;
     o->split_seed = 2024;
+    o->distill_alpha = 0.5f;
 }
 
 // BERT uncased vocabulary facts the masking needs.
@@ -175,6 +176,25 @@ int sent_train_run(SentTrainOptions *o, int resume) {
     int n_valid = sent_split_rows(rows.labels, rows.n, mlm, o->valid_size, o->split_seed, order, &n_usable);
     int n_train = n_usable - n_valid;
     const int32_t *valid_index = order + n_train;
+    // distillation: the teacher labels every row, so the unlabelled ones join the training rows
+    int32_t *train_index = mallocCheck((size_t)rows.n * sizeof(int32_t));
+    memcpy(train_index, order, (size_t)n_train * sizeof(int32_t));
+    float *teacher_p = NULL;   // [rows.n] the teacher's P(positive)
+    if (o->teacher[0] && !mlm) {
+        if (o->model.n_labels != 2) {
+            fprintf(stderr, "error: a teacher gives P(positive); the model has %d labels\n", o->model.n_labels);
+            return 1;
+        }
+        teacher_p = sent_teacher_labels_read(o->teacher, o->data, rows.n);
+        int n_labelled_train = n_train;
+        for (int i = 0; i < rows.n; i++)
+            if (rows.labels[i] < 0) train_index[n_train++] = i;
+        long agree = 0;
+        for (int i = 0; i < n_labelled_train; i++) agree += (teacher_p[order[i]] > 0.5f) == (rows.labels[order[i]] == 1);
+        fprintf(stderr, "distillation: %d labelled + %d unlabelled training reviews; teacher %s agrees with %.2f%% "
+                        "of the training labels; alpha %.2f\n", n_labelled_train, n_train - n_labelled_train,
+                o->teacher, 100.0 * agree / (n_labelled_train ? n_labelled_train : 1), o->distill_alpha);
+    }
     int steps_per_epoch = n_train / o->batch;
     if (steps_per_epoch < 1) {
         fprintf(stderr, "error: %d training reviews are fewer than one batch of %d\n", n_train, o->batch);
@@ -214,6 +234,7 @@ int sent_train_run(SentTrainOptions *o, int resume) {
     int32_t *ids = mallocCheck((size_t)B * T * sizeof(int32_t)), *labels = mallocCheck((size_t)B * sizeof(int32_t));
     uint8_t *mask = mallocCheck((size_t)B * T);
     int32_t *mlm_rows = mallocCheck((size_t)M_max * sizeof(int32_t)), *mlm_targets = mallocCheck((size_t)M_max * sizeof(int32_t));
+    float *soft_targets = mallocCheck((size_t)B * o->model.n_labels * sizeof(float));   // [B,NL] distillation
     int32_t *epoch_order = mallocCheck((size_t)n_train * sizeof(int32_t)), *shuffle = mallocCheck((size_t)n_train * sizeof(int32_t));
     int n_mlm_valid = n_valid < 1000 ? n_valid : 1000;   // MLM validation: a fixed slice
 
@@ -231,11 +252,12 @@ int sent_train_run(SentTrainOptions *o, int resume) {
         int epoch = (int)(step / steps_per_epoch), pos = (int)(step % steps_per_epoch);
         if (epoch != current_epoch) {
             sent_permutation(shuffle, n_train, hash_u64(o->seed + 0xE90C * (uint64_t)(epoch + 1)));
-            for (int i = 0; i < n_train; i++) epoch_order[i] = order[shuffle[i]];
+            for (int i = 0; i < n_train; i++) epoch_order[i] = train_index[shuffle[i]];
             current_epoch = epoch;
             correct = seen = 0;
         }
-        sent_batch_gather(&rows, epoch_order + (size_t)pos * B, B, ids, mask, labels);
+        const int32_t *batch_rows = epoch_order + (size_t)pos * B;   // [B]
+        sent_batch_gather(&rows, batch_rows, B, ids, mask, labels);
         uint64_t step_seed = hash_u64(o->seed ^ (0xD00Dull << 32) ^ (uint64_t)step);
         float loss;
         int M = 0;
@@ -243,11 +265,21 @@ int sent_train_run(SentTrainOptions *o, int resume) {
             M = sent_mlm_mask(ids, mask, B, T, o->mask_prob, mask_id, FIRST_PLAIN_TOKEN, o->model.vocab_size,
                               step_seed, mlm_rows, mlm_targets, M_max);
             loss = sent_bert_forward_mlm(&model, ids, mask, mlm_rows, mlm_targets, B, M, 1, step_seed);
+        } else if (teacher_p) {
+            // target: alpha * label + (1 - alpha) * teacher where the label is known, else the teacher
+            for (int b = 0; b < B; b++) {
+                float a = labels[b] >= 0 ? o->distill_alpha : 0.0f;
+                float p_pos = (1 - a) * teacher_p[batch_rows[b]] + a * (float)(labels[b] == 1);
+                soft_targets[2 * b] = 1 - p_pos, soft_targets[2 * b + 1] = p_pos;
+            }
+            loss = sent_bert_forward_classify_soft(&model, ids, mask, soft_targets, B, 1, step_seed);
         } else {
             loss = sent_bert_forward_classify(&model, ids, mask, labels, B, 1, step_seed);
-            for (int b = 0; b < B; b++) correct += argmax(model.acts.logits + b * o->model.n_labels, o->model.n_labels) == labels[b];
-            seen += B;
         }
+        if (!mlm)
+            for (int b = 0; b < B; b++)   // train accuracy over the labelled rows of the batch
+                if (labels[b] >= 0)
+                    seen++, correct += argmax(model.acts.logits + b * o->model.n_labels, o->model.n_labels) == labels[b];
         sent_bert_zero_grad(&model);
         sent_bert_backward(&model, mlm);
         float norm = sent_bert_grad_norm(&model);
@@ -303,6 +335,7 @@ int sent_train_run(SentTrainOptions *o, int resume) {
 
     fclose(log_csv);
     free(ids), free(labels), free(mask), free(mlm_rows), free(mlm_targets), free(epoch_order), free(shuffle), free(order);
+    free(train_index), free(teacher_p), free(soft_targets);
     sent_token_rows_free(&rows);
     sent_bert_free(&model);
     sent_tokenizer_free(tok);

@@ -32,6 +32,9 @@ typedef struct {
     float dropout, cls_dropout, mask_prob;
     uint64_t seed;            // initialisation, shuffling, dropout, masking
     uint64_t split_seed;      // which reviews are held out for validation
+    // distillation (fine-tuning only; appended last so older checkpoints still load)
+    char teacher[1024];       // teacher labels (teacher label's TSV) for every row of data; "" = none
+    float distill_alpha;      // labelled rows: alpha * CE(label) + (1 - alpha) * CE(teacher)
 } SentTrainOptions;
 
 void sent_train_default_options(SentTrainOptions *opts);

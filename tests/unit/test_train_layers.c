@@ -83,6 +83,8 @@ static void fwd_dropout(double *out) {  // the mask is drawn from a fixed seed, 
 }
 static int32_t targets[B * T];
 static void fwd_crossentropy(double *out) { crossentropy_forward(out, a_w, a_inp, targets, B * T, V); }
+static double *soft_targets;   // [B*T,V] rows that sum to 1
+static void fwd_soft_crossentropy(double *out) { soft_crossentropy_forward(out, a_w, a_inp, soft_targets, B * T, V); }
 
 static void test_embedding(void) {
     for (int i = 0; i < B * T; i++) ids[i] = (i * 7) % V;
@@ -222,6 +224,41 @@ static void test_crossentropy(void) {
     free(a_inp), free(a_w), free(dl);
 }
 
+// Distillation's loss: soft targets (random distributions) against finite differences, and a
+// one-hot soft target reproduces the hard cross-entropy exactly.
+static void test_soft_crossentropy(void) {
+    a_inp = vec(B * T * V, 4);
+    a_w = calloc(B * T * V, sizeof(double));
+    soft_targets = calloc(B * T * V, sizeof(double));
+    for (int n = 0; n < B * T; n++) {
+        double sum = 0;
+        for (int i = 0; i < V; i++) sum += soft_targets[n * V + i] = uniform01(77, (uint64_t)(n * V + i)) + 0.01;
+        for (int i = 0; i < V; i++) soft_targets[n * V + i] /= sum;
+    }
+    setup_output(B * T);
+    double *dl = calloc(B * T * V, sizeof(double));
+    fwd_soft_crossentropy(fd_out);
+    for (int n = 0; n < B * T; n++)
+        soft_crossentropy_backward(dl + n * V, a_w + n * V, soft_targets + n * V, proj[n], 1, V);
+    check_grad("soft crossentropy dlogits", fwd_soft_crossentropy, a_inp, dl, B * T * V);
+
+    double *hard = calloc(B * T, sizeof(double)), *soft = calloc(B * T, sizeof(double));
+    double *dhard = calloc(B * T * V, sizeof(double)), *dsoft = calloc(B * T * V, sizeof(double));
+    for (int n = 0; n < B * T; n++) {
+        targets[n] = (n * 5) % V;
+        for (int i = 0; i < V; i++) soft_targets[n * V + i] = i == targets[n];
+    }
+    crossentropy_forward(hard, a_w, a_inp, targets, B * T, V);
+    crossentropy_backward(dhard, a_w, targets, 0.5, B * T, V);
+    soft_crossentropy_forward(soft, a_w, a_inp, soft_targets, B * T, V);
+    soft_crossentropy_backward(dsoft, a_w, soft_targets, 0.5, B * T, V);
+    double worst = 0;
+    for (int n = 0; n < B * T; n++) worst = fmax(worst, fabs(hard[n] - soft[n]));
+    for (int i = 0; i < B * T * V; i++) worst = fmax(worst, fabs(dhard[i] - dsoft[i]));
+    CHECK_MSG(worst < 1e-12, "one-hot soft targets differ from the hard loss by %g", worst);
+    free(a_inp), free(a_w), free(dl), free(soft_targets), free(hard), free(soft), free(dhard), free(dsoft);
+}
+
 int main(void) {
     test_embedding();
     test_layernorm();
@@ -229,6 +266,7 @@ int main(void) {
     test_attention();
     test_elementwise();
     test_crossentropy();
+    test_soft_crossentropy();
     free(proj), free(fd_out);
     return check_summary("test_train_layers");
 }

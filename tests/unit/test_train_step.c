@@ -111,6 +111,58 @@ static void write_reference_inputs(void) {
     sent_bert_free(&m);
 }
 
+// Distillation's soft targets through the whole model: a one-hot target gives the hard loss and
+// gradients; a target (1 - q, q) gives exactly q * (label 1) + (1 - q) * (label 0), loss and
+// every parameter gradient, since soft cross-entropy is linear in its target.
+static void test_soft_targets(void) {
+    SentBert m;
+    sent_bert_build(&m, CONFIG, B, T, 0);
+    randomize(&m, 5);
+    int32_t ids[B * T], labels[B], ones[B], zeros[B];
+    uint8_t mask[B * T];
+    make_batch(ids, mask, labels);
+    size_t n = m.num_params;
+    float *g_hard = malloc(n * sizeof(float)), *g1 = malloc(n * sizeof(float)), *g0 = malloc(n * sizeof(float));
+    float soft[B * 2];
+
+    float hard = sent_bert_forward_classify(&m, ids, mask, labels, B, 0, 0);
+    sent_bert_zero_grad(&m), sent_bert_backward(&m, 0);
+    memcpy(g_hard, m.grads_memory, n * sizeof(float));
+    for (int b = 0; b < B; b++) soft[2 * b] = labels[b] == 0, soft[2 * b + 1] = labels[b] == 1;
+    float one_hot = sent_bert_forward_classify_soft(&m, ids, mask, soft, B, 0, 0);
+    sent_bert_zero_grad(&m), sent_bert_backward(&m, 0);
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs(m.grads_memory[i] - g_hard[i]));
+    printf("  one-hot soft targets: loss %.7f vs %.7f, max gradient difference %.2e\n", one_hot, hard, worst);
+    CHECK_NEAR(one_hot, hard, 1e-5);
+    CHECK_NEAR(worst, 0.0, 1e-6);
+
+    for (int b = 0; b < B; b++) ones[b] = 1, zeros[b] = 0;
+    float loss1 = sent_bert_forward_classify(&m, ids, mask, ones, B, 0, 0);
+    sent_bert_zero_grad(&m), sent_bert_backward(&m, 0);
+    memcpy(g1, m.grads_memory, n * sizeof(float));
+    float loss0 = sent_bert_forward_classify(&m, ids, mask, zeros, B, 0, 0);
+    sent_bert_zero_grad(&m), sent_bert_backward(&m, 0);
+    memcpy(g0, m.grads_memory, n * sizeof(float));
+    const float q = 0.3f;
+    for (int b = 0; b < B; b++) soft[2 * b] = 1 - q, soft[2 * b + 1] = q;
+    float mixed = sent_bert_forward_classify_soft(&m, ids, mask, soft, B, 0, 0);
+    sent_bert_zero_grad(&m), sent_bert_backward(&m, 0);
+    worst = 0;
+    double largest = 0;
+    for (size_t i = 0; i < n; i++) {
+        worst = fmax(worst, fabs(m.grads_memory[i] - (q * g1[i] + (1 - q) * g0[i])));
+        largest = fmax(largest, fabs(m.grads_memory[i]));
+    }
+    printf("  soft target (0.7, 0.3): loss %.7f vs mix %.7f, max gradient difference %.2e (largest %.2e)\n", mixed,
+           q * loss1 + (1 - q) * loss0, worst, largest);
+    CHECK_NEAR(mixed, q * loss1 + (1 - q) * loss0, 1e-5);
+    CHECK(largest > 1e-3);
+    CHECK_NEAR(worst, 0.0, 1e-6);
+    free(g_hard), free(g1), free(g0);
+    sent_bert_free(&m);
+}
+
 static void train_step(SentBert *m, const int32_t *ids, const uint8_t *mask, const int32_t *labels, long step) {
     uint64_t seed = hash_u64(42 + (uint64_t)step);
     sent_bert_forward_classify(m, ids, mask, labels, B, 1, seed);
@@ -199,6 +251,7 @@ int main(void) {
     write_reference_inputs();
     test_engine_agrees();
     test_resume_is_exact();
+    test_soft_targets();
     fflush(stdout);   // keep this program's lines before the reference's
     int rc = system("/usr/bin/python3 tests/reference/train_step_reference.py " OUT_DIR);
     CHECK_MSG(rc == 0, "the PyTorch comparison failed (exit status %d)", rc);
