@@ -44,6 +44,28 @@ expect "unknown flag" "unknown option --bogus" "$bin" train finetune --bogus 1
 expect "bad number" "needs a non-negative integer" "$bin" train finetune --layers two
 expect "heads do not divide dim" "inconsistent shape" "$bin" train finetune --data x --vocab x --out-dir x --dim 30 --heads 4
 
+# distillation: teacher labels that do not join the data row for row are refused
+tsv four 'id\tlabel\trating\ttext\n0\t1\t8\tgood\n1\t0\t2\tbad\n2\t1\t9\tfine\n3\t0\t1\tawful\n'
+labels() { printf "file\trow\tp_positive\n$2" >"$tmp/$1.tsv"; }
+labels wrong_name 'other.tsv.gz\t0\t0.9\nother.tsv.gz\t1\t0.1\nother.tsv.gz\t2\t0.8\nother.tsv.gz\t3\t0.2\n'
+labels missing_row 'four.tsv.gz\t0\t0.9\nfour.tsv.gz\t1\t0.1\nfour.tsv.gz\t2\t0.8\n'
+labels skipped_row 'four.tsv.gz\t0\t0.9\nfour.tsv.gz\t2\t0.8\nfour.tsv.gz\t3\t0.2\n'
+labels bad_prob 'four.tsv.gz\t0\t1.5\nfour.tsv.gz\t1\t0.1\nfour.tsv.gz\t2\t0.8\nfour.tsv.gz\t3\t0.2\n'
+printf 'four.tsv.gz\t0\t0.9\n' >"$tmp/no_header.tsv"
+expect "teacher labels: other file" "wrong_name.tsv:2: rows must follow" train "$tmp/four.tsv.gz" --teacher "$tmp/wrong_name.tsv"
+expect "teacher labels: missing row" "labels 3 rows of 1 files, the data has 4" train "$tmp/four.tsv.gz" --teacher "$tmp/missing_row.tsv"
+expect "teacher labels: skipped row" "skipped_row.tsv:3: rows must follow" train "$tmp/four.tsv.gz" --teacher "$tmp/skipped_row.tsv"
+expect "teacher labels: bad probability" "bad_prob.tsv:2: p_positive" train "$tmp/four.tsv.gz" --teacher "$tmp/bad_prob.tsv"
+expect "teacher labels: no header" "no_header.tsv:1: expected the header" train "$tmp/four.tsv.gz" --teacher "$tmp/no_header.tsv"
+expect "teacher labels: absent" "cannot open teacher labels" train "$tmp/four.tsv.gz" --teacher "$tmp/absent.tsv"
+head -c 1000 /dev/urandom >"$tmp/bad_teacher.bin"
+expect "teacher: corrupt file" "not a complete teacher file" "$bin" teacher label --teacher "$tmp/bad_teacher.bin" \
+    --data "$tmp/four.tsv.gz" --out "$tmp/l.tsv"
+expect "teacher: unknown mode" "unknown mode" "$bin" teacher predict --data x --out y
+expect "teacher: bad number" "needs a number" "$bin" teacher fit --data x --out y --bits 40
+expect "teacher: bad data" "bad_escape.tsv.gz:2: bad escape" "$bin" teacher fit --data "$tmp/bad_escape.tsv.gz" --out "$tmp/t.bin"
+expect "distill-alpha above 1" "inconsistent" "$bin" train finetune --data x --vocab x --out-dir x --distill-alpha 1.5
+
 mkdir -p "$tmp/resume"
 expect "resume without checkpoint" "cannot open checkpoint" "$bin" train resume --out-dir "$tmp/resume"
 printf 'SENTCKPT\001\000\000\000garbage' >"$tmp/resume/checkpoint.bin"

@@ -26,6 +26,30 @@ done
 grep -q '"n_layers":	1' "$tmp/run/hf/config.json" || grep -q '"n_layers": 1' "$tmp/run/hf/config.json" \
     || { cat "$tmp/run/hf/config.json"; echo "FAIL: config.json"; exit 1; }
 
+# distillation: an n-gram teacher fitted on the sample's training split labels the sample and an
+# unlabelled copy of it; a student then trains on both (the copy through the teacher alone)
+zcat tests/data/imdb_test_sample.tsv.gz | awk -F'\t' 'BEGIN { OFS = "\t" } NR > 1 { $2 = -1 } { print }' \
+    | gzip -c >"$tmp/unsup.tsv.gz"
+"$bin" teacher fit --data tests/data/imdb_test_sample.tsv.gz --out "$tmp/teacher.bin" --valid-size 100 \
+    --bits 18 >"$tmp/teacher.out" 2>&1 || { cat "$tmp/teacher.out"; echo "FAIL: teacher fit"; exit 1; }
+/usr/bin/python3 - "$tmp/teacher.out" <<'PY' || { cat "$tmp/teacher.out"; echo "FAIL: teacher accuracy"; exit 1; }
+import re, sys
+acc = float(re.search(r"teacher validation: accuracy ([0-9.]+)%", open(sys.argv[1]).read()).group(1))
+print(f"teacher: {acc:.1f}% on the sample's 100 validation reviews (fitted on 900)")
+sys.exit(0 if acc >= 70 else 1)
+PY
+"$bin" teacher label --teacher "$tmp/teacher.bin" --data tests/data/imdb_test_sample.tsv.gz,"$tmp/unsup.tsv.gz" \
+    --out "$tmp/labels.tsv" 2>/dev/null
+[ "$(wc -l <"$tmp/labels.tsv")" -eq 2001 ] && [ "$(grep -c '^unsup.tsv.gz	' "$tmp/labels.tsv")" -eq 1000 ] \
+    || { head -3 "$tmp/labels.tsv"; echo "FAIL: teacher label"; exit 1; }
+"$bin" train finetune --data tests/data/imdb_test_sample.tsv.gz,"$tmp/unsup.tsv.gz" --teacher "$tmp/labels.tsv" \
+    --distill-alpha 0.3 --vocab weights/vocab.txt --out-dir "$tmp/distill" "${shape[@]}" --batch 8 --steps 3 \
+    --warmup 1 --valid-size 100 2>"$tmp/distill.log"
+grep -q "distillation: 900 labelled + 1000 unlabelled" "$tmp/distill.log" && grep -q "done: 3 steps" "$tmp/distill.log" \
+    && [ -s "$tmp/distill/hf/model.safetensors" ] || { cat "$tmp/distill.log"; echo "FAIL: distillation"; exit 1; }
+"$bin" train export --out-dir "$tmp/distill" >/dev/null && [ -s "$tmp/distill/hf-step3/model.safetensors" ] \
+    || { echo "FAIL: train export"; exit 1; }
+
 "$bin" train resume --out-dir "$tmp/run" 2>"$tmp/resume.log"
 grep -q "resumed .* at step 6" "$tmp/resume.log" && grep -q "done: 6 steps" "$tmp/resume.log" \
     || { cat "$tmp/resume.log"; echo "FAIL: resume"; exit 1; }
@@ -35,4 +59,4 @@ out=$(echo "A wonderful, moving film." | "$bin" classify --model "$tmp/m.smf")
 echo "$out" | grep -q '"label":"\(Positive\|Negative\)"' || { echo "FAIL: classify said $out"; exit 1; }
 "$bin" eval --model "$tmp/m.smf" --data tests/data/imdb_test_sample.tsv.gz --json >"$tmp/eval.json"
 grep -q '"reviews":1000,"failed":0' "$tmp/eval.json" || { cat "$tmp/eval.json"; echo "FAIL: eval"; exit 1; }
-echo "pipeline: train -> hf export -> resume -> convert -> classify -> eval ok"
+echo "pipeline: train -> hf export -> teacher -> distillation -> resume -> convert -> classify -> eval ok"
