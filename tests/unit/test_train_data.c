@@ -86,6 +86,31 @@ static void test_permutation(void) {
     CHECK(memcmp(a, b, sizeof a) != 0);
 }
 
+// The shared split: on labelled data it is the plain permutation (what the first model used);
+// unlabelled rows added before or after leave the same reviews in validation, so a teacher and a
+// distilled student never see the first model's validation reviews.
+static void test_split(void) {
+    enum { N = 200, U = 70 };
+    int32_t labels[N + U], order[N + U], alone[N], perm[N], n_usable;
+    for (int i = 0; i < N; i++) labels[i] = i % 2;
+    int n_valid = sent_split_rows(labels, N, 0, 30, 2024, alone, &n_usable);
+    sent_permutation(perm, N, 2024);
+    CHECK(n_valid == 30 && n_usable == N && !memcmp(alone, perm, sizeof perm));
+    CHECK(sent_split_rows(labels, N, 0, 5000, 2024, order, &n_usable) == N / 2);   // at most half
+
+    for (int i = 0; i < U; i++) labels[i] = -1;   // unlabelled rows first, then the same N
+    for (int i = 0; i < N; i++) labels[U + i] = i % 2;
+    CHECK(sent_split_rows(labels, N + U, 0, 30, 2024, order, &n_usable) == 30 && n_usable == N);
+    int same = 1;
+    for (int i = 0; i < N; i++) same &= order[i] == alone[i] + U;
+    CHECK_MSG(same, "unlabelled rows in front moved the split");
+    for (int i = 0; i < N; i++) labels[i] = i % 2;   // and after
+    for (int i = 0; i < U; i++) labels[N + i] = -1;
+    sent_split_rows(labels, N + U, 0, 30, 2024, order, &n_usable);
+    CHECK(!memcmp(order, alone, sizeof alone));
+    CHECK(sent_split_rows(labels, N + U, 1, 30, 2024, order, &n_usable) == 30 && n_usable == N + U);   // MLM: all rows
+}
+
 static void test_gather_and_mask(void) {
     enum { B = 64, T = 40, V = 30522, MASK = 103 };
     SentTokenRows rows = {.n = B, .T = T};
@@ -172,5 +197,6 @@ int main(void) {
     test_read_aclimdb_folder();
     test_permutation();
     test_gather_and_mask();
+    test_split();
     return check_summary("test_train_data");
 }
