@@ -5,7 +5,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,13 +15,6 @@
 #include "util.h"
 
 
-static int fail(char *err, size_t err_size, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 SentConvertOptions sent_convert_defaults(void) {
     return (SentConvertOptions){.quantize = 0, .group_size = 64, .max_len = 0, .head_only = 0, .head_tokens = -1, .name = NULL};
@@ -50,7 +42,7 @@ void sent_quantize_rows(int8_t *q, float *scale, const float *w, int rows, int c
 static int config_int(const cJSON *c, const char *key, int *out, char *err, size_t err_size) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, key);
     if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 1e7 || v->valuedouble != floor(v->valuedouble))
-        return fail(err, err_size, "config.json: \"%s\" missing or not a positive integer", key);
+        return sent_errorf(err, err_size, "config.json: \"%s\" missing or not a positive integer", key);
     *out = (int)v->valuedouble;
     return 0;
 }
@@ -59,12 +51,12 @@ static int read_config(SentHfConfig *cfg, const char *path, char *err, size_t er
     memset(cfg, 0, sizeof *cfg);
     size_t len;
     char *text = sent_read_file(path, &len);
-    if (!text) return fail(err, err_size, "cannot read '%s': %s", path, strerror(errno));
+    if (!text) return sent_errorf(err, err_size, "cannot read '%s': %s", path, strerror(errno));
     cJSON *c = cJSON_ParseWithLength(text, len);
     free(text);
     int rc = -1;
     if (!cJSON_IsObject(c)) {
-        fail(err, err_size, "'%s' is not a JSON object", path);
+        sent_errorf(err, err_size, "'%s' is not a JSON object", path);
         goto done;
     }
     if (config_int(c, "vocab_size", &cfg->vocab_size, err, err_size) || config_int(c, "dim", &cfg->dim, err, err_size) ||
@@ -74,18 +66,18 @@ static int read_config(SentHfConfig *cfg, const char *path, char *err, size_t er
         config_int(c, "max_position_embeddings", &cfg->max_position, err, err_size))
         goto done;
     if (cfg->dim % cfg->n_heads) {
-        fail(err, err_size, "config.json: dim %d is not a multiple of n_heads %d", cfg->dim, cfg->n_heads);
+        sent_errorf(err, err_size, "config.json: dim %d is not a multiple of n_heads %d", cfg->dim, cfg->n_heads);
         goto done;
     }
     const cJSON *act = cJSON_GetObjectItemCaseSensitive(c, "activation");
     if (act && (!cJSON_IsString(act) || strcmp(act->valuestring, "gelu"))) {
-        fail(err, err_size, "config.json: activation must be \"gelu\" (the engine implements exact erf GELU)");
+        sent_errorf(err, err_size, "config.json: activation must be \"gelu\" (the engine implements exact erf GELU)");
         goto done;
     }
     const cJSON *id2label = cJSON_GetObjectItemCaseSensitive(c, "id2label");
     cfg->n_labels = cJSON_IsObject(id2label) ? cJSON_GetArraySize(id2label) : 2;
     if (cfg->n_labels < 2 || cfg->n_labels > SENT_HF_MAX_LABELS) {
-        fail(err, err_size, "config.json: %d labels; 2..%d supported", cfg->n_labels, SENT_HF_MAX_LABELS);
+        sent_errorf(err, err_size, "config.json: %d labels; 2..%d supported", cfg->n_labels, SENT_HF_MAX_LABELS);
         goto done;
     }
     cfg->positive_index = -1;
@@ -94,7 +86,7 @@ static int read_config(SentHfConfig *cfg, const char *path, char *err, size_t er
         snprintf(key, sizeof key, "%d", i);
         const cJSON *l = cJSON_GetObjectItemCaseSensitive(id2label, key);
         if (id2label && (!cJSON_IsString(l) || !l->valuestring[0] || strlen(l->valuestring) >= 64)) {
-            fail(err, err_size, "config.json: id2label[\"%d\"] missing or not a short string", i);
+            sent_errorf(err, err_size, "config.json: id2label[\"%d\"] missing or not a short string", i);
             goto done;
         }
         snprintf(cfg->labels[i], sizeof cfg->labels[i], "%s", l ? l->valuestring : (i ? "LABEL_1" : "LABEL_0"));
@@ -123,30 +115,30 @@ typedef float *(*TensorSource)(void *ctx, const char *name, int rows, int cols, 
 static float *checkpoint_source(void *ctx, const char *name, int rows, int cols, char *err, size_t err_size) {
     const SentStTensor *src = sent_safetensors_find(ctx, name);
     if (!src) {
-        fail(err, err_size, "model.safetensors has no tensor '%s'", name);
+        sent_errorf(err, err_size, "model.safetensors has no tensor '%s'", name);
         return NULL;
     }
     int ok_shape = rows ? src->ndim == 2 && src->shape[0] == rows && src->shape[1] == cols
                         : src->ndim == 1 && src->shape[0] == cols;
     if (!ok_shape) {
-        fail(err, err_size, "tensor '%s' has shape [%lld, ...] (%d dims), config says [%d, %d]", name,
+        sent_errorf(err, err_size, "tensor '%s' has shape [%lld, ...] (%d dims), config says [%d, %d]", name,
              src->ndim ? (long long)src->shape[0] : 0LL, src->ndim, rows ? rows : cols, rows ? cols : 0);
         return NULL;
     }
     float *f = malloc((size_t)src->numel * sizeof(float));
     if (!f) {
-        fail(err, err_size, "out of memory");
+        sent_errorf(err, err_size, "out of memory");
         return NULL;
     }
     if (sent_safetensors_to_f32(src, f)) {
         free(f);
-        fail(err, err_size, "tensor '%s' is not F32/F16/BF16", name);
+        sent_errorf(err, err_size, "tensor '%s' is not F32/F16/BF16", name);
         return NULL;
     }
     for (int64_t i = 0; i < src->numel; i++)
         if (!isfinite(f[i])) {
             free(f);
-            fail(err, err_size, "tensor '%s' holds a non-finite value at %lld", name, (long long)i);
+            sent_errorf(err, err_size, "tensor '%s' holds a non-finite value at %lld", name, (long long)i);
             return NULL;
         }
     return f;
@@ -160,7 +152,7 @@ static float *random_source(void *ctx, const char *name, int rows, int cols, cha
     size_t n = (size_t)(rows ? rows : 1) * (size_t)cols;
     float *f = malloc(n * sizeof(float));
     if (!f) {
-        fail(err, err_size, "out of memory");
+        sent_errorf(err, err_size, "out of memory");
         return NULL;
     }
     int norm = strstr(name, "LayerNorm") || strstr(name, "layer_norm"), bias = strstr(name, ".bias") != NULL;
@@ -186,7 +178,7 @@ static int add_tensor(TensorList *list, TensorSource source, void *ctx, const ch
     int64_t numel = (int64_t)(rows ? rows : 1) * cols;
     SentTensor *t = &list->tensors[list->n++];
     memset(t, 0, sizeof *t);
-    if (strlen(name) >= sizeof t->name) return fail(err, err_size, "tensor name '%s' is too long", name);
+    if (strlen(name) >= sizeof t->name) return sent_errorf(err, err_size, "tensor name '%s' is too long", name);
     memcpy(t->name, name, strlen(name) + 1);
     t->ndim = rows ? 2 : 1;
     t->shape[0] = rows ? rows : cols;
@@ -207,7 +199,7 @@ static int add_tensor(TensorList *list, TensorSource source, void *ctx, const ch
     if (!q || !scale) {
         free(q);
         free(scale);
-        return fail(err, err_size, "out of memory");
+        return sent_errorf(err, err_size, "out of memory");
     }
     list->buffers[list->n_buffers++] = q;
     list->buffers[list->n_buffers++] = scale;
@@ -287,7 +279,7 @@ static int collect_tensors(TensorList *list, const SentHfConfig *cfg, TensorSour
     list->cap = 8 + 16 * cfg->n_layers;  // embeddings 4, per layer 16, head 4
     list->tensors = calloc((size_t)list->cap, sizeof(SentTensor));
     list->buffers = calloc((size_t)list->cap * 3, sizeof(void *));
-    if (!list->tensors || !list->buffers) return fail(err, err_size, "out of memory");
+    if (!list->tensors || !list->buffers) return sent_errorf(err, err_size, "out of memory");
 #define ADD(name, rows, cols, quant) \
     if (add_tensor(list, source, ctx, name, rows, cols, quant, g, log, err, err_size)) return -1
     ADD("distilbert.embeddings.word_embeddings.weight", cfg->vocab_size, D, q);
@@ -327,11 +319,11 @@ static int resolve_options(SentConvertOptions *opts, int *max_len, const SentHfC
                            size_t err_size) {
     *max_len = opts->max_len ? opts->max_len : (cfg->max_position < 512 ? cfg->max_position : 512);
     if (*max_len < 2 || *max_len > cfg->max_position)
-        return fail(err, err_size, "max_len %d not in 2..%d (max_position_embeddings)", *max_len, cfg->max_position);
+        return sent_errorf(err, err_size, "max_len %d not in 2..%d (max_position_embeddings)", *max_len, cfg->max_position);
     if (opts->head_tokens < 0) opts->head_tokens = (*max_len - 2) / 2 < 128 ? (*max_len - 2) / 2 : 128;
     if (opts->head_tokens > *max_len - 2)
-        return fail(err, err_size, "head_tokens %d exceeds max_len - 2 = %d", opts->head_tokens, *max_len - 2);
-    if (opts->group_size < 0) return fail(err, err_size, "group size %d is negative", opts->group_size);
+        return sent_errorf(err, err_size, "head_tokens %d exceeds max_len - 2 = %d", opts->head_tokens, *max_len - 2);
+    if (opts->group_size < 0) return sent_errorf(err, err_size, "group size %d is negative", opts->group_size);
     return 0;
 }
 
@@ -354,11 +346,11 @@ int sent_convert_hf(const char *dir, const char *out_path, const SentConvertOpti
     snprintf(path, sizeof path, "%s/vocab.txt", dir);
     size_t vocab_len;
     char *vocab = sent_read_file(path, &vocab_len);
-    if (!vocab) return fail(err, err_size, "cannot read '%s': %s", path, strerror(errno));
+    if (!vocab) return sent_errorf(err, err_size, "cannot read '%s': %s", path, strerror(errno));
     int lines = count_vocab(vocab, vocab_len);
     if (strlen(vocab) != vocab_len || lines < 1 || lines > cfg.vocab_size) {
         free(vocab);
-        return fail(err, err_size, "vocab.txt has %d tokens (or a NUL byte); config vocab_size is %d", lines,
+        return sent_errorf(err, err_size, "vocab.txt has %d tokens (or a NUL byte); config vocab_size is %d", lines,
                     cfg.vocab_size);
     }
 
@@ -386,7 +378,7 @@ int sent_convert_hf(const char *dir, const char *out_path, const SentConvertOpti
     base = base && base[1] ? base + 1 : dir;  // the directory's own name: no machine paths
     meta = build_metadata(&cfg, &opts, max_len, vocab, base, st.metadata);
     if (!meta) {
-        fail(err, err_size, "out of memory");
+        sent_errorf(err, err_size, "out of memory");
         goto done;
     }
     rc = sent_model_file_write(out_path, meta, list.tensors, list.n, err, err_size);
@@ -406,7 +398,7 @@ uint8_t *sent_convert_random(const SentHfConfig *cfg_in, const char *vocab, cons
     if (cfg.n_labels < 2 || cfg.n_labels > SENT_HF_MAX_LABELS || cfg.positive_index < 0 ||
         cfg.positive_index >= cfg.n_labels || cfg.dim < 1 || cfg.n_heads < 1 || cfg.dim % cfg.n_heads ||
         count_vocab(vocab, strlen(vocab)) > cfg.vocab_size) {
-        fail(err, err_size, "inconsistent random model config");
+        sent_errorf(err, err_size, "inconsistent random model config");
         return NULL;
     }
     for (int i = 0; i < cfg.n_labels; i++)
@@ -420,7 +412,7 @@ uint8_t *sent_convert_random(const SentHfConfig *cfg_in, const char *vocab, cons
         snprintf(source, sizeof source, "random weights, seed %llu", (unsigned long long)seed);
         char *meta = build_metadata(&cfg, &opts, max_len, vocab, source, NULL);
         if (meta) bytes = sent_model_file_build(meta, list.tensors, list.n, out_len, err, err_size);
-        else fail(err, err_size, "out of memory");
+        else sent_errorf(err, err_size, "out of memory");
         free(meta);
     }
     free_tensor_list(&list);

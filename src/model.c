@@ -1,6 +1,7 @@
 // The DistilBERT forward pass (see model.h), read top to bottom like the network: config,
 // weights walked by their Hugging Face names, run state, then embeddings → blocks → head.
 #include "model.h"
+#include "util.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -8,23 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t err_size, const char *fmt, ...) {
-    if (err && err_size) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_size, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 // --- config ------------------------------------------------------------------------------------
 
 static int get_int(const cJSON *obj, const char *key, int lo, int hi, int *out, char *err, size_t err_size) {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!cJSON_IsNumber(item)) return fail(err, err_size, "config.%s is missing or not a number", key);
+    if (!cJSON_IsNumber(item)) return sent_errorf(err, err_size, "config.%s is missing or not a number", key);
     double v = item->valuedouble;
-    if (v != floor(v) || v < lo || v > hi) return fail(err, err_size, "config.%s = %g not an integer in %d..%d", key, v, lo, hi);
+    if (v != floor(v) || v < lo || v > hi) return sent_errorf(err, err_size, "config.%s = %g not an integer in %d..%d", key, v, lo, hi);
     *out = (int)v;
     return 0;
 }
@@ -32,7 +24,7 @@ static int get_int(const cJSON *obj, const char *key, int lo, int hi, int *out, 
 int sent_config_from_meta(SentConfig *cfg, const cJSON *meta, char *err, size_t err_size) {
     memset(cfg, 0, sizeof *cfg);
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(meta, "config");
-    if (!cJSON_IsObject(c)) return fail(err, err_size, "metadata has no \"config\" object");
+    if (!cJSON_IsObject(c)) return sent_errorf(err, err_size, "metadata has no \"config\" object");
     if (get_int(c, "vocab_size", 1, 1 << 22, &cfg->vocab_size, err, err_size) ||
         get_int(c, "dim", 1, 1 << 14, &cfg->dim, err, err_size) ||
         get_int(c, "n_layers", 1, 256, &cfg->n_layers, err, err_size) ||
@@ -41,13 +33,13 @@ int sent_config_from_meta(SentConfig *cfg, const cJSON *meta, char *err, size_t 
         get_int(c, "max_position_embeddings", 2, 1 << 14, &cfg->max_position, err, err_size) ||
         get_int(c, "n_labels", 2, 64, &cfg->n_labels, err, err_size))
         return -1;
-    if (cfg->dim % cfg->n_heads) return fail(err, err_size, "config.dim %d is not a multiple of n_heads %d", cfg->dim, cfg->n_heads);
+    if (cfg->dim % cfg->n_heads) return sent_errorf(err, err_size, "config.dim %d is not a multiple of n_heads %d", cfg->dim, cfg->n_heads);
     const cJSON *act = cJSON_GetObjectItemCaseSensitive(c, "activation");
     if (!cJSON_IsString(act) || strcmp(act->valuestring, "gelu"))
-        return fail(err, err_size, "config.activation must be \"gelu\"");
+        return sent_errorf(err, err_size, "config.activation must be \"gelu\"");
     const cJSON *eps = cJSON_GetObjectItemCaseSensitive(c, "layer_norm_eps");
     if (!cJSON_IsNumber(eps) || !(eps->valuedouble > 0 && eps->valuedouble < 1))
-        return fail(err, err_size, "config.layer_norm_eps is missing or not in (0, 1)");
+        return sent_errorf(err, err_size, "config.layer_norm_eps is missing or not in (0, 1)");
     cfg->layer_norm_eps = (float)eps->valuedouble;
     return 0;
 }
@@ -63,18 +55,18 @@ static const SentTensor *find(const SentModelFile *mf, char *err, size_t err_siz
     va_end(ap);
     const SentTensor *t = sent_model_file_find(mf, name);
     if (!t) {
-        fail(err, err_size, "tensor '%s' is missing", name);
+        sent_errorf(err, err_size, "tensor '%s' is missing", name);
         return NULL;
     }
     int want_ndim = rows ? 2 : 1;
     if (t->ndim != want_ndim || (rows && t->shape[0] != rows) || t->shape[want_ndim - 1] != cols) {
-        fail(err, err_size, "tensor '%s' has shape [%lld%s%lld], expected [%d%s%d]", name, (long long)t->shape[0],
+        sent_errorf(err, err_size, "tensor '%s' has shape [%lld%s%lld], expected [%d%s%d]", name, (long long)t->shape[0],
              t->ndim > 1 ? ", " : "", t->ndim > 1 ? (long long)t->shape[1] : 0LL, rows ? rows : cols,
              rows ? ", " : "", rows ? cols : 0);
         return NULL;
     }
     if (t->dtype != SENT_DTYPE_F32 && !allow_i8) {
-        fail(err, err_size, "tensor '%s' must be f32", name);
+        sent_errorf(err, err_size, "tensor '%s' must be f32", name);
         return NULL;
     }
     return t;
@@ -139,7 +131,7 @@ int sent_weights_from_file(SentWeights *w, const SentConfig *cfg, const SentMode
     w->emb_ln_b = t->data;
 
     w->layers = calloc((size_t)cfg->n_layers, sizeof *w->layers);
-    if (!w->layers) return fail(err, err_size, "out of memory");
+    if (!w->layers) return sent_errorf(err, err_size, "out of memory");
     for (int l = 0; l < cfg->n_layers; l++) {
         SentLayerWeights *lw = &w->layers[l];
         char p[SENT_SMF_NAME_SIZE];
@@ -186,7 +178,7 @@ int sent_runstate_new(SentRunState *s, const SentConfig *cfg, const SentWeights 
                       char *err, size_t err_size) {
     memset(s, 0, sizeof *s);
     if (max_batch < 1 || max_len < 1 || max_len > cfg->max_position)
-        return fail(err, err_size, "run state: batch %d / length %d out of range (max length %d)", max_batch, max_len,
+        return sent_errorf(err, err_size, "run state: batch %d / length %d out of range (max length %d)", max_batch, max_len,
                     cfg->max_position);
     int D = cfg->dim, H = cfg->hidden_dim, widest = D > H ? D : H;
     int group = widest;
@@ -223,7 +215,7 @@ int sent_runstate_new(SentRunState *s, const SentConfig *cfg, const SentWeights 
     if (!s->x || !s->xb || !s->q || !s->k || !s->v || !s->ctx || !s->h || !s->xq || !s->xs || !s->scratch ||
         !s->ones || !s->seq_start || !s->seq_len || !s->pooled || !s->pre || !s->logits) {
         sent_runstate_free(s);
-        return fail(err, err_size, "out of memory for activations (batch %d x %d tokens)", max_batch, max_len);
+        return sent_errorf(err, err_size, "out of memory for activations (batch %d x %d tokens)", max_batch, max_len);
     }
     memset(s->ones, 1, (size_t)max_len);
     return 0;

@@ -1,8 +1,8 @@
 // Reader, validator and writer of the .smf model file (spec: weights/FORMAT.md).
 #include "model_file.h"
+#include "util.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,15 +19,6 @@
 #define MAX_META_SIZE (64u << 20)
 #define MAX_DIM ((int64_t)1 << 31)
 
-static int fail(char *err, size_t err_size, const char *fmt, ...) {
-    if (err && err_size) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_size, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 // --- checksum ----------------------------------------------------------------------------------
 
@@ -90,58 +81,58 @@ static int parse_entry(SentTensor *t, const uint8_t *e, int index, uint64_t data
                        char *err, size_t err_size) {
     memset(t, 0, sizeof *t);
     if (!memchr(e, 0, SENT_SMF_NAME_SIZE))
-        return fail(err, err_size, "tensor %d: name is not NUL-terminated", index);
+        return sent_errorf(err, err_size, "tensor %d: name is not NUL-terminated", index);
     memcpy(t->name, e, SENT_SMF_NAME_SIZE);
-    if (!t->name[0]) return fail(err, err_size, "tensor %d: empty name", index);
+    if (!t->name[0]) return sent_errorf(err, err_size, "tensor %d: empty name", index);
     uint32_t dtype = rd32(e + 96), ndim = rd32(e + 100);
     if (dtype != SENT_DTYPE_F32 && dtype != SENT_DTYPE_I8)
-        return fail(err, err_size, "tensor '%s': unknown dtype %u", t->name, dtype);
+        return sent_errorf(err, err_size, "tensor '%s': unknown dtype %u", t->name, dtype);
     if (ndim < 1 || ndim > SENT_SMF_MAX_DIMS)
-        return fail(err, err_size, "tensor '%s': ndim %u not in 1..%d", t->name, ndim, SENT_SMF_MAX_DIMS);
+        return sent_errorf(err, err_size, "tensor '%s': ndim %u not in 1..%d", t->name, ndim, SENT_SMF_MAX_DIMS);
     t->dtype = (SentDType)dtype;
     t->ndim = (int)ndim;
     uint64_t numel = 1;
     for (int d = 0; d < SENT_SMF_MAX_DIMS; d++) {
         uint64_t dim = rd64(e + 104 + 8 * d);
         if (d >= t->ndim) {
-            if (dim != 0) return fail(err, err_size, "tensor '%s': unused dim %d is not 0", t->name, d);
+            if (dim != 0) return sent_errorf(err, err_size, "tensor '%s': unused dim %d is not 0", t->name, d);
             continue;
         }
         if (dim < 1 || dim > (uint64_t)MAX_DIM)
-            return fail(err, err_size, "tensor '%s': dim %d = %llu out of range", t->name, d, (unsigned long long)dim);
-        if (numel > UINT64_MAX / dim) return fail(err, err_size, "tensor '%s': element count overflows", t->name);
+            return sent_errorf(err, err_size, "tensor '%s': dim %d = %llu out of range", t->name, d, (unsigned long long)dim);
+        if (numel > UINT64_MAX / dim) return sent_errorf(err, err_size, "tensor '%s': element count overflows", t->name);
         numel *= dim;
         t->shape[d] = (int64_t)dim;
     }
-    if (numel > UINT64_MAX / 4) return fail(err, err_size, "tensor '%s': byte size overflows", t->name);
+    if (numel > UINT64_MAX / 4) return sent_errorf(err, err_size, "tensor '%s': byte size overflows", t->name);
     uint64_t offset = rd64(e + 136), size = rd64(e + 144);
     uint32_t group = rd32(e + 152), reserved = rd32(e + 156);
     uint64_t scale_offset = rd64(e + 160), scale_size = rd64(e + 168);
-    if (reserved != 0) return fail(err, err_size, "tensor '%s': reserved field is not 0", t->name);
+    if (reserved != 0) return sent_errorf(err, err_size, "tensor '%s': reserved field is not 0", t->name);
     if (size != numel * dtype_size(t->dtype))
-        return fail(err, err_size, "tensor '%s': size %llu does not match its shape (%llu bytes)", t->name,
+        return sent_errorf(err, err_size, "tensor '%s': size %llu does not match its shape (%llu bytes)", t->name,
                     (unsigned long long)size, (unsigned long long)(numel * dtype_size(t->dtype)));
-    if (offset % SENT_SMF_ALIGN) return fail(err, err_size, "tensor '%s': offset not %u-aligned", t->name, SENT_SMF_ALIGN);
+    if (offset % SENT_SMF_ALIGN) return sent_errorf(err, err_size, "tensor '%s': offset not %u-aligned", t->name, SENT_SMF_ALIGN);
     if (!in_range(offset, size, data_start, file_len))
-        return fail(err, err_size, "tensor '%s': data [%llu, +%llu) outside the data area [%llu, %llu)", t->name,
+        return sent_errorf(err, err_size, "tensor '%s': data [%llu, +%llu) outside the data area [%llu, %llu)", t->name,
                     (unsigned long long)offset, (unsigned long long)size, (unsigned long long)data_start,
                     (unsigned long long)file_len);
     t->size = size;
     if (t->dtype == SENT_DTYPE_F32) {
         if (group != 0 || scale_offset != 0 || scale_size != 0)
-            return fail(err, err_size, "tensor '%s': f32 tensor has quantization fields", t->name);
+            return sent_errorf(err, err_size, "tensor '%s': f32 tensor has quantization fields", t->name);
     } else {
         uint64_t row = (uint64_t)t->shape[t->ndim - 1];
         if (group == 0 || row % group)
-            return fail(err, err_size, "tensor '%s': group size %u does not divide the row length %llu", t->name,
+            return sent_errorf(err, err_size, "tensor '%s': group size %u does not divide the row length %llu", t->name,
                         group, (unsigned long long)row);
         if (scale_size != numel / group * 4)
-            return fail(err, err_size, "tensor '%s': scale size %llu, expected %llu", t->name,
+            return sent_errorf(err, err_size, "tensor '%s': scale size %llu, expected %llu", t->name,
                         (unsigned long long)scale_size, (unsigned long long)(numel / group * 4));
         if (scale_offset % SENT_SMF_ALIGN)
-            return fail(err, err_size, "tensor '%s': scale offset not %u-aligned", t->name, SENT_SMF_ALIGN);
+            return sent_errorf(err, err_size, "tensor '%s': scale offset not %u-aligned", t->name, SENT_SMF_ALIGN);
         if (!in_range(scale_offset, scale_size, data_start, file_len))
-            return fail(err, err_size, "tensor '%s': scales outside the data area", t->name);
+            return sent_errorf(err, err_size, "tensor '%s': scales outside the data area", t->name);
         t->group_size = (int)group;
         t->scale_size = scale_size;
     }
@@ -153,12 +144,12 @@ static int parse_entry(SentTensor *t, const uint8_t *e, int index, uint64_t data
 
 int sent_model_file_parse(SentModelFile *mf, const void *bytes_in, size_t len, char *err, size_t err_size) {
     memset(mf, 0, sizeof *mf);
-    if (!bytes_in) return fail(err, err_size, "no model bytes");
+    if (!bytes_in) return sent_errorf(err, err_size, "no model bytes");
     const uint8_t *bytes = bytes_in;
     if ((uintptr_t)bytes % 4) {
         // Tensors are read as floats in place; a misaligned buffer is copied once.
         mf->owned = malloc(len ? len : 1);
-        if (!mf->owned) return fail(err, err_size, "out of memory copying the model (%zu bytes)", len);
+        if (!mf->owned) return sent_errorf(err, err_size, "out of memory copying the model (%zu bytes)", len);
         memcpy(mf->owned, bytes, len);
         bytes = mf->owned;
     }
@@ -166,12 +157,12 @@ int sent_model_file_parse(SentModelFile *mf, const void *bytes_in, size_t len, c
     mf->len = len;
     int rc = -1;
     if (len < SENT_SMF_HEADER_SIZE) {
-        fail(err, err_size, "file too short for the header (%zu of %u bytes): not a model file or truncated", len,
+        sent_errorf(err, err_size, "file too short for the header (%zu of %u bytes): not a model file or truncated", len,
              SENT_SMF_HEADER_SIZE);
         goto done;
     }
     if (memcmp(bytes, SENT_SMF_MAGIC, 8)) {
-        fail(err, err_size, "bad magic: not a movie-sentiment model (.smf) file");
+        sent_errorf(err, err_size, "bad magic: not a movie-sentiment model (.smf) file");
         goto done;
     }
     uint32_t version = rd32(bytes + 8), header_size = rd32(bytes + 12);
@@ -180,49 +171,49 @@ int sent_model_file_parse(SentModelFile *mf, const void *bytes_in, size_t len, c
     uint32_t n_tensors = rd32(bytes + 48), entry_size = rd32(bytes + 52), flags = rd32(bytes + 56);
     mf->checksum = rd32(bytes + 60);
     if (version != SENT_SMF_VERSION) {
-        fail(err, err_size, "unsupported format version %u (this build reads %u)", version, SENT_SMF_VERSION);
+        sent_errorf(err, err_size, "unsupported format version %u (this build reads %u)", version, SENT_SMF_VERSION);
         goto done;
     }
     if (header_size != SENT_SMF_HEADER_SIZE || entry_size != SENT_SMF_ENTRY_SIZE || flags != 0) {
-        fail(err, err_size, "bad header (header size %u, entry size %u, flags %u)", header_size, entry_size, flags);
+        sent_errorf(err, err_size, "bad header (header size %u, entry size %u, flags %u)", header_size, entry_size, flags);
         goto done;
     }
     if (file_size != len) {
-        fail(err, err_size, "file is %zu bytes but its header says %llu: truncated or padded", len,
+        sent_errorf(err, err_size, "file is %zu bytes but its header says %llu: truncated or padded", len,
              (unsigned long long)file_size);
         goto done;
     }
     if (meta_offset != SENT_SMF_HEADER_SIZE || meta_size == 0 || meta_size > MAX_META_SIZE ||
         !in_range(meta_offset, meta_size, SENT_SMF_HEADER_SIZE, len)) {
-        fail(err, err_size, "metadata [%llu, +%llu) is not within the file", (unsigned long long)meta_offset,
+        sent_errorf(err, err_size, "metadata [%llu, +%llu) is not within the file", (unsigned long long)meta_offset,
              (unsigned long long)meta_size);
         goto done;
     }
     if (n_tensors == 0 || n_tensors > MAX_TENSORS) {
-        fail(err, err_size, "tensor count %u not in 1..%u", n_tensors, MAX_TENSORS);
+        sent_errorf(err, err_size, "tensor count %u not in 1..%u", n_tensors, MAX_TENSORS);
         goto done;
     }
     uint64_t table_size = (uint64_t)n_tensors * SENT_SMF_ENTRY_SIZE;
     if (table_offset % 8 || !in_range(table_offset, table_size, meta_offset + meta_size, len)) {
-        fail(err, err_size, "tensor table [%llu, +%llu) is misplaced or outside the file",
+        sent_errorf(err, err_size, "tensor table [%llu, +%llu) is misplaced or outside the file",
              (unsigned long long)table_offset, (unsigned long long)table_size);
         goto done;
     }
     // Verified before the contents are interpreted, so later errors describe a well-formed file.
     uint32_t crc = sent_smf_checksum(bytes, len);
     if (crc != mf->checksum) {
-        fail(err, err_size, "checksum mismatch (file says %08x, contents give %08x): the file is corrupt",
+        sent_errorf(err, err_size, "checksum mismatch (file says %08x, contents give %08x): the file is corrupt",
              mf->checksum, crc);
         goto done;
     }
     mf->meta = cJSON_ParseWithLength((const char *)bytes + meta_offset, (size_t)meta_size);
     if (!mf->meta || !cJSON_IsObject(mf->meta)) {
-        fail(err, err_size, "metadata is not a JSON object");
+        sent_errorf(err, err_size, "metadata is not a JSON object");
         goto done;
     }
     mf->tensors = calloc(n_tensors, sizeof *mf->tensors);
     if (!mf->tensors) {
-        fail(err, err_size, "out of memory for %u tensor entries", n_tensors);
+        sent_errorf(err, err_size, "out of memory for %u tensor entries", n_tensors);
         goto done;
     }
     uint64_t data_start = table_offset + table_size;
@@ -233,7 +224,7 @@ int sent_model_file_parse(SentModelFile *mf, const void *bytes_in, size_t len, c
             goto done;
         for (uint32_t j = 0; j < i; j++)
             if (!strcmp(mf->tensors[j].name, t->name)) {
-                fail(err, err_size, "tensor '%s' appears twice", t->name);
+                sent_errorf(err, err_size, "tensor '%s' appears twice", t->name);
                 goto done;
             }
         t->data = bytes + (uintptr_t)t->data;
@@ -250,24 +241,24 @@ int sent_model_file_open(SentModelFile *mf, const char *path, char *err, size_t 
     memset(mf, 0, sizeof *mf);
 #ifdef __EMSCRIPTEN__
     (void)path;
-    return fail(err, err_size, "no file system in this build: load the model from memory");
+    return sent_errorf(err, err_size, "no file system in this build: load the model from memory");
 #else
     int fd = open(path, O_RDONLY);
-    if (fd < 0) return fail(err, err_size, "cannot open model '%s': %s", path, strerror(errno));
+    if (fd < 0) return sent_errorf(err, err_size, "cannot open model '%s': %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(err, err_size, "model '%s' is not a regular file", path);
+        return sent_errorf(err, err_size, "model '%s' is not a regular file", path);
     }
     size_t len = (size_t)st.st_size;
     void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
     close(fd);
-    if (len && map == MAP_FAILED) return fail(err, err_size, "cannot map model '%s': %s", path, strerror(errno));
+    if (len && map == MAP_FAILED) return sent_errorf(err, err_size, "cannot map model '%s': %s", path, strerror(errno));
     static const uint8_t empty[4] __attribute__((aligned(4)));
     char inner[512];
     if (sent_model_file_parse(mf, map ? map : (const void *)empty, len, inner, sizeof inner)) {
         if (map) munmap(map, len);
-        return fail(err, err_size, "model '%s': %s", path, inner);
+        return sent_errorf(err, err_size, "model '%s': %s", path, inner);
     }
     mf->mapping = map;
     return 0;
@@ -297,21 +288,21 @@ uint8_t *sent_model_file_build(const char *meta_json, const SentTensor *tensors,
                                char *err, size_t err_size) {
     size_t meta_size = strlen(meta_json);
     if (n_tensors < 1 || (unsigned)n_tensors > MAX_TENSORS || meta_size == 0 || meta_size > MAX_META_SIZE) {
-        fail(err, err_size, "nothing sensible to write (%d tensors, %zu bytes of metadata)", n_tensors, meta_size);
+        sent_errorf(err, err_size, "nothing sensible to write (%d tensors, %zu bytes of metadata)", n_tensors, meta_size);
         return NULL;
     }
     uint64_t table_offset = align_up(SENT_SMF_HEADER_SIZE + meta_size, 8);
     uint64_t pos = table_offset + (uint64_t)n_tensors * SENT_SMF_ENTRY_SIZE;
     uint64_t *offsets = calloc((size_t)n_tensors * 2, sizeof *offsets);  // [n, 2]: data, scale
     if (!offsets) {
-        fail(err, err_size, "out of memory");
+        sent_errorf(err, err_size, "out of memory");
         return NULL;
     }
     for (int i = 0; i < n_tensors; i++) {
         const SentTensor *t = &tensors[i];
         if (strlen(t->name) >= SENT_SMF_NAME_SIZE || t->ndim < 1 || t->ndim > SENT_SMF_MAX_DIMS) {
             free(offsets);
-            fail(err, err_size, "tensor '%.*s': name too long or bad ndim", 80, t->name);
+            sent_errorf(err, err_size, "tensor '%.*s': name too long or bad ndim", 80, t->name);
             return NULL;
         }
         pos = align_up(pos, SENT_SMF_ALIGN);
@@ -326,7 +317,7 @@ uint8_t *sent_model_file_build(const char *meta_json, const SentTensor *tensors,
     uint8_t *buf = calloc(1, (size_t)pos);
     if (!buf) {
         free(offsets);
-        fail(err, err_size, "out of memory for a %llu-byte model file", (unsigned long long)pos);
+        sent_errorf(err, err_size, "out of memory for a %llu-byte model file", (unsigned long long)pos);
         return NULL;
     }
     memcpy(buf, SENT_SMF_MAGIC, 8);
@@ -371,11 +362,11 @@ int sent_model_file_write(const char *path, const char *meta_json, const SentTen
     FILE *f = fopen(path, "wb");
     if (!f) {
         free(buf);
-        return fail(err, err_size, "cannot create '%s': %s", path, strerror(errno));
+        return sent_errorf(err, err_size, "cannot create '%s': %s", path, strerror(errno));
     }
     size_t written = fwrite(buf, 1, len, f);
     int closed = fclose(f);
     free(buf);
-    if (written != len || closed != 0) return fail(err, err_size, "cannot write '%s': %s", path, strerror(errno));
+    if (written != len || closed != 0) return sent_errorf(err, err_size, "cannot write '%s': %s", path, strerror(errno));
     return 0;
 }

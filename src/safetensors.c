@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +11,6 @@
 
 #define MAX_HEADER (100u << 20)
 
-static int fail(char *err, size_t err_size, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static const struct {
     const char *name;
@@ -36,34 +28,34 @@ static int parse_entry(SentStTensor *t, const cJSON *e, const uint8_t *data, uin
     const cJSON *offsets = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
     if (!cJSON_IsObject(e) || !cJSON_IsString(dtype) || !cJSON_IsArray(shape) || !cJSON_IsArray(offsets) ||
         cJSON_GetArraySize(offsets) != 2)
-        return fail(err, err_size, "tensor '%s': entry needs dtype, shape and data_offsets [begin, end]", t->name);
+        return sent_errorf(err, err_size, "tensor '%s': entry needs dtype, shape and data_offsets [begin, end]", t->name);
     int elem = 0;
     for (size_t i = 0; i < sizeof dtypes / sizeof dtypes[0]; i++)
         if (!strcmp(dtype->valuestring, dtypes[i].name)) {
             t->dtype = dtypes[i].dtype;
             elem = dtypes[i].size;
         }
-    if (!elem) return fail(err, err_size, "tensor '%s': unsupported dtype %s", t->name, dtype->valuestring);
+    if (!elem) return sent_errorf(err, err_size, "tensor '%s': unsupported dtype %s", t->name, dtype->valuestring);
     t->ndim = cJSON_GetArraySize(shape);
-    if (t->ndim > SENT_ST_MAX_DIMS) return fail(err, err_size, "tensor '%s': %d dims", t->name, t->ndim);
+    if (t->ndim > SENT_ST_MAX_DIMS) return sent_errorf(err, err_size, "tensor '%s': %d dims", t->name, t->ndim);
     uint64_t numel = 1;
     for (int d = 0; d < t->ndim; d++) {
         const cJSON *dim = cJSON_GetArrayItem(shape, d);
         if (!cJSON_IsNumber(dim) || dim->valuedouble < 0 || dim->valuedouble > 4e9 ||
             dim->valuedouble != floor(dim->valuedouble))
-            return fail(err, err_size, "tensor '%s': bad shape", t->name);
+            return sent_errorf(err, err_size, "tensor '%s': bad shape", t->name);
         t->shape[d] = (int64_t)dim->valuedouble;
         if (t->shape[d] && numel > UINT64_MAX / 8 / (uint64_t)t->shape[d])
-            return fail(err, err_size, "tensor '%s': shape overflows", t->name);
+            return sent_errorf(err, err_size, "tensor '%s': shape overflows", t->name);
         numel *= (uint64_t)t->shape[d];
     }
     double begin = cJSON_GetArrayItem(offsets, 0)->valuedouble, end = cJSON_GetArrayItem(offsets, 1)->valuedouble;
     if (!cJSON_IsNumber(cJSON_GetArrayItem(offsets, 0)) || !cJSON_IsNumber(cJSON_GetArrayItem(offsets, 1)) ||
         begin < 0 || end < begin || end > (double)data_len || begin != floor(begin) || end != floor(end))
-        return fail(err, err_size, "tensor '%s': data_offsets outside the %llu data bytes", t->name,
+        return sent_errorf(err, err_size, "tensor '%s': data_offsets outside the %llu data bytes", t->name,
                     (unsigned long long)data_len);
     if ((uint64_t)(end - begin) != numel * (uint64_t)elem)
-        return fail(err, err_size, "tensor '%s': %.0f bytes for %llu elements of %s", t->name, end - begin,
+        return sent_errorf(err, err_size, "tensor '%s': %.0f bytes for %llu elements of %s", t->name, end - begin,
                     (unsigned long long)numel, dtype->valuestring);
     t->numel = (int64_t)numel;
     t->data = data + (uint64_t)begin;
@@ -73,22 +65,22 @@ static int parse_entry(SentStTensor *t, const cJSON *e, const uint8_t *data, uin
 
 int sent_safetensors_parse(SentSafetensors *st, const uint8_t *bytes, size_t len, char *err, size_t err_size) {
     memset(st, 0, sizeof *st);
-    if (len < 8) return fail(err, err_size, "safetensors file too short (%zu bytes)", len);
+    if (len < 8) return sent_errorf(err, err_size, "safetensors file too short (%zu bytes)", len);
     uint64_t n = 0;
     for (int i = 7; i >= 0; i--) n = n << 8 | bytes[i];
     if (n < 2 || n > MAX_HEADER || n > len - 8)
-        return fail(err, err_size, "safetensors header length %llu does not fit the %zu-byte file",
+        return sent_errorf(err, err_size, "safetensors header length %llu does not fit the %zu-byte file",
                     (unsigned long long)n, len);
     st->header = cJSON_ParseWithLength((const char *)bytes + 8, (size_t)n);
     if (!cJSON_IsObject(st->header)) {
         sent_safetensors_free(st);
-        return fail(err, err_size, "safetensors header is not a JSON object");
+        return sent_errorf(err, err_size, "safetensors header is not a JSON object");
     }
     int count = cJSON_GetArraySize(st->header);
     st->tensors = calloc((size_t)count + 1, sizeof *st->tensors);
     if (!st->tensors) {
         sent_safetensors_free(st);
-        return fail(err, err_size, "out of memory");
+        return sent_errorf(err, err_size, "out of memory");
     }
     const uint8_t *data = bytes + 8 + n;
     uint64_t data_len = len - 8 - n;
@@ -112,7 +104,7 @@ int sent_safetensors_read(SentSafetensors *st, const char *path, char *err, size
     memset(st, 0, sizeof *st);
     size_t len;
     uint8_t *bytes = (uint8_t *)sent_read_file(path, &len);
-    if (!bytes) return fail(err, err_size, "cannot read '%s': %s", path, strerror(errno));
+    if (!bytes) return sent_errorf(err, err_size, "cannot read '%s': %s", path, strerror(errno));
     if (sent_safetensors_parse(st, bytes, len, err, err_size)) {
         free(bytes);
         return -1;

@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -78,6 +79,16 @@ char *sent_read_file(const char *path, size_t *out_len) {
     fclose(f);
     errno = saved;
     return NULL;
+}
+
+int sent_errorf(char *err, size_t err_size, const char *fmt, ...) {
+    if (err && err_size) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_size, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
 }
 
 double sent_now_seconds(void) {

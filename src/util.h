@@ -28,6 +28,10 @@ void sent_fclose_check(FILE *f, const char *file, int line);
 // Returns NULL and sets errno on failure; the caller reports it.
 char *sent_read_file(const char *path, size_t *out_len);
 
+// Writes a printf-style message into err[err_size] (when err is non-NULL) and returns -1, so
+// library code reports a failure in one line: `return sent_errorf(err, err_size, "...", ...);`.
+int sent_errorf(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 // Monotonic wall-clock seconds, for benchmarks and progress reports.
 double sent_now_seconds(void);
 
