@@ -41,7 +41,7 @@ static int collect(ExportTensor *list, const SentBert *m, int mlm) {
     SentBertConfig c = m->config;
     long C = c.dim, H = c.hidden_dim;
     int n = 0;
-    char name[96];
+    char name[sizeof list[0].name];
     n = add(list, n, "distilbert.embeddings.word_embeddings.weight", p->wte, c.vocab_size, C);
     n = add(list, n, "distilbert.embeddings.position_embeddings.weight", p->wpe, c.max_positions, C);
     n = add(list, n, "distilbert.embeddings.LayerNorm.weight", p->emb_lnw, C, 0);
@@ -50,7 +50,7 @@ static int collect(ExportTensor *list, const SentBert *m, int mlm) {
     for (int l = 0; l < c.n_layers; l++) {
 #define LAYER(suffix) (snprintf(name, sizeof name, "distilbert.transformer.layer.%d.%s", l, suffix), name)
         for (int j = 0; j < 3; j++) {
-            char sub[64];
+            char sub[32]; // "attention.q_lin.weight"
             snprintf(sub, sizeof sub, "attention.%s.weight", qkv_names[j]);
             n = add(list, n, LAYER(sub), p->qkvw + ((size_t)l * 3 + j) * C * C, C, C);
             snprintf(sub, sizeof sub, "attention.%s.bias", qkv_names[j]);
@@ -177,7 +177,7 @@ void sent_export_hf(const SentBert *model, const char *dir, const char *vocab_pa
     }
     static ExportTensor list[MAX_EXPORT_TENSORS];
     int n = collect(list, model, mlm);
-    char tmp[4096], path[4096];
+    char path[4096], tmp[sizeof path + 8];
     const char *files[3] = {"model.safetensors", "config.json", "vocab.txt"};
     for (int i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
