@@ -24,7 +24,6 @@ embeddings stay fp32.
 import argparse
 import json
 import os
-import struct
 import sys
 
 import numpy as np
@@ -32,28 +31,10 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
 from distilbert_reference import (Config, DistilBertForSequenceClassification, hf_config_json,  # noqa: E402
-                                  randomize, save_safetensors)
+                                  load_safetensors, randomize, save_safetensors)
 
 OPSET = 17
-_ST_TORCH = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
 
-
-def load_safetensors(path):
-    """name -> float32 tensor, for the float dtypes a checkpoint may hold."""
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        if info["dtype"] not in _ST_TORCH:
-            raise SystemExit(f"{path}: tensor {name} has dtype {info['dtype']}, expected F32, F16 or BF16")
-        start, end = info["data_offsets"]
-        t = torch.frombuffer(bytearray(data[start:end]), dtype=_ST_TORCH[info["dtype"]])
-        out[name] = t.reshape(info["shape"]).float()
-    return out
 
 
 def load_config(directory):

@@ -195,6 +195,26 @@ def save_safetensors(path, tensors, metadata=None):
             f.write(b)
 
 
+def load_safetensors(path):
+    """Reads a safetensors file written by save_safetensors (or Hugging Face) into a dict
+    name -> float32 tensor; F32, F16 and BF16 tensors are accepted."""
+    dtypes = {v: k for k, v in _ST_DTYPES.items()}
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if info["dtype"] not in dtypes or not dtypes[info["dtype"]].is_floating_point:
+            raise SystemExit(f"{path}: tensor {name} has dtype {info['dtype']}, expected F32, F16 or BF16")
+        start, end = info["data_offsets"]
+        t = torch.frombuffer(bytearray(data[start:end]), dtype=dtypes[info["dtype"]])
+        out[name] = t.reshape(info["shape"]).float()
+    return out
+
+
 def randomize(model, seed):
     """Weights with enough spread that every parameter matters (LayerNorm and biases too)."""
     g = torch.Generator().manual_seed(seed)

@@ -9,32 +9,18 @@ when one exceeds tolerance:
 """
 import json
 import os
-import struct
 import sys
 
 import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from distilbert_reference import Config, DistilBertForSequenceClassification, DistilBertModel  # noqa: E402
+from distilbert_reference import (Config, DistilBertForSequenceClassification, DistilBertModel,  # noqa: E402
+                                  load_safetensors)
 
 LOSS_TOL = 1e-5        # absolute, float32 losses of order 1
 GRAD_TOL = 1e-4        # max |diff| relative to max(1e-3, max |grad|) of that tensor
 
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        assert info["dtype"] == "F32", name
-        start, end = info["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(data[start:end]), dtype=torch.float32).reshape(info["shape"])
-    return out
 
 
 def load_config(directory):
