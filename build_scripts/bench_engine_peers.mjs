@@ -36,7 +36,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ortRunner, timeEngine } from './bench_peers_page.mjs';
+import { ortRunner, timeEngine, wasmRunner } from './bench_peers_page.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const self = fileURLToPath(import.meta.url);
@@ -80,20 +80,7 @@ const ENGINES = {
         globalThis.require ??= createRequire(import.meta.url);
         const { default: createSentimentModule } = await import(pathToFileURL(path.join(root, 'build/wasm/sentiment.mjs')).href);
         const mod = await createSentimentModule({ wasmBinary: fs.readFileSync(path.join(root, 'build/wasm/sentiment.wasm')) });
-        const copy = (bytes) => {
-            const p = mod._malloc(bytes.length);
-            mod.HEAPU8.set(bytes, p);
-            return p;
-        };
-        const model = fs.readFileSync(spec.model);
-        if (mod._sent_wasm_load(copy(model), model.length) !== 0) throw new Error(mod.UTF8ToString(mod._sent_wasm_last_error()));
-        const texts = spec.texts.map((t) => Buffer.from(t, 'utf8'));
-        const ptrs = texts.map(copy);
-        return (i) => {
-            const a = JSON.parse(mod.UTF8ToString(mod._sent_wasm_classify(ptrs[i], texts[i].length)));
-            if (a.error) throw new Error(a.error);
-            return { positive: a.positive, tokens: a.tokens };
-        };
+        return wasmRunner(mod, fs.readFileSync(spec.model), spec);
     },
     async 'ort-web'(spec) {
         const ort = await import('onnxruntime-web');

@@ -34,6 +34,23 @@ export function softmaxAt(logits, k) {
     return e[k] / e.reduce((s, x) => s + x, 0);
 }
 
+// For our wasm module: the model loaded and every review copied into its heap before timing.
+export function wasmRunner(mod, modelBytes, spec) {
+    const copy = (bytes) => {
+        const p = mod._malloc(bytes.length);
+        mod.HEAPU8.set(bytes, p);
+        return p;
+    };
+    if (mod._sent_wasm_load(copy(modelBytes), modelBytes.length) !== 0) throw new Error(mod.UTF8ToString(mod._sent_wasm_last_error()));
+    const texts = spec.texts.map((t) => new TextEncoder().encode(t));
+    const ptrs = texts.map(copy);
+    return (i) => {
+        const a = JSON.parse(mod.UTF8ToString(mod._sent_wasm_classify(ptrs[i], texts[i].length)));
+        if (a.error) throw new Error(a.error);
+        return { positive: a.positive, tokens: a.tokens };
+    };
+}
+
 // For ONNX runtimes: one [1, T] int64 feed per review, built before timing.
 export function ortRunner(ort, session, spec) {
     const int64 = (values) => new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), [1, values.length]);
@@ -49,20 +66,7 @@ const PAGE_ENGINES = {
     async 'ours-wasm'(spec) {
         const { default: createSentimentModule } = await import('/build/wasm/sentiment.mjs');
         const mod = await createSentimentModule();
-        const copy = (bytes) => {
-            const p = mod._malloc(bytes.length);
-            mod.HEAPU8.set(bytes, p);
-            return p;
-        };
-        const model = new Uint8Array(await (await fetch(spec.model)).arrayBuffer());
-        if (mod._sent_wasm_load(copy(model), model.length) !== 0) throw new Error(mod.UTF8ToString(mod._sent_wasm_last_error()));
-        const texts = spec.texts.map((t) => new TextEncoder().encode(t));
-        const ptrs = texts.map(copy);
-        return (i) => {
-            const a = JSON.parse(mod.UTF8ToString(mod._sent_wasm_classify(ptrs[i], texts[i].length)));
-            if (a.error) throw new Error(a.error);
-            return { positive: a.positive, tokens: a.tokens };
-        };
+        return wasmRunner(mod, new Uint8Array(await (await fetch(spec.model)).arrayBuffer()), spec);
     },
     async 'ort-web'(spec) {
         const ort = await import('/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs');
