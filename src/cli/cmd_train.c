@@ -15,16 +15,23 @@
 
 #define REEXEC_MARK "SENT_TRAIN_ENV_READY"
 
+#define DEFAULT_EMBED_STD 0.1f
+
 static void usage(FILE *out) {
     SentTrainOptions d;
     sent_train_default_options(&d);
+    SentEmbedOptions e;
+    sent_embed_default_options(&e);
     fprintf(out,
-            "usage: sentiment train pretrain|finetune --data FILES --vocab VOCAB --out-dir DIR [options]\n"
+            "usage: sentiment train pretrain|finetune|embed --data FILES --vocab VOCAB --out-dir DIR [options]\n"
             "       sentiment train resume --out-dir DIR [--threads N]\n"
             "       sentiment train export --out-dir DIR\n\n"
             "  pretrain         masked-LM pretraining (15%% of tokens, 80/10/10 mask/random/keep) on the\n"
             "                   texts of FILES (train + unsup; never test), labels ignored\n"
             "  finetune         sentiment classification on the labelled rows of FILES\n"
+            "  embed            word-piece vectors by skip-gram (word2vec) on the texts of FILES, minus\n"
+            "                   the validation reviews, written as the word embeddings of a new model\n"
+            "                   checkpoint for --init (minutes; seq-len may exceed max-positions here)\n"
             "  resume           continue the run in DIR exactly where its last checkpoint left it\n"
             "  export           write DIR/checkpoint.bin's weights as DIR/hf-stepN (Hugging Face), e.g. to\n"
             "                   evaluate a run between epochs or one stopped before its epoch ended\n\n"
@@ -42,12 +49,16 @@ static void usage(FILE *out) {
             "  --lr X (%g) --min-lr-ratio X (%g) --schedule linear|cosine (linear)\n"
             "  --weight-decay X (%g) --clip X (%g, 0 = off) --dropout X (%g) --cls-dropout X (%g)\n"
             "  --mask-prob X (%g) --seed N (%llu) --split-seed N (%llu) --valid-size N (%d)\n"
-            "  --threads N (%d) --log-every N (%d) --checkpoint-every N (%d)\n",
+            "  --threads N (%d) --log-every N (%d) --checkpoint-every N (%d)\n"
+            "  embed only: --window N (%d) --negatives N (%d) --min-count N (%d) --subsample X (%g)\n"
+            "              --embed-std X (%g: the vectors' per-component standard deviation);\n"
+            "              --lr and --epochs default to %g and %d there\n",
             d.distill_alpha, d.model.n_layers, d.model.dim, d.model.n_heads, d.model.hidden_dim, d.model.max_positions,
             d.seq_len, d.head_tokens, d.batch, d.epochs, d.warmup_steps, d.lr, d.min_lr_ratio,
             d.weight_decay, d.clip_norm, d.dropout, d.cls_dropout, d.mask_prob,
             (unsigned long long)d.seed, (unsigned long long)d.split_seed, d.valid_size, d.threads,
-            d.log_every, d.checkpoint_every);
+            d.log_every, d.checkpoint_every, e.window, e.negatives, e.min_count, e.subsample,
+            DEFAULT_EMBED_STD, e.lr, e.epochs);
 }
 
 static int parse_int(const char *flag, const char *value, int *out) {
@@ -129,12 +140,16 @@ int cmd_train(int argc, char **argv) {
     SentTrainOptions o;
     sent_train_default_options(&o);
     const char *mode = argv[1];
-    int resume = !strcmp(mode, "resume"), export = !strcmp(mode, "export");
-    if (!resume && !export && strcmp(mode, "pretrain") && strcmp(mode, "finetune")) {
-        fprintf(stderr, "train: unknown mode '%s' (pretrain, finetune, resume or export)\n", mode);
+    int resume = !strcmp(mode, "resume"), export = !strcmp(mode, "export"), embed = !strcmp(mode, "embed");
+    if (!resume && !export && !embed && strcmp(mode, "pretrain") && strcmp(mode, "finetune")) {
+        fprintf(stderr, "train: unknown mode '%s' (pretrain, finetune, embed, resume or export)\n", mode);
         return 2;
     }
     char schedule[16] = "linear";
+    SentEmbedOptions eo;
+    sent_embed_default_options(&eo);
+    float embed_std = DEFAULT_EMBED_STD;
+    int lr_given = 0, epochs_given = 0;
     for (int i = 2; i < argc; i++) {
         const char *flag = argv[i];
         if (i + 1 >= argc) {
@@ -158,20 +173,25 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(flag, "--seq-len")) ok = parse_int(flag, v, &o.seq_len);
         else if (!strcmp(flag, "--head-tokens")) ok = parse_int(flag, v, &o.head_tokens);
         else if (!strcmp(flag, "--batch")) ok = parse_int(flag, v, &o.batch);
-        else if (!strcmp(flag, "--epochs")) ok = parse_int(flag, v, &o.epochs);
+        else if (!strcmp(flag, "--epochs")) ok = parse_int(flag, v, &o.epochs), epochs_given = 1;
         else if (!strcmp(flag, "--steps")) ok = parse_int(flag, v, &o.max_steps);
         else if (!strcmp(flag, "--warmup")) ok = parse_int(flag, v, &o.warmup_steps);
         else if (!strcmp(flag, "--valid-size")) ok = parse_int(flag, v, &o.valid_size);
         else if (!strcmp(flag, "--threads")) ok = parse_int(flag, v, &o.threads);
         else if (!strcmp(flag, "--log-every")) ok = parse_int(flag, v, &o.log_every);
         else if (!strcmp(flag, "--checkpoint-every")) ok = parse_int(flag, v, &o.checkpoint_every);
-        else if (!strcmp(flag, "--lr")) ok = parse_float(flag, v, &o.lr);
+        else if (!strcmp(flag, "--lr")) ok = parse_float(flag, v, &o.lr), lr_given = 1;
         else if (!strcmp(flag, "--min-lr-ratio")) ok = parse_float(flag, v, &o.min_lr_ratio);
         else if (!strcmp(flag, "--weight-decay")) ok = parse_float(flag, v, &o.weight_decay);
         else if (!strcmp(flag, "--clip")) ok = parse_float(flag, v, &o.clip_norm);
         else if (!strcmp(flag, "--dropout")) ok = parse_float(flag, v, &o.dropout);
         else if (!strcmp(flag, "--cls-dropout")) ok = parse_float(flag, v, &o.cls_dropout);
         else if (!strcmp(flag, "--mask-prob")) ok = parse_float(flag, v, &o.mask_prob);
+        else if (embed && !strcmp(flag, "--window")) ok = parse_int(flag, v, &eo.window);
+        else if (embed && !strcmp(flag, "--negatives")) ok = parse_int(flag, v, &eo.negatives);
+        else if (embed && !strcmp(flag, "--min-count")) ok = parse_int(flag, v, &eo.min_count);
+        else if (embed && !strcmp(flag, "--subsample")) ok = parse_float(flag, v, &eo.subsample);
+        else if (embed && !strcmp(flag, "--embed-std")) ok = parse_float(flag, v, &embed_std);
         else if (!strcmp(flag, "--seed") || !strcmp(flag, "--split-seed")) {
             char *end;
             unsigned long long s = strtoull(v, &end, 10);
@@ -199,6 +219,10 @@ int cmd_train(int argc, char **argv) {
         long step;
         double elapsed;
         sent_checkpoint_load(path, &stored, NULL, &step, &elapsed, 0);
+        if (!strcmp(stored.task, "embed")) {
+            fprintf(stderr, "train: %s is an embed result, which runs in one go; start a run from it with --init\n", path);
+            return 2;
+        }
         stored.threads = o.threads;
         strcpy(stored.out_dir, o.out_dir);   // the directory may have moved
         return sent_train_run(&stored, 1);
@@ -214,12 +238,23 @@ int cmd_train(int argc, char **argv) {
         return 2;
     }
     if (o.batch < 1 || o.seq_len < 8 || o.model.n_layers < 1 || o.model.n_heads < 1 ||
-        o.model.dim % o.model.n_heads || o.seq_len > o.model.max_positions ||
+        o.model.dim % o.model.n_heads || (o.seq_len > o.model.max_positions && !embed) ||
         o.head_tokens > o.seq_len - 2 || o.dropout >= 1 || o.cls_dropout >= 1 || o.mask_prob >= 1 ||
         o.distill_alpha > 1) {
         fprintf(stderr, "train: inconsistent shape options (dim divisible by heads, 8 <= seq-len <= "
                         "max-positions, head-tokens <= seq-len - 2, dropouts < 1, distill-alpha <= 1)\n");
         return 2;
+    }
+    if (embed) {
+        if (lr_given) eo.lr = o.lr;
+        if (epochs_given) eo.epochs = o.epochs;
+        if (eo.window < 1 || eo.epochs < 1 || eo.min_count < 1 || !(eo.lr > 0)) {
+            fprintf(stderr, "train: embed needs --window, --epochs and --min-count of at least 1 and --lr above 0\n");
+            return 2;
+        }
+        eo.threads = o.threads;
+        eo.seed = o.seed;
+        return sent_train_embed(&o, &eo, embed_std);
     }
     return sent_train_run(&o, 0);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "train/data.h"
+#include "train/embed.h"
 #include "train/export_hf.h"
 #include "train/rng.h"
 #include "util.h"
@@ -130,6 +131,44 @@ static void make_dir(const char *dir) {
     }
 }
 
+// The tokenizer and the cached token rows of o->data (rows of o->seq_len, head + tail). Returns
+// the tokenizer (the caller frees it), or NULL after printing why.
+static SentTokenizer *load_token_rows(const SentTrainOptions *o, SentTokenRows *rows) {
+    char path[4096];
+    size_t vocab_len;
+    char *vocab_text = sent_read_file(o->vocab, &vocab_len);
+    if (!vocab_text) {
+        fprintf(stderr, "error: cannot read vocab %s (%s)\n", o->vocab, strerror(errno));
+        return NULL;
+    }
+    char err[256];
+    SentTokenizer *tok = sent_tokenizer_new(vocab_text, vocab_len, err, sizeof err);
+    free(vocab_text);
+    if (!tok) {
+        fprintf(stderr, "error: vocab %s: %s\n", o->vocab, err);
+        return NULL;
+    }
+    if (sent_tokenizer_vocab_size(tok) != o->model.vocab_size) {
+        fprintf(stderr, "error: the vocab has %d tokens but the model %d\n", sent_tokenizer_vocab_size(tok), o->model.vocab_size);
+        return NULL;
+    }
+    double t0 = sent_now_seconds();
+    SentReviews reviews;
+    sent_reviews_read(&reviews, o->data);
+    uint64_t data_key = hash_u64((uint64_t)o->seq_len * 1000003u + (uint64_t)o->head_tokens);
+    for (const char *c = o->data; *c; c++) data_key = hash_u64(data_key ^ (uint8_t)*c);
+    snprintf(path, sizeof path, "%s/tokens-%016llx.bin", o->out_dir, (unsigned long long)data_key);
+    sent_token_rows_build(rows, &reviews, tok, o->seq_len, o->head_tokens, path);
+    sent_reviews_free(&reviews);
+    long n_real_tokens = 0, n_truncated = 0;
+    for (int i = 0; i < rows->n; i++) n_real_tokens += rows->lens[i];
+    for (int i = 0; i < rows->n; i++) n_truncated += rows->lens[i] == rows->T;
+    fprintf(stderr, "data: %d reviews, %.1f tokens each on average, %.1f%% filling all %d (%.1f s)\n",
+            rows->n, (double)n_real_tokens / rows->n, 100.0 * n_truncated / rows->n, rows->T, sent_now_seconds() - t0);
+
+    return tok;
+}
+
 int sent_train_run(SentTrainOptions *o, int resume) {
     char path[4096];
     int mlm = !strcmp(o->task, "pretrain");
@@ -137,38 +176,10 @@ int sent_train_run(SentTrainOptions *o, int resume) {
     omp_set_num_threads(o->threads);
 
     // --- tokenizer and data
-    size_t vocab_len;
-    char *vocab_text = sent_read_file(o->vocab, &vocab_len);
-    if (!vocab_text) {
-        fprintf(stderr, "error: cannot read vocab %s (%s)\n", o->vocab, strerror(errno));
-        return 1;
-    }
-    char err[256];
-    SentTokenizer *tok = sent_tokenizer_new(vocab_text, vocab_len, err, sizeof err);
-    free(vocab_text);
-    if (!tok) {
-        fprintf(stderr, "error: vocab %s: %s\n", o->vocab, err);
-        return 1;
-    }
-    if (sent_tokenizer_vocab_size(tok) != o->model.vocab_size) {
-        fprintf(stderr, "error: the vocab has %d tokens but the model %d\n", sent_tokenizer_vocab_size(tok), o->model.vocab_size);
-        return 1;
-    }
-    int mask_id = sent_tokenizer_token_id(tok, MASK_TOKEN);
-    double t0 = sent_now_seconds();
-    SentReviews reviews;
-    sent_reviews_read(&reviews, o->data);
-    uint64_t data_key = hash_u64((uint64_t)o->seq_len * 1000003u + (uint64_t)o->head_tokens);
-    for (const char *c = o->data; *c; c++) data_key = hash_u64(data_key ^ (uint8_t)*c);
-    snprintf(path, sizeof path, "%s/tokens-%016llx.bin", o->out_dir, (unsigned long long)data_key);
     SentTokenRows rows;
-    sent_token_rows_build(&rows, &reviews, tok, o->seq_len, o->head_tokens, path);
-    sent_reviews_free(&reviews);
-    long n_real_tokens = 0, n_truncated = 0;
-    for (int i = 0; i < rows.n; i++) n_real_tokens += rows.lens[i];
-    for (int i = 0; i < rows.n; i++) n_truncated += rows.lens[i] == rows.T;
-    fprintf(stderr, "data: %d reviews, %.1f tokens each on average, %.1f%% filling all %d (%.1f s)\n",
-            rows.n, (double)n_real_tokens / rows.n, 100.0 * n_truncated / rows.n, rows.T, sent_now_seconds() - t0);
+    SentTokenizer *tok = load_token_rows(o, &rows);
+    if (!tok) return 1;
+    int mask_id = sent_tokenizer_token_id(tok, MASK_TOKEN);
 
     // --- split: a fixed validation set carved out by split_seed; fine-tuning uses labelled rows only
     int32_t *order = mallocCheck((size_t)rows.n * sizeof(int32_t));
@@ -338,6 +349,64 @@ int sent_train_run(SentTrainOptions *o, int resume) {
     free(train_index), free(teacher_p), free(soft_targets);
     sent_token_rows_free(&rows);
     sent_bert_free(&model);
+    sent_tokenizer_free(tok);
+    return 0;
+}
+
+int sent_train_embed(SentTrainOptions *o, const SentEmbedOptions *e, float embed_std) {
+    char path[4096];
+    make_dir(o->out_dir);
+    double t0 = sent_now_seconds();
+    SentTokenRows rows;
+    SentTokenizer *tok = load_token_rows(o, &rows);
+    if (!tok) return 1;
+
+    // every row but the labelled validation reviews, so validation stays unseen in every stage
+    int32_t *order = mallocCheck((size_t)rows.n * sizeof(int32_t));
+    int n_usable;
+    int n_valid = sent_split_rows(rows.labels, rows.n, 0, o->valid_size, o->split_seed, order, &n_usable);
+    uint8_t *held_out = callocCheck((size_t)rows.n, 1);
+    for (int i = n_usable - n_valid; i < n_usable; i++) held_out[order[i]] = 1;
+    int n_rows = 0;
+    for (int i = 0; i < rows.n; i++)
+        if (!held_out[i]) order[n_rows++] = i;
+
+    // a fresh model whose word embeddings are replaced by the trained vectors
+    SentBert model;
+    int T = o->seq_len < o->model.max_positions ? o->seq_len : o->model.max_positions;
+    sent_bert_build(&model, o->model, 1, T, 0);
+    sent_bert_init(&model, o->seed);
+    const int V = o->model.vocab_size, C = o->model.dim;
+    float *vectors = mallocCheck((size_t)V * C * sizeof(float));   // [V,C]
+    int64_t *counts = mallocCheck((size_t)V * sizeof(int64_t));   // [V]
+    SentEmbedOptions eo = *e;
+    eo.dim = C;
+    sent_embed_train(vectors, counts, V, &rows, order, n_rows, FIRST_PLAIN_TOKEN, &eo);
+
+    // Scale so trained pieces have per-component standard deviation embed_std: the LayerNorm after
+    // word + position embeddings ignores the overall scale, but AdamW's steps do not, and a larger
+    // scale keeps fine-tuning from washing the vectors out. Untrained pieces (specials, rare ones)
+    // keep the model's own initial vectors.
+    double sum_sq = 0;
+    long n_values = 0;
+    for (int v = FIRST_PLAIN_TOKEN; v < V; v++)
+        if (counts[v] >= eo.min_count)
+            for (int c = 0; c < C; c++) sum_sq += (double)vectors[(size_t)v * C + c] * vectors[(size_t)v * C + c], n_values++;
+    float scale = n_values ? (float)(embed_std / sqrt(sum_sq / (double)n_values)) : 0.0f;
+    int n_replaced = 0;
+    for (int v = FIRST_PLAIN_TOKEN; v < V; v++) {
+        if (counts[v] < eo.min_count) continue;
+        for (int c = 0; c < C; c++) model.params.wte[(size_t)v * C + c] = scale * vectors[(size_t)v * C + c];
+        n_replaced++;
+    }
+    snprintf(path, sizeof path, "%s/checkpoint.bin", o->out_dir);
+    sent_checkpoint_save(path, o, &model, 0, sent_now_seconds() - t0);
+    fprintf(stderr, "done: %d of %d word embeddings trained (std %.3f) in %.1f min; start fine-tuning with --init %s\n",
+            n_replaced, V, embed_std, (sent_now_seconds() - t0) / 60, path);
+
+    free(vectors), free(counts), free(order), free(held_out);
+    sent_bert_free(&model);
+    sent_token_rows_free(&rows);
     sent_tokenizer_free(tok);
     return 0;
 }

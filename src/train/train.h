@@ -6,11 +6,12 @@
 
 #include <stdint.h>
 
+#include "train/embed.h"
 #include "train/model.h"
 
 // Plain data (no pointers): a checkpoint stores it whole, so --resume needs only the directory.
 typedef struct {
-    char task[16];            // "pretrain" (masked LM) or "finetune" (classification)
+    char task[16];            // "pretrain" (masked LM), "finetune" (classification) or "embed"
     char data[2048];          // comma-separated TSV.gz files
     char vocab[1024];         // vocab.txt
     char out_dir[1024];       // checkpoints, token cache, log.csv, hf/ export
@@ -43,6 +44,11 @@ void sent_train_default_options(SentTrainOptions *opts);
 float sent_train_learning_rate(const SentTrainOptions *opts, long step, long total);
 // Runs (or, with resume, continues from out_dir/checkpoint.bin) a training run. Returns 0.
 int sent_train_run(SentTrainOptions *opts, int resume);
+// Trains word-piece vectors (embed.h) on every row of opts->data except the labelled validation
+// reviews, scales them to per-component standard deviation embed_std, and writes
+// opts->out_dir/checkpoint.bin: a freshly initialised model with those word embeddings, for
+// --init. Returns 0.
+int sent_train_embed(SentTrainOptions *opts, const SentEmbedOptions *embed, float embed_std);
 
 // Checkpoints: options, step, elapsed seconds, parameters and both Adam moments.
 void sent_checkpoint_save(const char *path, const SentTrainOptions *opts, const SentBert *model,
