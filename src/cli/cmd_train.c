@@ -50,6 +50,7 @@ static void usage(FILE *out) {
             "  --weight-decay X (%g) --clip X (%g, 0 = off) --dropout X (%g) --cls-dropout X (%g)\n"
             "  --mask-prob X (%g) --seed N (%llu) --split-seed N (%llu) --valid-size N (%d)\n"
             "  --threads N (%d) --log-every N (%d) --checkpoint-every N (%d)\n"
+            "  --bucket N (%d)  batches of similar-length reviews, sorted in runs of N batches (0 = off)\n"
             "  embed only: --window N (%d) --negatives N (%d) --min-count N (%d) --subsample X (%g)\n"
             "              --embed-std X (%g: the vectors' per-component standard deviation);\n"
             "              --lr and --epochs default to %g and %d there\n",
@@ -57,7 +58,7 @@ static void usage(FILE *out) {
             d.seq_len, d.head_tokens, d.batch, d.epochs, d.warmup_steps, d.lr, d.min_lr_ratio,
             d.weight_decay, d.clip_norm, d.dropout, d.cls_dropout, d.mask_prob,
             (unsigned long long)d.seed, (unsigned long long)d.split_seed, d.valid_size, d.threads,
-            d.log_every, d.checkpoint_every, e.window, e.negatives, e.min_count, e.subsample,
+            d.log_every, d.checkpoint_every, d.bucket_batches, e.window, e.negatives, e.min_count, e.subsample,
             DEFAULT_EMBED_STD, e.lr, e.epochs);
 }
 
@@ -180,6 +181,7 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(flag, "--threads")) ok = parse_int(flag, v, &o.threads);
         else if (!strcmp(flag, "--log-every")) ok = parse_int(flag, v, &o.log_every);
         else if (!strcmp(flag, "--checkpoint-every")) ok = parse_int(flag, v, &o.checkpoint_every);
+        else if (!strcmp(flag, "--bucket")) ok = parse_int(flag, v, &o.bucket_batches);
         else if (!strcmp(flag, "--lr")) ok = parse_float(flag, v, &o.lr), lr_given = 1;
         else if (!strcmp(flag, "--min-lr-ratio")) ok = parse_float(flag, v, &o.min_lr_ratio);
         else if (!strcmp(flag, "--weight-decay")) ok = parse_float(flag, v, &o.weight_decay);

@@ -334,15 +334,46 @@ int sent_split_rows(const int32_t *labels, int n, int all_rows, int valid_size, 
     return valid_size < m / 2 ? valid_size : m / 2;
 }
 
-void sent_batch_gather(const SentTokenRows *rows, const int32_t *index, int B, int32_t *ids,
-                       uint8_t *mask, int32_t *labels) {
-    int T = rows->T;
+int sent_batch_gather(const SentTokenRows *rows, const int32_t *index, int B, int32_t *ids,
+                      uint8_t *mask, int32_t *labels) {
+    int T = 0;
+    for (int b = 0; b < B; b++)
+        if (rows->lens[index[b]] > T) T = rows->lens[index[b]];
+    T = (T + 7) / 8 * 8;
+    if (T > rows->T) T = rows->T;
     for (int b = 0; b < B; b++) {
         int r = index[b];
-        memcpy(ids + (size_t)b * T, rows->ids + (size_t)r * T, (size_t)T * sizeof(int32_t));
+        memcpy(ids + (size_t)b * T, rows->ids + (size_t)r * rows->T, (size_t)T * sizeof(int32_t));
         for (int t = 0; t < T; t++) mask[(size_t)b * T + t] = t < rows->lens[r];
         if (labels) labels[b] = rows->labels[r];
     }
+    return T;
+}
+
+// qsort has no context argument; the lengths being sorted by are passed through this.
+static const int32_t *sort_lens;
+static int by_length_then_index(const void *pa, const void *pb) {
+    int32_t a = *(const int32_t *)pa, b = *(const int32_t *)pb;
+    if (sort_lens[a] != sort_lens[b]) return sort_lens[a] < sort_lens[b] ? -1 : 1;
+    return (a > b) - (a < b);   // a total order, so the result never depends on qsort's algorithm
+}
+
+void sent_sort_by_length(int32_t *index, size_t n, const int32_t *lens) {
+    sort_lens = lens;
+    qsort(index, n, sizeof(int32_t), by_length_then_index);
+}
+
+void sent_bucket_by_length(int32_t *order, int n_batches, int B, int bucket_batches,
+                           const int32_t *lens, uint64_t seed, int32_t *scratch) {
+    if (bucket_batches < 1 || n_batches < 1) return;
+    size_t n = (size_t)n_batches * B, run = (size_t)bucket_batches * B;
+    for (size_t start = 0; start < n; start += run)
+        sent_sort_by_length(order + start, n - start < run ? n - start : run, lens);
+    int32_t *sorted = scratch, *batch_order = scratch + n;   // [n], [n_batches]
+    sent_permutation(batch_order, n_batches, seed);
+    memcpy(sorted, order, n * sizeof(int32_t));
+    for (int k = 0; k < n_batches; k++)
+        memcpy(order + (size_t)k * B, sorted + (size_t)batch_order[k] * B, (size_t)B * sizeof(int32_t));
 }
 
 int sent_mlm_mask(int32_t *ids, const uint8_t *mask, int B, int T, float mask_prob, int mask_id,

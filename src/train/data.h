@@ -55,9 +55,20 @@ float *sent_teacher_labels_read(const char *path, const char *paths, int n_rows)
 int sent_split_rows(const int32_t *labels, int n, int all_rows, int valid_size, uint64_t seed,
                     int32_t *order, int *n_usable);
 
-// Copies rows[index[0..B)] into ids[B,T], mask[B,T] (1 for real tokens) and labels[B].
-void sent_batch_gather(const SentTokenRows *rows, const int32_t *index, int B, int32_t *ids,
-                       uint8_t *mask, int32_t *labels);
+// Copies rows[index[0..B)] into ids[B,Tb], mask[B,Tb] (1 for real tokens) and labels[B], where
+// Tb, the return value, is the batch's longest row rounded up to a multiple of 8 (at most T):
+// padding beyond it would only be masked out.
+int sent_batch_gather(const SentTokenRows *rows, const int32_t *index, int B, int32_t *ids,
+                      uint8_t *mask, int32_t *labels);
+
+// Sorts index[0..n) by lens[index[i]], ties by index: evaluation batches then hold similar lengths.
+void sent_sort_by_length(int32_t *index, size_t n, const int32_t *lens);
+
+// Length bucketing: rewrites order[0..n_batches*B) (already shuffled) so each batch holds rows of
+// similar length: every run of bucket_batches batches is sorted by length, then the batches are
+// put in an order drawn from seed. Same rows, same number of batches; scratch holds n_batches*(B+1).
+void sent_bucket_by_length(int32_t *order, int n_batches, int B, int bucket_batches,
+                           const int32_t *lens, uint64_t seed, int32_t *scratch);
 
 // BERT masking of ids[B,T] in place: of the tokens between [CLS] and [SEP], round(mask_prob *
 // count) (at least one) are chosen; 80 % become mask_id, 10 % a random id in [first_random_id,

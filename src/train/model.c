@@ -54,7 +54,7 @@ int sent_bert_param_decays(int i) {
 
 #define NUM_ACTS 34
 static size_t carve_acts(SentBertActs *a, float *memory, const SentBert *m) {
-    size_t B = m->B_max, T = m->T, M = m->M_max, C = m->config.dim, L = m->config.n_layers,
+    size_t B = m->B_max, T = m->T_max, M = m->M_max, C = m->config.dim, L = m->config.n_layers,
            NH = m->config.n_heads, H = m->config.hidden_dim, V = m->config.vocab_size,
            NL = m->config.n_labels;
     size_t sizes[NUM_ACTS] = {
@@ -89,7 +89,7 @@ void sent_bert_build(SentBert *model, SentBertConfig config, int B_max, int T, i
     memset(model, 0, sizeof *model);
     model->config = config;
     model->B_max = B_max;
-    model->T = T;
+    model->T = model->T_max = T;
     model->M_max = M_max > 0 ? M_max : 1;
     param_sizes(model->param_sizes, config);
     for (int i = 0; i < SENT_BERT_NUM_PARAMS; i++) model->num_params += model->param_sizes[i];
@@ -117,6 +117,14 @@ void sent_bert_build(SentBert *model, SentBertConfig config, int B_max, int T, i
     model->keep.cls = model->keep.fcproj + L * BTC;
     model->att_scratch = mallocCheck((size_t)T * T * sizeof(float));
     model->mlm_rows = mallocCheck((size_t)model->M_max * sizeof(int32_t));
+}
+
+void sent_bert_set_seq_len(SentBert *model, int T) {
+    if (T < 1 || T > model->T_max) {
+        fprintf(stderr, "error: sequence length %d outside 1..%d\n", T, model->T_max);
+        exit(EXIT_FAILURE);
+    }
+    model->T = T;
 }
 
 void sent_bert_free(SentBert *model) {

@@ -97,7 +97,8 @@ typedef struct {
 
 typedef struct {
     SentBertConfig config;
-    int B_max, T, M_max;
+    int B_max, T_max, M_max;
+    int T;                        // this batch's sequence length (<= T_max), set before a forward pass
     float dropout, cls_dropout;   // hidden dropout (embeddings, out_lin, lin2); classifier dropout
 
     SentBertParams params, grads, adam_m, adam_v;
@@ -126,6 +127,9 @@ typedef struct {
 // this); at most M_max masked positions per MLM batch.
 void sent_bert_build(SentBert *model, SentBertConfig config, int B_max, int T, int M_max);
 void sent_bert_free(SentBert *model);
+// Runs the following passes on sequences of T <= T_max tokens: activations are laid out for the
+// current T, so batches of short reviews cost what their length costs.
+void sent_bert_set_seq_len(SentBert *model, int T);
 // Hugging Face's initialisation: normal(0, 0.02) matrices and embeddings, zero biases, LN 1/0.
 void sent_bert_init(SentBert *model, uint64_t seed);
 // Whether AdamW decays parameter tensor i (matrices and embeddings; not biases or LayerNorm).

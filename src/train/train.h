@@ -36,6 +36,8 @@ typedef struct {
     // distillation (fine-tuning only; appended last so older checkpoints still load)
     char teacher[1024];       // teacher labels (teacher label's TSV) for every row of data; "" = none
     float distill_alpha;      // labelled rows: alpha * CE(label) + (1 - alpha) * CE(teacher)
+    // appended later still: 0 (what older checkpoints read) keeps their plain shuffled batches
+    int bucket_batches;       // batches of similar-length reviews, sorted in runs of this many
 } SentTrainOptions;
 
 void sent_train_default_options(SentTrainOptions *opts);

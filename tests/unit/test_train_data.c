@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "train/data.h"
+#include "train/rng.h"
 #include "train/train.h"
 
 static void test_unescape(void) {
@@ -129,7 +130,7 @@ static void test_gather_and_mask(void) {
     int32_t index[B], ids[B * T], labels[B], orig[B * T];
     uint8_t mask[B * T];
     for (int b = 0; b < B; b++) index[b] = B - 1 - b;
-    sent_batch_gather(&rows, index, B, ids, mask, labels);
+    CHECK(sent_batch_gather(&rows, index, B, ids, mask, labels) == T);   // the longest row fills T
     int gather_ok = 1;
     for (int b = 0; b < B; b++) {
         int r = index[b];
@@ -137,6 +138,20 @@ static void test_gather_and_mask(void) {
         for (int t = 0; t < T; t++) gather_ok &= mask[b * T + t] == (t < rows.lens[r]);
     }
     CHECK(gather_ok);
+
+    // a batch of short rows (lengths 3..10) is cut to 16 columns, the next multiple of 8
+    int32_t short_index[8];
+    for (int b = 0; b < 8; b++) short_index[b] = 7 - b;
+    int Tb = sent_batch_gather(&rows, short_index, 8, ids, mask, labels);
+    CHECK_MSG(Tb == 16, "short batch of %d columns", Tb);
+    int short_ok = 1;
+    for (int b = 0; b < 8; b++) {
+        int r = short_index[b];
+        short_ok &= !memcmp(ids + b * Tb, rows.ids + r * T, (size_t)Tb * sizeof(int32_t));
+        for (int t = 0; t < Tb; t++) short_ok &= mask[b * Tb + t] == (t < rows.lens[r]);
+    }
+    CHECK(short_ok);
+    sent_batch_gather(&rows, index, B, ids, mask, labels);   // the full batch again, for the masking below
 
     memcpy(orig, ids, sizeof ids);
     int32_t mrows[B * T], targets[B * T];
@@ -192,6 +207,38 @@ static void test_learning_rate(void) {
     CHECK(monotone);
 }
 
+// Bucketing keeps every row exactly once, makes batches of similar lengths, and is deterministic.
+static void test_bucket_by_length(void) {
+    enum { N = 960, B = 16, N_BATCHES = N / B };
+    int32_t lens[N], order[N], again[N], scratch[N + N_BATCHES];
+    for (int i = 0; i < N; i++) lens[i] = 3 + (int)(uniform01(99, (uint64_t)i) * 500);
+    sent_permutation(order, N, 5);
+    memcpy(again, order, sizeof order);
+    double spread_before = 0, spread_after = 0;
+    for (int k = 0; k < N_BATCHES; k++) {
+        int lo = 1 << 30, hi = 0;
+        for (int b = 0; b < B; b++) lo = lens[order[k * B + b]] < lo ? lens[order[k * B + b]] : lo, hi = lens[order[k * B + b]] > hi ? lens[order[k * B + b]] : hi;
+        spread_before += hi - lo;
+    }
+    sent_bucket_by_length(order, N_BATCHES, B, 20, lens, 7, scratch);
+    int seen[N] = {0}, once = 1;
+    for (int i = 0; i < N; i++) seen[order[i]]++;
+    for (int i = 0; i < N; i++) once &= seen[i] == 1;
+    CHECK(once);
+    for (int k = 0; k < N_BATCHES; k++) {
+        int lo = 1 << 30, hi = 0;
+        for (int b = 0; b < B; b++) lo = lens[order[k * B + b]] < lo ? lens[order[k * B + b]] : lo, hi = lens[order[k * B + b]] > hi ? lens[order[k * B + b]] : hi;
+        spread_after += hi - lo;
+    }
+    CHECK_MSG(spread_after < spread_before / 8, "mean longest - shortest per batch %.1f before, %.1f after",
+              spread_before / N_BATCHES, spread_after / N_BATCHES);
+    sent_bucket_by_length(again, N_BATCHES, B, 20, lens, 7, scratch);
+    CHECK(!memcmp(order, again, sizeof order));
+    int32_t sorted[5] = {4, 0, 3, 1, 2}, sorted_lens[5] = {9, 2, 9, 1, 5};
+    sent_sort_by_length(sorted, 5, sorted_lens);
+    CHECK(sorted[0] == 3 && sorted[1] == 1 && sorted[2] == 4 && sorted[3] == 0 && sorted[4] == 2);
+}
+
 int main(void) {
     test_learning_rate();
     test_unescape();
@@ -200,5 +247,6 @@ int main(void) {
     test_permutation();
     test_gather_and_mask();
     test_split();
+    test_bucket_by_length();
     return check_summary("test_train_data");
 }
