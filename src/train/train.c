@@ -171,6 +171,38 @@ static SentTokenizer *load_token_rows(const SentTrainOptions *o, SentTokenRows *
     return tok;
 }
 
+// Starts model from a checkpoint's weights. A checkpoint with another number of positions (e.g.
+// embeddings trained for a 256-token model, used by a 512-token one) gives every tensor but the
+// position embeddings whole, and the positions both models have; the others keep a fresh start.
+static void init_from_checkpoint(SentBert *model, const char *path, uint64_t seed, long *step, double *elapsed) {
+    SentTrainOptions stored;
+    sent_checkpoint_load(path, &stored, NULL, step, elapsed, 0);
+    SentBertConfig want = model->config, have = stored.model;
+    if (have.max_positions == want.max_positions || have.max_positions < 1) {
+        sent_checkpoint_load(path, NULL, model, step, elapsed, 0);   // same shape, or a clear error
+        return;
+    }
+    have.max_positions = want.max_positions;
+    if (memcmp(&have, &want, sizeof want)) {
+        sent_checkpoint_load(path, NULL, model, step, elapsed, 0);   // reports the mismatch
+        return;
+    }
+    SentBert source;
+    sent_bert_build(&source, stored.model, 1, 1, 0);
+    sent_checkpoint_load(path, NULL, &source, step, elapsed, 0);
+    sent_bert_init(model, seed);
+    size_t src_offset = 0, dst_offset = 0;
+    for (int i = 0; i < SENT_BERT_NUM_PARAMS; i++) {
+        size_t n = source.param_sizes[i] < model->param_sizes[i] ? source.param_sizes[i] : model->param_sizes[i];
+        memcpy(model->params_memory + dst_offset, source.params_memory + src_offset, n * sizeof(float));
+        src_offset += source.param_sizes[i], dst_offset += model->param_sizes[i];
+    }
+    fprintf(stderr, "%s has %d positions and this model %d: %d position embeddings copied\n", path,
+            stored.model.max_positions, want.max_positions,
+            stored.model.max_positions < want.max_positions ? stored.model.max_positions : want.max_positions);
+    sent_bert_free(&source);
+}
+
 int sent_train_run(SentTrainOptions *o, int resume) {
     char path[4096];
     int mlm = !strcmp(o->task, "pretrain");
@@ -237,7 +269,7 @@ int sent_train_run(SentTrainOptions *o, int resume) {
     } else if (o->init[0]) {
         long init_step;
         double init_elapsed;
-        sent_checkpoint_load(o->init, NULL, &model, &init_step, &init_elapsed, 0);
+        init_from_checkpoint(&model, o->init, o->seed, &init_step, &init_elapsed);
         fprintf(stderr, "initialised from %s (its step %ld)\n", o->init, init_step);
     } else {
         sent_bert_init(&model, o->seed);

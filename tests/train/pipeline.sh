@@ -37,6 +37,12 @@ grep -q "embed: 900 reviews" "$tmp/emb.log" && grep -q "embed: epoch 2/2" "$tmp/
     "${shape[@]}" --init "$tmp/emb/checkpoint.bin" --batch 8 --steps 2 --warmup 1 --valid-size 100 2>"$tmp/from-emb.log"
 grep -q "initialised from $tmp/emb/checkpoint.bin (its step 0)" "$tmp/from-emb.log" && grep -q "done: 2 steps" "$tmp/from-emb.log" \
     || { cat "$tmp/from-emb.log"; echo "FAIL: finetune from embed"; exit 1; }
+# a model with more positions starts from the same vectors: the 32 trained positions are copied
+"$bin" train finetune --data tests/data/imdb_test_sample.tsv.gz --vocab weights/vocab.txt --out-dir "$tmp/from-emb48" \
+    "${shape[@]}" --max-positions 48 --seq-len 48 --init "$tmp/emb/checkpoint.bin" --batch 8 --steps 1 --warmup 1 \
+    --valid-size 100 2>"$tmp/from-emb48.log"
+grep -q "has 32 positions and this model 48: 32 position embeddings copied" "$tmp/from-emb48.log" \
+    && grep -q "done: 1 steps" "$tmp/from-emb48.log" || { cat "$tmp/from-emb48.log"; echo "FAIL: init across positions"; exit 1; }
 if "$bin" train resume --out-dir "$tmp/emb" 2>"$tmp/emb-resume.log"; then echo "FAIL: resumed an embed result"; exit 1; fi
 grep -q "embed result" "$tmp/emb-resume.log" || { cat "$tmp/emb-resume.log"; echo "FAIL: embed resume message"; exit 1; }
 
