@@ -326,12 +326,27 @@ int sent_split_rows(const int32_t *labels, int n, int all_rows, int valid_size, 
     int32_t *usable = mallocCheck((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
     int m = 0;
     for (int i = 0; i < n; i++)
-        if (all_rows || labels[i] >= 0) usable[m++] = i;
+        if (labels[i] >= 0) usable[m++] = i;
     sent_permutation(order, m, seed);
     for (int i = 0; i < m; i++) order[i] = usable[order[i]];
-    free(usable);
+    int n_valid = valid_size < m / 2 ? valid_size : m / 2;
     *n_usable = m;
-    return valid_size < m / 2 ? valid_size : m / 2;
+    if (m == 0 && all_rows) {   // no labels at all: validation comes from the texts themselves
+        for (int i = 0; i < n; i++) usable[i] = i;
+        sent_permutation(order, n, seed);
+        for (int i = 0; i < n; i++) order[i] = usable[order[i]];
+        n_valid = valid_size < n / 2 ? valid_size : n / 2;
+        *n_usable = n;
+    } else if (all_rows) {
+        // every other row, labelled or not, trains; the same labelled validation rows stay last
+        int n_train = m - n_valid;
+        memmove(order + n - n_valid, order + n_train, (size_t)n_valid * sizeof(int32_t));
+        for (int i = 0; i < n; i++)
+            if (labels[i] < 0) order[n_train++] = i;
+        *n_usable = n;
+    }
+    free(usable);
+    return n_valid;
 }
 
 int sent_batch_gather(const SentTokenRows *rows, const int32_t *index, int B, int32_t *ids,

@@ -47,11 +47,13 @@ void sent_permutation(int32_t *perm, int n, uint64_t seed);
 // all. Dies with file:line:reason on anything else, so labels can never join the wrong reviews.
 float *sent_teacher_labels_read(const char *path, const char *paths, int n_rows);
 
-// The train/validation split every trainer and teacher shares: the labelled rows (all rows when
-// all_rows) in a permutation seeded by seed, written to order[0..*n_usable); the last n_valid of
-// them (valid_size, at most half) are validation. The permutation runs over the labelled rows
-// alone, so adding unlabelled files (in any position) leaves the validation reviews unchanged.
-// Returns n_valid.
+// The train/validation split every trainer and teacher shares: the labelled rows in a permutation
+// seeded by seed, written to order[0..*n_usable); the last n_valid of them (valid_size, at most
+// half) are validation. The permutation runs over the labelled rows alone, so adding unlabelled
+// files (in any position) leaves the validation reviews unchanged. With all_rows (pretraining on
+// texts), the unlabelled rows join the training part and the validation rows are the same
+// labelled ones, so no stage ever trains on a validation review's text; only when no row has a
+// label are the validation rows drawn from all of them. Returns n_valid.
 int sent_split_rows(const int32_t *labels, int n, int all_rows, int valid_size, uint64_t seed,
                     int32_t *order, int *n_usable);
 

@@ -406,12 +406,7 @@ int sent_train_embed(SentTrainOptions *o, const SentEmbedOptions *e, float embed
     // every row but the labelled validation reviews, so validation stays unseen in every stage
     int32_t *order = mallocCheck((size_t)rows.n * sizeof(int32_t));
     int n_usable;
-    int n_valid = sent_split_rows(rows.labels, rows.n, 0, o->valid_size, o->split_seed, order, &n_usable);
-    uint8_t *held_out = callocCheck((size_t)rows.n, 1);
-    for (int i = n_usable - n_valid; i < n_usable; i++) held_out[order[i]] = 1;
-    int n_rows = 0;
-    for (int i = 0; i < rows.n; i++)
-        if (!held_out[i]) order[n_rows++] = i;
+    int n_rows = rows.n - sent_split_rows(rows.labels, rows.n, 1, o->valid_size, o->split_seed, order, &n_usable);
 
     // a fresh model whose word embeddings are replaced by the trained vectors
     SentBert model;
@@ -446,7 +441,7 @@ int sent_train_embed(SentTrainOptions *o, const SentEmbedOptions *e, float embed
     fprintf(stderr, "done: %d of %d word embeddings trained (std %.3f) in %.1f min; start fine-tuning with --init %s\n",
             n_replaced, V, embed_std, (sent_now_seconds() - t0) / 60, path);
 
-    free(vectors), free(counts), free(order), free(held_out);
+    free(vectors), free(counts), free(order);
     sent_bert_free(&model);
     sent_token_rows_free(&rows);
     sent_tokenizer_free(tok);

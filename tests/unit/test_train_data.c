@@ -111,7 +111,15 @@ static void test_split(void) {
     for (int i = 0; i < U; i++) labels[N + i] = -1;
     sent_split_rows(labels, N + U, 0, 30, 2024, order, &n_usable);
     CHECK(!memcmp(order, alone, sizeof alone));
-    CHECK(sent_split_rows(labels, N + U, 1, 30, 2024, order, &n_usable) == 30 && n_usable == N + U);   // MLM: all rows
+    // pretraining: every row but the same 30 labelled validation rows trains
+    CHECK(sent_split_rows(labels, N + U, 1, 30, 2024, order, &n_usable) == 30 && n_usable == N + U);
+    CHECK(!memcmp(order + N + U - 30, alone + N - 30, 30 * sizeof(int32_t)));
+    int count[N + U] = {0}, each_once = 1;
+    for (int i = 0; i < N + U; i++) count[order[i]]++;
+    for (int i = 0; i < N + U; i++) each_once &= count[i] == 1;
+    CHECK(each_once);
+    for (int i = 0; i < N + U; i++) labels[i] = -1;   // texts alone: validation drawn from all rows
+    CHECK(sent_split_rows(labels, N + U, 1, 30, 2024, order, &n_usable) == 30 && n_usable == N + U);
 }
 
 static void test_gather_and_mask(void) {
