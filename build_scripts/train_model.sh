@@ -34,17 +34,11 @@ SHAPE=(--layers 2 --dim 128 --heads 2 --hidden 512 --max-positions 512)
         --out "$RUN/teacher-labels.tsv"
 }
 
-if [ -f "$RUN/student/train.log" ] && grep -q "^done:" "$RUN/student/train.log"; then
-    echo "$RUN/student: finished"
-elif [ -f "$RUN/student/checkpoint.bin" ]; then
-    build/sentiment train resume --out-dir "$RUN/student" --threads "$THREADS" 2>>"$RUN/student/train.log"
-else
-    mkdir -p "$RUN/student"
-    build/sentiment train finetune --data "$DATA/train.tsv.gz,$DATA/unsup.tsv.gz" --teacher "$RUN/teacher-labels.tsv" \
-        --distill-alpha 0.5 --vocab weights/vocab.txt --out-dir "$RUN/student" --init "$RUN/embed/checkpoint.bin" \
-        "${SHAPE[@]}" --seq-len 512 --head-tokens 128 --batch 32 --steps "$STEPS" --warmup 200 --lr 5e-4 \
-        --threads "$THREADS" --log-every 20 --checkpoint-every 200 2>>"$RUN/student/train.log"
-fi
+source build_scripts/train_stage.sh
+stage "$RUN/student" finetune --data "$DATA/train.tsv.gz,$DATA/unsup.tsv.gz" --teacher "$RUN/teacher-labels.tsv" \
+    --distill-alpha 0.5 --vocab weights/vocab.txt --init "$RUN/embed/checkpoint.bin" \
+    "${SHAPE[@]}" --seq-len 512 --head-tokens 128 --batch 32 --steps "$STEPS" --warmup 200 --lr 5e-4 \
+    --log-every 20 --checkpoint-every 200
 
 # the export after the epoch with the best validation accuracy (log.csv: step,epoch,...,valid_accuracy)
 best=$(awk -F, 'NR > 1 && $9 != "" && $9 > best { best = $9; epoch = $2 } END { print epoch }' "$RUN/student/log.csv")

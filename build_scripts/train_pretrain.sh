@@ -16,18 +16,7 @@ SHAPE=(--layers 4 --dim 256 --heads 4 --hidden 1024 --seq-len 256 --max-position
 make build/sentiment
 mkdir -p "$RUN"
 
-# stage: a finished stage has its hf/ export and a log line "done:"; a started one a checkpoint.
-stage() {
-    local dir=$1; shift
-    if [ -f "$dir/train.log" ] && grep -q "^done:" "$dir/train.log"; then
-        echo "$dir: finished"
-    elif [ -f "$dir/checkpoint.bin" ]; then
-        build/sentiment train resume --out-dir "$dir" --threads "$THREADS" 2>>"$dir/train.log"
-    else
-        mkdir -p "$dir"
-        build/sentiment train "$@" --out-dir "$dir" --threads "$THREADS" 2>>"$dir/train.log"
-    fi
-}
+source build_scripts/train_stage.sh
 
 stage "$RUN/mlm" pretrain --data "$DATA/train.tsv.gz,$DATA/unsup.tsv.gz" --vocab weights/vocab.txt \
     "${SHAPE[@]}" --batch 32 --epochs "$MLM_EPOCHS" --warmup 2000 --lr 5e-4 --valid-size 1000 \
