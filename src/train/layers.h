@@ -292,18 +292,24 @@ static inline void dropout_backward(real *dx, const uint8_t *keep, size_t n, rea
 // softmax + cross-entropy: logits[N,NC] -> probs[N,NC], losses[N] (per row, nats);
 // the backward adds (probs - onehot) * dloss to dlogits, dloss being the mean's 1/N usually.
 
+// p[NC] = softmax(z[NC]), shifted by the maximum for stability; returns log(sum_i exp z_i).
+static inline real softmax_row(real *p, const real *z, int NC) {
+    real max = z[0];
+    for (int i = 1; i < NC; i++) max = z[i] > max ? z[i] : max;
+    real sum = 0;
+    for (int i = 0; i < NC; i++) sum += p[i] = exp(z[i] - max);
+    for (int i = 0; i < NC; i++) p[i] /= sum;
+    return max + log(sum);
+}
+
 static inline void crossentropy_forward(real *losses, real *probs, const real *logits,
                                  const int32_t *targets, int N, int NC) {
     #pragma omp parallel for
     for (int n = 0; n < N; n++) {
         const real *z = logits + (size_t)n * NC;
         real *p = probs + (size_t)n * NC;
-        real max = z[0];
-        for (int i = 1; i < NC; i++) max = z[i] > max ? z[i] : max;
-        real sum = 0;
-        for (int i = 0; i < NC; i++) sum += p[i] = exp(z[i] - max);
-        for (int i = 0; i < NC; i++) p[i] /= sum;
-        losses[n] = log(sum) + max - z[targets[n]];
+        real log_sum_exp = softmax_row(p, z, NC);
+        losses[n] = log_sum_exp - z[targets[n]];
     }
 }
 
@@ -325,13 +331,9 @@ static inline void soft_crossentropy_forward(real *losses, real *probs, const re
     for (int n = 0; n < N; n++) {
         const real *z = logits + (size_t)n * NC, *t = targets + (size_t)n * NC;
         real *p = probs + (size_t)n * NC;
-        real max = z[0];
-        for (int i = 1; i < NC; i++) max = z[i] > max ? z[i] : max;
-        real sum = 0;
-        for (int i = 0; i < NC; i++) sum += p[i] = exp(z[i] - max);
-        for (int i = 0; i < NC; i++) p[i] /= sum;
-        real loss = 0;   // -sum t (z - max - log sum), with sum t = 1
-        for (int i = 0; i < NC; i++) loss -= t[i] * (z[i] - max - log(sum));
+        real log_sum_exp = softmax_row(p, z, NC);
+        real loss = 0;   // -sum t log p, with log p = z - log_sum_exp
+        for (int i = 0; i < NC; i++) loss -= t[i] * (z[i] - log_sum_exp);
         losses[n] = loss;
     }
 }
