@@ -124,9 +124,7 @@ static int export_checkpoint(const char *out_dir) {
     double elapsed;
     sent_checkpoint_load(path, &stored, NULL, &step, &elapsed, 0);
     SentBert model;
-    // an embed result may have read reviews longer than the model's positions
-    int T = stored.seq_len < stored.model.max_positions ? stored.seq_len : stored.model.max_positions;
-    sent_bert_build(&model, stored.model, 1, T, 0);
+    sent_bert_build(&model, stored.model, 1, 1, 0);   // parameters only
     sent_checkpoint_load(path, NULL, &model, &step, &elapsed, 0);
     snprintf(path, sizeof path, "%s/hf-step%ld", out_dir, step);
     sent_export_hf(&model, path, stored.vocab, !strcmp(stored.task, "pretrain"));

@@ -177,18 +177,14 @@ static SentTokenizer *load_token_rows(const SentTrainOptions *o, SentTokenRows *
 static void init_from_checkpoint(SentBert *model, const char *path, uint64_t seed, long *step, double *elapsed) {
     SentTrainOptions stored;
     sent_checkpoint_load(path, &stored, NULL, step, elapsed, 0);
-    SentBertConfig want = model->config, have = stored.model;
-    if (have.max_positions == want.max_positions || have.max_positions < 1) {
-        sent_checkpoint_load(path, NULL, model, step, elapsed, 0);   // same shape, or a clear error
-        return;
-    }
-    have.max_positions = want.max_positions;
-    if (memcmp(&have, &want, sizeof want)) {
-        sent_checkpoint_load(path, NULL, model, step, elapsed, 0);   // reports the mismatch
+    SentBertConfig want = model->config, other_positions = stored.model;
+    other_positions.max_positions = want.max_positions;
+    if (stored.model.max_positions == want.max_positions || memcmp(&other_positions, &want, sizeof want)) {
+        sent_checkpoint_load(path, NULL, model, step, elapsed, 0);   // same shape, or an error naming the mismatch
         return;
     }
     SentBert source;
-    sent_bert_build(&source, stored.model, 1, 1, 0);
+    sent_bert_build(&source, stored.model, 1, 1, 0);   // parameters only: one token of activations
     sent_checkpoint_load(path, NULL, &source, step, elapsed, 0);
     sent_bert_init(model, seed);
     size_t src_offset = 0, dst_offset = 0;
@@ -198,8 +194,8 @@ static void init_from_checkpoint(SentBert *model, const char *path, uint64_t see
         src_offset += source.param_sizes[i], dst_offset += model->param_sizes[i];
     }
     fprintf(stderr, "%s has %d positions and this model %d: %d position embeddings copied\n", path,
-            stored.model.max_positions, want.max_positions,
-            stored.model.max_positions < want.max_positions ? stored.model.max_positions : want.max_positions);
+            stored.model.max_positions, want.max_positions, (int)(source.param_sizes[1] < model->param_sizes[1] ?
+            source.param_sizes[1] : model->param_sizes[1]) / want.dim);
     sent_bert_free(&source);
 }
 
@@ -221,9 +217,10 @@ int sent_train_run(SentTrainOptions *o, int resume) {
     int n_valid = sent_split_rows(rows.labels, rows.n, mlm, o->valid_size, o->split_seed, order, &n_usable);
     int n_train = n_usable - n_valid;
     int32_t *valid_index = order + n_train;
+    int n_mlm_valid = n_valid < 1000 ? n_valid : 1000;   // MLM validation: a fixed slice
     // evaluation order does not change a mean, and batches of similar lengths run faster; the MLM
     // slice is taken first so it stays the same reviews
-    sent_sort_by_length(valid_index, (size_t)(mlm ? (n_valid < 1000 ? n_valid : 1000) : n_valid), rows.lens);
+    sent_sort_by_length(valid_index, (size_t)(mlm ? n_mlm_valid : n_valid), rows.lens);
     // distillation: the teacher labels every row, so the unlabelled ones join the training rows
     int32_t *train_index = mallocCheck((size_t)rows.n * sizeof(int32_t));
     memcpy(train_index, order, (size_t)n_train * sizeof(int32_t));
@@ -285,7 +282,6 @@ int sent_train_run(SentTrainOptions *o, int resume) {
     float *soft_targets = mallocCheck((size_t)B * o->model.n_labels * sizeof(float));   // [B,NL] distillation
     int32_t *epoch_order = mallocCheck((size_t)n_train * sizeof(int32_t)), *shuffle = mallocCheck((size_t)n_train * sizeof(int32_t));
     int32_t *bucket_scratch = mallocCheck(((size_t)n_train + steps_per_epoch) * sizeof(int32_t));
-    int n_mlm_valid = n_valid < 1000 ? n_valid : 1000;   // MLM validation: a fixed slice
 
     snprintf(path, sizeof path, "%s/log.csv", o->out_dir);
     FILE *log_csv = fopenCheck(path, resume ? "a" : "w");
@@ -410,8 +406,7 @@ int sent_train_embed(SentTrainOptions *o, const SentEmbedOptions *e, float embed
 
     // a fresh model whose word embeddings are replaced by the trained vectors
     SentBert model;
-    int T = o->seq_len < o->model.max_positions ? o->seq_len : o->model.max_positions;
-    sent_bert_build(&model, o->model, 1, T, 0);
+    sent_bert_build(&model, o->model, 1, 1, 0);   // parameters only: reviews may exceed its positions
     sent_bert_init(&model, o->seed);
     const int V = o->model.vocab_size, C = o->model.dim;
     float *vectors = mallocCheck((size_t)V * C * sizeof(float));   // [V,C]
