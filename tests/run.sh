@@ -59,6 +59,7 @@ suite "web/explain-faithfulness" node tests/web/explain_faithfulness.mjs
 # The trainer: hostile data/checkpoints rejected cleanly; train -> export -> convert -> eval works.
 suite "train/bad-input" bash tests/train/bad_input.sh
 suite "train/pipeline" bash tests/train/pipeline.sh
+suite "train/torch-mirror" bash tests/train/torch_mirror.sh
 suite "train/shipped-model" bash tests/train/shipped_model.sh
 
 echo

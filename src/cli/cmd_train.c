@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "train/export_hf.h"
+#include "train/pack.h"
 #include "train/train.h"
 
 #define REEXEC_MARK "SENT_TRAIN_ENV_READY"
@@ -25,7 +26,8 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: sentiment train pretrain|finetune|embed --data FILES --vocab VOCAB --out-dir DIR [options]\n"
             "       sentiment train resume --out-dir DIR [--threads N]\n"
-            "       sentiment train export --out-dir DIR\n\n"
+            "       sentiment train export --out-dir DIR\n"
+            "       sentiment train pack --data FILES --vocab VOCAB --out-dir DIR [--teacher TSV] [options]\n\n"
             "  pretrain         masked-LM pretraining (15%% of tokens, 80/10/10 mask/random/keep) on the\n"
             "                   texts of FILES (train + unsup; never test), labels ignored\n"
             "  finetune         sentiment classification on the labelled rows of FILES\n"
@@ -34,7 +36,9 @@ static void usage(FILE *out) {
             "                   checkpoint for --init (minutes; seq-len may exceed max-positions here)\n"
             "  resume           continue the run in DIR exactly where its last checkpoint left it\n"
             "  export           write DIR/checkpoint.bin's weights as DIR/hf-stepN (Hugging Face), e.g. to\n"
-            "                   evaluate a run between epochs or one stopped before its epoch ended\n\n"
+            "                   evaluate a run between epochs or one stopped before its epoch ended\n"
+            "  pack             write DIR/pack.bin: the token rows, validation split and teacher labels\n"
+            "                   finetune would use, for build_scripts/train_torch.py (train/pack.h)\n\n"
             "  --data FILES     comma-separated IMDb TSV.gz files (e.g. ../shared/data/imdb/train.tsv.gz)\n"
             "  --vocab FILE     WordPiece vocab.txt (e.g. ../shared/vocab/vocab.txt)\n"
             "  --out-dir DIR    checkpoint.bin, log.csv, token cache, hf/ (Hugging Face export, per epoch)\n"
@@ -142,8 +146,9 @@ int cmd_train(int argc, char **argv) {
     sent_train_default_options(&o);
     const char *mode = argv[1];
     int resume = !strcmp(mode, "resume"), export = !strcmp(mode, "export"), embed = !strcmp(mode, "embed");
-    if (!resume && !export && !embed && strcmp(mode, "pretrain") && strcmp(mode, "finetune")) {
-        fprintf(stderr, "train: unknown mode '%s' (pretrain, finetune, embed, resume or export)\n", mode);
+    int pack = !strcmp(mode, "pack");
+    if (!resume && !export && !embed && !pack && strcmp(mode, "pretrain") && strcmp(mode, "finetune")) {
+        fprintf(stderr, "train: unknown mode '%s' (pretrain, finetune, embed, pack, resume or export)\n", mode);
         return 2;
     }
     char schedule[16] = "linear";
@@ -258,5 +263,6 @@ int cmd_train(int argc, char **argv) {
         eo.seed = o.seed;
         return sent_train_embed(&o, &eo, embed_std);
     }
+    if (pack) return sent_train_pack(&o);
     return sent_train_run(&o, 0);
 }

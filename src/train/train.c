@@ -133,9 +133,7 @@ static void make_dir(const char *dir) {
     }
 }
 
-// The tokenizer and the cached token rows of o->data (rows of o->seq_len, head + tail). Returns
-// the tokenizer (the caller frees it), or NULL after printing why.
-static SentTokenizer *load_token_rows(const SentTrainOptions *o, SentTokenRows *rows) {
+SentTokenizer *sent_train_load_rows(const SentTrainOptions *o, SentTokenRows *rows) {
     char path[4096];
     size_t vocab_len;
     char *vocab_text = sent_read_file(o->vocab, &vocab_len);
@@ -207,7 +205,7 @@ int sent_train_run(SentTrainOptions *o, int resume) {
 
     // --- tokenizer and data
     SentTokenRows rows;
-    SentTokenizer *tok = load_token_rows(o, &rows);
+    SentTokenizer *tok = sent_train_load_rows(o, &rows);
     if (!tok) return 1;
     int mask_id = sent_tokenizer_token_id(tok, MASK_TOKEN);
 
@@ -396,7 +394,7 @@ int sent_train_embed(SentTrainOptions *o, const SentEmbedOptions *e, float embed
     make_dir(o->out_dir);
     double t0 = sent_now_seconds();
     SentTokenRows rows;
-    SentTokenizer *tok = load_token_rows(o, &rows);
+    SentTokenizer *tok = sent_train_load_rows(o, &rows);
     if (!tok) return 1;
 
     // every row but the labelled validation reviews, so validation stays unseen in every stage
