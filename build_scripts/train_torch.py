@@ -10,13 +10,13 @@ the tokens between [CLS] and [SEP], at least one, 80/10/10 mask/random/keep, ran
 up), AdamW with decay on matrices and embeddings only, linear warmup then linear decay to 0,
 global-norm clipping, length-bucketed batches, and the distillation target (labelled rows:
 alpha * label + (1 - alpha) * teacher; unlabelled rows: the teacher). What it adds: bf16
-autocast on a GPU and a time budget for the MLM stage (its step count is fixed once the first
-steps are timed), since the GPU machine is lent for minutes.
+autocast on a GPU, and time limits (--mlm-minutes, --deadline-minutes) that end a stage early
+rather than lose it, since the GPU machine is lent for minutes.
 
     build/sentiment train pack --data TRAIN,UNSUP --vocab weights/vocab.txt --out-dir P \
         --seq-len 512 --head-tokens 128 --max-positions 512 --teacher LABELS.tsv
     python3 build_scripts/train_torch.py --pack P/pack.bin --vocab weights/vocab.txt --out RUN \
-        --layers 4 --dim 256 --heads 4 --hidden 1024 --mlm-minutes 5 --finetune-epochs 3
+        --layers 4 --dim 256 --heads 4 --hidden 1024 --mlm-steps 10000 --finetune-epochs 3
 
 RUN gets mlm-log.csv and finetune-log.csv (the C trainer's log.csv columns), mlm.pt (the
 pretrained weights; --init-mlm starts a fine-tuning from it), hf/ (the best validation epoch:
@@ -253,23 +253,24 @@ def step_optimizer(model, optimizer, loss, lr, clip):
 # ---------------------------------------------------------------- stages
 
 def pretrain(model, pack, args, device, autocast, mask_id, log):
-    """Masked-LM on every training row (labelled and unlabelled; never validation) until the
-    step count fixed after timing the first --time-steps steps, or --mlm-steps."""
+    """Masked-LM on every training row (labelled and unlabelled; never validation) for
+    --mlm-steps, or fewer if --mlm-minutes runs out first (the decay is then cut short)."""
     rng = np.random.default_rng(args.seed)
     gen = torch.Generator(device=device).manual_seed(args.seed)
     optimizer = make_optimizer(model, args.mlm_lr, args.weight_decay, (0.9, 0.98), device)
-    total = args.mlm_steps if args.mlm_steps > 0 else None
+    total = args.mlm_steps
     fpt = flops_per_token(model.cfg, float(pack.lens.mean()), args.mask_prob)
-    step, epoch, t_start, timed_from = 0, 0, time.time(), None
+    step, epoch, t_start = 0, 0, time.time()
     window_tokens, window_start = 0, time.time()
+    print(f"mlm: {total} steps of {args.mlm_batch} ({total * args.mlm_batch / len(pack.train_rows):.1f} epochs)", flush=True)
     model.train()
-    while total is None or step < total:
+    while step < total:
         epoch += 1
         for rows in bucketed_batches(pack.train_rows, pack.lens, args.mlm_batch, args.bucket, rng):
-            if total is not None and step >= total:
+            if step >= total:
                 break
-            if args.mlm_steps == 0 and time.time() - t_start > 1.1 * args.mlm_minutes * 60:
-                print(f"mlm: over the time budget at step {step} of {total}: stopping", flush=True)
+            if args.mlm_minutes > 0 and time.time() - t_start > args.mlm_minutes * 60:
+                print(f"mlm: out of time at step {step} of {total}: stopping", flush=True)
                 total = step
                 break
             ids, mask = pack.batch(rows)
@@ -277,31 +278,19 @@ def pretrain(model, pack, args, device, autocast, mask_id, log):
             with autocast():
                 logits = model.mlm_logits(masked, mask, positions)
             loss = F.cross_entropy(logits.float(), targets)
-            lr = learning_rate(args.mlm_lr, step, args.mlm_warmup, total or 10**9)
+            lr = learning_rate(args.mlm_lr, step, args.mlm_warmup, total)
             norm = step_optimizer(model, optimizer, loss, lr, args.clip)
             step += 1
             window_tokens += int(pack.lens[rows].sum())
-            if total is None and step == 3:
-                if device.type == "cuda":
-                    torch.cuda.synchronize()
-                timed_from = time.time()   # after the first steps' one-off costs
-            if total is None and step == 3 + args.time_steps:
-                if device.type == "cuda":
-                    torch.cuda.synchronize()
-                per_step = (time.time() - timed_from) / args.time_steps
-                total = max(step + 1, int((args.mlm_minutes * 60 - (time.time() - t_start)) / per_step) + step)
-                print(f"mlm: {per_step * 1000:.1f} ms a step, {total} steps in {args.mlm_minutes} min "
-                      f"({total * args.mlm_batch / len(pack.train_rows):.1f} epochs)", flush=True)
             if step % args.log_every == 0:
                 seconds = time.time() - window_start
-                log.write(step=step, epoch=epoch, loss=float(loss), lr=lr, grad_norm=norm,
+                log.write(step=step, epoch=epoch, loss=loss.item(), lr=lr, grad_norm=norm,
                           tokens_per_s=window_tokens / seconds, gflops=window_tokens * fpt / seconds / 1e9)
                 window_tokens, window_start = 0, time.time()
         loss_v, acc_v = evaluate_mlm(model, pack, args, device, autocast, mask_id)
         log.write(step=step, epoch=epoch, valid_loss=loss_v, valid_accuracy=acc_v)
         model.train()
     print(f"mlm: {step} steps, {epoch} epochs, {(time.time() - t_start) / 60:.1f} min", flush=True)
-    return step
 
 
 @torch.no_grad()
@@ -382,7 +371,7 @@ def finetune(model, pack, args, device, autocast, lr, deadline, log):
             window_tokens += int(pack.lens[batch].sum())
             if step % args.log_every == 0:
                 seconds = time.time() - window_start
-                log.write(step=step, epoch=epoch, loss=float(loss), lr=learning_rate(lr, step - 1, warmup, total),
+                log.write(step=step, epoch=epoch, loss=loss.item(), lr=learning_rate(lr, step - 1, warmup, total),
                           grad_norm=norm, tokens_per_s=window_tokens / seconds,
                           gflops=window_tokens * fpt / seconds / 1e9)
                 window_tokens, window_start = 0, time.time()
@@ -441,9 +430,8 @@ def main():
     ap.add_argument("--dropout", type=float, default=0.1)
     ap.add_argument("--cls-dropout", type=float, default=0.2)
     ap.add_argument("--mask-prob", type=float, default=0.15)
-    ap.add_argument("--mlm-minutes", type=float, default=5.0, help="MLM time budget (timed after --time-steps)")
-    ap.add_argument("--mlm-steps", type=int, default=0, help="a fixed MLM step count instead (0: --mlm-minutes)")
-    ap.add_argument("--time-steps", type=int, default=20)
+    ap.add_argument("--mlm-steps", type=int, default=10000)
+    ap.add_argument("--mlm-minutes", type=float, default=0, help="stop MLM early after this long (0: never)")
     ap.add_argument("--mlm-batch", type=int, default=128)
     ap.add_argument("--mlm-lr", type=float, default=1e-3)
     ap.add_argument("--mlm-warmup", type=int, default=400)
