@@ -30,16 +30,19 @@ def main():
         sys.exit(f"{src}: no training rows")
     x_max = max(s for s, _ in train + valid_loss)
     y_max = max(v for _, v in train + valid_loss)
+    # accuracy from 0.5 for a classifier; from 0 for masked-LM accuracies (which start near 0)
+    acc_min = 0.5 if all(a >= 0.5 for _, a in valid_acc) else 0.0
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
              f'<rect width="{W}" height="{H}" fill="white"/>',
              f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}" stroke="black"/>',
              f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{H - PAD}" stroke="black"/>',
              f'<text x="{W / 2}" y="{H - 15}" text-anchor="middle">step (0 to {x_max})</text>',
-             f'<text x="10" y="{PAD - 10}">loss 0 to {y_max:.2f} (left); accuracy 0.5 to 1 (right scale, green)</text>',
+             f'<text x="10" y="18">loss 0 to {y_max:.2f} (left); accuracy {acc_min:g} to 1 (right scale, green)</text>',
              polyline(train, x_max, 0, y_max, "#888"),
              polyline(valid_loss, x_max, 0, y_max, "#c33", 2.5),
-             polyline(valid_acc, x_max, 0.5, 1.0, "#3a3", 2.5)]
-    for s, a in valid_acc:
+             polyline(valid_acc, x_max, acc_min, 1.0, "#3a3", 2.5)]
+    every = -(-len(valid_acc) // 6)   # at most six accuracy labels: the last and every few before it
+    for s, a in valid_acc[::-1][::every]:
         x = PAD + (W - 2 * PAD) * s / x_max
         parts.append(f'<text x="{x:.0f}" y="{PAD - 25 + 12}" text-anchor="end" fill="#3a3">{100 * a:.1f}%</text>')
     parts.append('<text x="60" y="80" fill="#888">train loss</text><text x="60" y="95" fill="#c33">valid loss</text>'
