@@ -48,4 +48,9 @@ PY
 build/engine/parity golden "$tmp/m.smf" "$tmp/run/hf/golden.safetensors" >"$tmp/parity.out" \
     || { cat "$tmp/parity.out"; echo "FAIL: the engine disagrees with the mirror"; exit 1; }
 tail -1 "$tmp/parity.out"
+# a fine-tuning started from the saved pretraining skips it
+"$PY" build_scripts/train_torch.py --pack "$tmp/pack/pack.bin" --vocab weights/vocab.txt --out "$tmp/again" \
+    --layers 1 --dim 32 --heads 2 --hidden 64 --init-mlm "$tmp/run/mlm.pt" --finetune-steps 4 >"$tmp/again.log" 2>&1
+grep -q "mlm: weights from $tmp/run/mlm.pt" "$tmp/again.log" && ! grep -q "mlm: .* steps" "$tmp/again.log" \
+    && [ -s "$tmp/again/hf/model.safetensors" ] || { cat "$tmp/again.log"; echo "FAIL: --init-mlm"; exit 1; }
 echo "torch-mirror: pack -> MLM -> distillation -> export -> convert -> engine parity ok"
