@@ -6,8 +6,9 @@
 //
 // Same structure as kernels_x86.c: dot-product GEMM tiles with horizontal reductions, online
 // softmax attention, branch-free erf for GELU. V8 maps these onto 16 xmm registers, so tiles are
-// small: 2x4 accumulators for fp32 (3x4 measured slower: 23 instead of 34 GFLOP/s, node 20), 2x2
-// (int + float) for int8. Loops over a tile's rows and columns have constant trip counts so
+// small: 2x4 accumulators for fp32 (3x4 measured slower: 23 instead of 34 GFLOP/s, node 20), 4x2
+// (int + float) for int8, each weight row widened once for 4 x rows (2x2 with the widening
+// repeated per row was 10-17 % slower on the shipped 4x256 model under node 20). Loops over a tile's rows and columns have constant trip counts so
 // clang keeps the accumulators in wasm locals rather than in linear memory.
 #include <stddef.h>
 
@@ -387,25 +388,21 @@ static void linear_f32_wasm(float *y, const float *x, const float *w, const floa
     }
 }
 
-// 16 bytes of x and w widened to int16 halves; i32x4.dot_i16x8 sums adjacent products exactly.
-INLINE v128_t dot16_i8(v128_t x_lo, v128_t x_hi, v128_t w) {
-    return wasm_i32x4_add(wasm_i32x4_dot_i16x8(x_lo, wasm_i16x8_extend_low_i8x16(w)),
-                          wasm_i32x4_dot_i16x8(x_hi, wasm_i16x8_extend_high_i8x16(w)));
-}
-
-// y[MR, NR] = sum over groups of xs * ws * (xq . wq) (+ bias), 2x2 int + float accumulators.
+// y[MR, NR] = sum over groups of xs * ws * (xq . wq) (+ bias). Each 16-byte step widens every
+// weight row to int16 halves once and every x row once, then i32x4.dot_i16x8 sums adjacent
+// products exactly: 4 x rows share the widened weights, which is where the tile's work goes.
 INLINE void tile_q8_wasm(float *y, int ldy, const int8_t *x, const float *xs, const int8_t *w, const float *ws, int ld,
                          int ld_scale, int groups, int gs, const float *bias, const int MR, const int NR) {
-    v128_t accf[2][2];
+    v128_t accf[4][2];
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NR; j++) accf[i][j] = wasm_f32x4_splat(0.0f);
     for (int g = 0; g < groups; g++) {
-        v128_t acc[2][2];
+        v128_t acc[4][2];
         for (int i = 0; i < MR; i++)
             for (int j = 0; j < NR; j++) acc[i][j] = wasm_i32x4_splat(0);
         for (int k = g * gs; k < (g + 1) * gs; k += 16) {
             int count = min_int(16, (g + 1) * gs - k);
-            v128_t xv[2], wv[2];
+            v128_t xv[4], wv[2];
             if (count == 16) {
                 for (int i = 0; i < MR; i++) xv[i] = wasm_v128_load(x + (size_t)i * ld + k);
                 for (int j = 0; j < NR; j++) wv[j] = wasm_v128_load(w + (size_t)j * ld + k);
@@ -422,9 +419,16 @@ INLINE void tile_q8_wasm(float *y, int ldy, const int8_t *x, const float *xs, co
                     wv[j] = wasm_v128_load(buf);
                 }
             }
+            v128_t w_lo[2], w_hi[2];
+            for (int j = 0; j < NR; j++) {
+                w_lo[j] = wasm_i16x8_extend_low_i8x16(wv[j]);
+                w_hi[j] = wasm_i16x8_extend_high_i8x16(wv[j]);
+            }
             for (int i = 0; i < MR; i++) {
                 v128_t x_lo = wasm_i16x8_extend_low_i8x16(xv[i]), x_hi = wasm_i16x8_extend_high_i8x16(xv[i]);
-                for (int j = 0; j < NR; j++) acc[i][j] = wasm_i32x4_add(acc[i][j], dot16_i8(x_lo, x_hi, wv[j]));
+                for (int j = 0; j < NR; j++)
+                    acc[i][j] = wasm_i32x4_add(acc[i][j], wasm_i32x4_add(wasm_i32x4_dot_i16x8(x_lo, w_lo[j]),
+                                                                         wasm_i32x4_dot_i16x8(x_hi, w_hi[j])));
             }
         }
         for (int i = 0; i < MR; i++)
@@ -443,16 +447,16 @@ static void linear_q8_wasm(float *y, const int8_t *xq, const float *xs, const Se
     int gs = w->group_size, groups = I / gs;
     for (int o0 = 0; o0 < O; o0 += Q8_OB) {
         int o_end = min_int(O, o0 + Q8_OB);
-        for (int n = 0; n < N; n += 2) {
-            int mr = min_int(2, N - n);
+        for (int n = 0; n < N; n += 4) {
+            int mr = min_int(4, N - n);
             for (int o = o0; o < o_end; o += 2) {
                 int nr = min_int(2, o_end - o);
                 float *yt = y + (size_t)n * O + o;
                 const int8_t *xt = xq + (size_t)n * I, *wt = w->q + (size_t)o * I;
                 const float *xst = xs + (size_t)n * groups, *wst = w->scale + (size_t)o * groups;
                 const float *bt = b ? b + o : NULL;
-                if (mr == 2 && nr == 2) {
-                    tile_q8_wasm(yt, O, xt, xst, wt, wst, I, groups, groups, gs, bt, 2, 2);
+                if (mr == 4 && nr == 2) {
+                    tile_q8_wasm(yt, O, xt, xst, wt, wst, I, groups, groups, gs, bt, 4, 2);
                 } else {
                     for (int i = 0; i < mr; i++)
                         for (int j = 0; j < nr; j++)
