@@ -24,6 +24,7 @@ model.safetensors, config.json, vocab.txt) and hf/golden.safetensors (validation
 model's logits and hidden states, which tests/engine/parity.c checks the engine against).
 """
 import argparse
+import contextlib
 import csv
 import json
 import lzma
@@ -62,8 +63,9 @@ class Pack:
         (n_tokens,) = struct.unpack_from("<Q", raw, 24)
         if version != 1:
             raise SystemExit(f"{path}: pack version {version}, this script reads 1")
-        if len(raw) != 32 + n * (1 + 1 + 4 + 2) + 2 * n_tokens:
-            raise SystemExit(f"{path}: {len(raw)} bytes, the header promises {32 + n * 8 + 2 * n_tokens}")
+        expected = 32 + n * (1 + 1 + 4 + 2) + 2 * n_tokens   # header, label, valid, teacher, len, ids
+        if len(raw) != expected:
+            raise SystemExit(f"{path}: {len(raw)} bytes, the header promises {expected}")
         at = 32
         labels = np.frombuffer(raw, np.int8, n, at).astype(np.int64)
         at += n
@@ -462,7 +464,6 @@ def main():
         def autocast():
             return torch.autocast("cuda", dtype=torch.bfloat16)
     else:
-        import contextlib
         autocast = contextlib.nullcontext
     os.makedirs(args.out, exist_ok=True)
     with open(args.vocab, encoding="utf-8") as f:

@@ -8,8 +8,9 @@
 // softmax attention, branch-free erf for GELU. V8 maps these onto 16 xmm registers, so tiles are
 // small: 2x4 accumulators for fp32 (3x4 measured slower: 23 instead of 34 GFLOP/s, node 20), 4x2
 // (int + float) for int8, each weight row widened once for 4 x rows (2x2 with the widening
-// repeated per row was 10-17 % slower on the shipped 4x256 model under node 20). Loops over a tile's rows and columns have constant trip counts so
-// clang keeps the accumulators in wasm locals rather than in linear memory.
+// repeated per row was 10-17 % slower on the shipped 4x256 model under node 20). Loops over a
+// tile's rows and columns have constant trip counts so clang keeps the accumulators in wasm
+// locals rather than in linear memory.
 #include <stddef.h>
 
 #include "kernels.h"

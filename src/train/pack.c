@@ -1,11 +1,8 @@
 #include "train/pack.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 
 #include "train/data.h"
 #include "util.h"
@@ -14,10 +11,6 @@ int sent_train_pack(const SentTrainOptions *o) {
     if (o->model.vocab_size > 65536 || o->seq_len > 65535) {
         fprintf(stderr, "error: pack stores ids and lengths as 16 bits (vocab %d, seq-len %d)\n",
                 o->model.vocab_size, o->seq_len);
-        return 1;
-    }
-    if (mkdir(o->out_dir, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "error: cannot create %s (%s)\n", o->out_dir, strerror(errno));
         return 1;
     }
     SentTokenRows rows;

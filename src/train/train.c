@@ -135,6 +135,7 @@ static void make_dir(const char *dir) {
 
 SentTokenizer *sent_train_load_rows(const SentTrainOptions *o, SentTokenRows *rows) {
     char path[4096];
+    make_dir(o->out_dir);   // the token cache goes there, and every stage's outputs after it
     size_t vocab_len;
     char *vocab_text = sent_read_file(o->vocab, &vocab_len);
     if (!vocab_text) {
@@ -200,7 +201,6 @@ static void init_from_checkpoint(SentBert *model, const char *path, uint64_t see
 int sent_train_run(SentTrainOptions *o, int resume) {
     char path[4096];
     int mlm = !strcmp(o->task, "pretrain");
-    make_dir(o->out_dir);
     omp_set_num_threads(o->threads);
 
     // --- tokenizer and data
@@ -391,7 +391,6 @@ int sent_train_run(SentTrainOptions *o, int resume) {
 
 int sent_train_embed(SentTrainOptions *o, const SentEmbedOptions *e, float embed_std) {
     char path[4096];
-    make_dir(o->out_dir);
     double t0 = sent_now_seconds();
     SentTokenRows rows;
     SentTokenizer *tok = sent_train_load_rows(o, &rows);

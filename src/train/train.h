@@ -43,7 +43,7 @@ typedef struct {
 
 void sent_train_default_options(SentTrainOptions *opts);
 // The tokenizer and the token rows of opts->data (rows of opts->seq_len, head + tail), cached in
-// opts->out_dir. Returns the tokenizer (the caller frees it), or NULL after printing why.
+// opts->out_dir (created if missing). Returns the tokenizer (the caller frees it), or NULL after printing why.
 SentTokenizer *sent_train_load_rows(const SentTrainOptions *opts, SentTokenRows *rows);
 // The learning rate of step (from 0) of total: linear warmup to lr over warmup_steps, then
 // linear or cosine decay to lr * min_lr_ratio at the last step.
