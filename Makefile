@@ -6,6 +6,10 @@ SHELL := /bin/bash
 .DELETE_ON_ERROR:
 # Objects are intermediate files of pattern chains; keep them so rebuilds stay incremental.
 .SECONDARY:
+# Build in parallel on every core unless the caller chose (-jN, or -j1 to read errors in order).
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc)
+endif
 
 CC ?= cc
 EMCC ?= emcc
@@ -21,9 +25,13 @@ PORT ?= 8000
 BUILD := build
 
 # --- sources -----------------------------------------------------------------------------------
-# utf8proc.c #includes utf8proc_data.c, so only the former is compiled.
+# src/engine/ is exactly what the wasm module and the C library contain; everything else is
+# native-only (tools, CLI, trainer) or wasm-only (exports). utf8proc.c #includes
+# utf8proc_data.c, so only the former is compiled.
 THIRD_PARTY_SRC := src/third_party/cjson/cJSON.c src/third_party/utf8proc/utf8proc.c
-LIB_SRC := $(sort $(wildcard src/*.c))
+ENGINE_SRC := $(sort $(wildcard src/engine/*.c))
+KERNEL_SRC := $(filter src/engine/kernels%.c src/engine/util.c,$(ENGINE_SRC))
+TOOLS_SRC := $(sort $(wildcard src/tools/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TRAIN_SRC := $(sort $(wildcard src/train/*.c))
 WASM_SRC := $(sort $(wildcard src/wasm/*.c))
@@ -31,7 +39,11 @@ UNIT_TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_TEST_SUPPORT_SRC := $(filter-out $(UNIT_TEST_SRC),$(sort $(wildcard tests/unit/*.c)))
 
 # --- flags -------------------------------------------------------------------------------------
-INCLUDES := -Isrc -Isrc/third_party/cjson -Isrc/third_party/utf8proc
+# Engine headers are included by bare name; native code reaches tools/ and train/ through -Isrc.
+# The wasm build sees the engine and third-party headers only, so nothing else can creep in.
+THIRD_PARTY_INCLUDES := -Isrc/third_party/cjson -Isrc/third_party/utf8proc
+INCLUDES := -Isrc -Isrc/engine $(THIRD_PARTY_INCLUDES)
+WASM_INCLUDES := -Isrc/engine $(THIRD_PARTY_INCLUDES)
 DEFINES := -DUTF8PROC_STATIC -D_GNU_SOURCE
 WARNINGS := -Wall -Wextra -Wshadow -Wno-unused-parameter
 # Third-party code is compiled as shipped; our warnings policy applies to our code only.
@@ -46,7 +58,7 @@ TEST_CFLAGS := -std=c11 -O1 -g -march=native -fopenmp -fsanitize=address,undefin
 	-DSENT_SIMDE_WASM
 TEST_LDLIBS := -fsanitize=address,undefined $(NATIVE_LDLIBS)
 
-WASM_CFLAGS := -std=c11 -O3 -msimd128 -MMD -MP $(INCLUDES) $(DEFINES)
+WASM_CFLAGS := -std=c11 -O3 -msimd128 -MMD -MP $(WASM_INCLUDES) $(DEFINES)
 WASM_LDFLAGS := -O3 -msimd128 -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createSentimentModule \
 	-sENVIRONMENT=web,worker,node -sALLOW_MEMORY_GROWTH=1 -sFILESYSTEM=0 \
 	-sEXPORTED_RUNTIME_METHODS='["UTF8ToString","stringToUTF8","lengthBytesUTF8","HEAPU8","HEAP32","HEAPF32"]' \
@@ -54,16 +66,16 @@ WASM_LDFLAGS := -O3 -msimd128 -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=create
 
 # --- object lists ------------------------------------------------------------------------------
 objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
-NATIVE_LIB_OBJ := $(call objs,native,$(LIB_SRC)) $(call objs,native,$(THIRD_PARTY_SRC))
+NATIVE_LIB_OBJ := $(call objs,native,$(ENGINE_SRC) $(TOOLS_SRC)) $(call objs,native,$(THIRD_PARTY_SRC))
 NATIVE_CLI_OBJ := $(call objs,native,$(CLI_SRC) $(TRAIN_SRC))
-ASAN_LIB_OBJ := $(call objs,asan,$(LIB_SRC) $(TRAIN_SRC)) $(call objs,asan,$(THIRD_PARTY_SRC))
+ASAN_LIB_OBJ := $(call objs,asan,$(ENGINE_SRC) $(TOOLS_SRC) $(TRAIN_SRC)) $(call objs,asan,$(THIRD_PARTY_SRC))
 ASAN_SUPPORT_OBJ := $(call objs,asan,$(UNIT_TEST_SUPPORT_SRC))
-WASM_OBJ := $(call objs,wasm,$(LIB_SRC) $(WASM_SRC)) $(call objs,wasm,$(THIRD_PARTY_SRC))
+WASM_OBJ := $(call objs,wasm,$(ENGINE_SRC) $(WASM_SRC)) $(call objs,wasm,$(THIRD_PARTY_SRC))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TEST_SRC))
 
 WASM_JS := $(BUILD)/wasm/sentiment.mjs
 
-.PHONY: all help web wasm serve run setup test unit-tests engine-tools bench clean
+.PHONY: all help web wasm serve run setup test unit-tests engine-tools kernels-wasm bench bench-kernels-wasm clean
 all: $(BUILD)/sentiment
 
 help:
@@ -123,6 +135,27 @@ $(WASM_JS): $(WASM_OBJ)
 
 wasm: $(WASM_JS)
 
+# The kernel tables' unit test and micro-benchmark as stand-alone wasm programs for node: the
+# SIMD128 kernels as the browser runs them (the native unit test reaches them only through
+# libsimde). Built from the same objects as the module, with the test's own warnings policy.
+WASM_NODE_LDFLAGS := -O3 -msimd128 -sALLOW_MEMORY_GROWTH=1 -sSINGLE_FILE=1 -sENVIRONMENT=node
+KERNEL_WASM_OBJ := $(call objs,wasm,$(KERNEL_SRC))
+$(BUILD)/wasm/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(EMCC) $(WASM_CFLAGS) -Itests/unit $(WARNINGS) -Werror -c $< -o $@
+
+$(BUILD)/wasm/test_kernels.cjs: $(BUILD)/wasm/tests/unit/test_kernels.o $(KERNEL_WASM_OBJ)
+	$(EMCC) $^ -o $@ $(WASM_NODE_LDFLAGS)
+
+$(BUILD)/wasm/bench_kernels.cjs: src/tools/kernels_bench.c $(KERNEL_WASM_OBJ)
+	$(EMCC) $(WASM_CFLAGS) -Isrc $(WARNINGS) -DSENT_KERNELS_BENCH_MAIN $^ -o $@ $(WASM_NODE_LDFLAGS)
+
+kernels-wasm: $(BUILD)/wasm/test_kernels.cjs
+
+bench-kernels-wasm: $(BUILD)/wasm/bench_kernels.cjs
+	@echo "node $$(node --version), wasm SIMD128 build (emcc -O3 -msimd128)"
+	node $<
+
 # --- the static site ---------------------------------------------------------------------------
 web: $(WASM_JS)
 	@rm -rf $(BUILD)/web && mkdir -p $(BUILD)/web
@@ -150,7 +183,7 @@ test: all unit-tests engine-tools wasm web
 	bash tests/run.sh
 
 bench: all wasm
-	bash build_scripts/bench.sh
+	bash build_scripts/bench/all.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -33,14 +33,14 @@ done
 # Further suites (parity with references, wasm under node, the browser) are listed here.
 
 # The kernel tables' unit test compiled to WebAssembly: SIMD128 as the browser runs it.
-suite "kernels/wasm" bash tests/kernels_wasm.sh
+suite "kernels/wasm" bash tests/engine/kernels_wasm.sh
 
 # The engine: parity with the PyTorch reference (fp32 and int8, every kernel table, small configs
 # and distilbert-base), then the wasm build under node against the native engine; classify and
 # convert as programs.
 suite "engine/parity" bash tests/engine/parity.sh
 suite "engine/cli" bash tests/engine/cli_test.sh
-# The ONNX export the peers' benchmark runs (build_scripts/export_onnx.py) against PyTorch and
+# The ONNX export the peers' benchmark runs (build_scripts/data/export_onnx.py) against PyTorch and
 # the engine, under onnxruntime-node.
 suite "engine/onnx-parity" bash tests/engine/onnx_parity.sh
 

@@ -5,13 +5,13 @@
 // the GFLOP/s that makes (2 FLOP per multiply-add of the matmuls and attention). Compare with
 // the fp32 peak printed by `sentiment bench-kernels`. Threads: OpenMP's default
 // (OMP_NUM_THREADS). --save writes the models as DIR/{base,small}-{fp32,int8}.smf for the wasm
-// benchmark (tests/engine/bench_wasm.mjs).
+// benchmark (build_scripts/bench/engine_wasm.mjs).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
-#include "convert.h"
+#include "tools/convert.h"
 #include "model.h"
 #include "sentiment.h"
 #include "util.h"

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "kernels_bench.h"
+#include "tools/kernels_bench.h"
 
 int cmd_bench_kernels(int argc, char **argv) {
     if (argc > 1) {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "convert.h"
+#include "tools/convert.h"
 
 static void usage(FILE *out) {
     fprintf(out,

@@ -38,7 +38,7 @@ static void usage(FILE *out) {
             "  export           write DIR/checkpoint.bin's weights as DIR/hf-stepN (Hugging Face), e.g. to\n"
             "                   evaluate a run between epochs or one stopped before its epoch ended\n"
             "  pack             write DIR/pack.bin: the token rows, validation split and teacher labels\n"
-            "                   finetune would use, for build_scripts/train_torch.py (train/pack.h)\n\n"
+            "                   finetune would use, for build_scripts/train/torch_mirror.py (train/pack.h)\n\n"
             "  --data FILES     comma-separated IMDb TSV.gz files (e.g. ../shared/data/imdb/train.tsv.gz)\n"
             "  --vocab FILE     WordPiece vocab.txt (e.g. ../shared/vocab/vocab.txt)\n"
             "  --out-dir DIR    checkpoint.bin, log.csv, token cache, hf/ (Hugging Face export, per epoch)\n"

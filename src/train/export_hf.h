@@ -3,7 +3,7 @@
 #ifndef SENT_TRAIN_EXPORT_HF_H
 #define SENT_TRAIN_EXPORT_HF_H
 
-#include "train/model.h"
+#include "train/trainable_distilbert.h"
 
 void sent_export_hf(const SentBert *model, const char *dir, const char *vocab_path, int mlm);
 

@@ -1,4 +1,4 @@
-// The training data as one file for the PyTorch mirror of the trainer (build_scripts/train_torch.py),
+// The training data as one file for the PyTorch mirror of the trainer (build_scripts/train/torch_mirror.py),
 // which has no tokenizer or split of its own: the same token rows, validation reviews and teacher
 // labels as `train finetune` with the same options, so both trainers learn from the same data.
 //

@@ -8,7 +8,7 @@
 
 #include "train/data.h"
 #include "train/embed.h"
-#include "train/model.h"
+#include "train/trainable_distilbert.h"
 
 // Plain data (no pointers): a checkpoint stores it whole, so --resume needs only the directory.
 typedef struct {

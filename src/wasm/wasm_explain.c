@@ -1,4 +1,4 @@
-// WebAssembly exports of the occlusion explanations (src/explain.h) for the page's worker.
+// WebAssembly exports of the occlusion explanations (src/engine/explain.h) for the page's worker.
 // The explainer runs on its own classifier, loaded from the same model bytes the worker hands to
 // sent_wasm_load: sent_load_memory borrows them, so the worker keeps that copy alive until
 // sent_wasm_explain_unload. Keeping this apart from wasm_api.c means the two share nothing

@@ -1,5 +1,5 @@
 // WebAssembly exports of the tokenizer alone, for the parity tests and the benchmark under node
-// (tests/tokenizer/parity.mjs, build_scripts/bench_tokenizer.mjs). The page uses the model's
+// (tests/tokenizer/parity.mjs, build_scripts/bench/tokenizer.mjs). The page uses the model's
 // API, which tokenizes internally. Pointers are offsets into the module's memory; the caller
 // allocates with _malloc and frees with _free.
 #include <emscripten.h>

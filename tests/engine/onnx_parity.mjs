@@ -1,5 +1,5 @@
-// The ONNX export (build_scripts/export_onnx.py) run by onnxruntime-node is the same network as our
-// engine, so the peers' benchmark (build_scripts/bench_engine_peers.mjs) compares like with like:
+// The ONNX export (build_scripts/data/export_onnx.py) run by onnxruntime-node is the same network as our
+// engine, so the peers' benchmark (build_scripts/bench/engine_peers.mjs) compares like with like:
 //   1. PyTorch's golden batches (padded, several batch sizes and lengths: the dynamic axes):
 //      onnxruntime fp32 logits within 1e-4 of PyTorch's, relative to the largest logit;
 //      the int8 export within 0.1 (the tolerance tests/engine/parity.sh gives our int8).

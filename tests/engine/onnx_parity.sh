@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The ONNX export the peers' benchmark runs is the same network as our engine: a small
 # random-weight checkpoint from the PyTorch reference (with golden logits), exported by
-# build_scripts/export_onnx.py (fp32 and dynamic int8), converted by `sentiment convert`, then
+# build_scripts/data/export_onnx.py (fp32 and dynamic int8), converted by `sentiment convert`, then
 # tests/engine/onnx_parity.mjs compares onnxruntime-node with PyTorch and with the engine.
 # Artifacts go to build/test-artifacts/onnx-parity (regenerated when either script changes).
 set -euo pipefail
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 OUT=build/test-artifacts/onnx-parity/small
 PY=/usr/bin/python3
 REF=tests/reference/distilbert_reference.py
-EXPORT=build_scripts/export_onnx.py
+EXPORT=build_scripts/data/export_onnx.py
 
 if ! "$PY" -c 'import torch, onnx' 2>/dev/null; then
     echo "onnx-parity: $PY cannot import torch and onnx (Debian python3-torch, python3-onnx; build_scripts/setup.sh installs them)"

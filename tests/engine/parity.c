@@ -20,7 +20,7 @@
 #include "kernels.h"
 #include "model.h"
 #include "model_file.h"
-#include "safetensors.h"
+#include "tools/safetensors.h"
 #include "util.h"
 
 typedef struct {

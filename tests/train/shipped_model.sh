@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The shipped model scores what weights/MODEL_CARD.md says on the committed 1,000-review IMDb test
-# sample (tests/data/imdb_test_sample.tsv.gz, made by build_scripts/train_sample.sh), within
+# sample (tests/data/imdb_test_sample.tsv.gz, made by build_scripts/data/make_test_sample.sh), within
 # half a point: a changed engine, kernel or model file that costs accuracy fails here.
 set -eu
 cd "$(dirname "$0")/../.."

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The PyTorch mirror of the trainer (build_scripts/train_torch.py, run on a GPU for the shipped
+# The PyTorch mirror of the trainer (build_scripts/train/torch_mirror.py, run on a GPU for the shipped
 # model) on CPU at a tiny shape: `train pack` writes the committed sample (plus an unlabelled copy
 # with n-gram teacher labels) with the split `train finetune` uses; the mirror pretrains,
 # fine-tunes two learning rates and exports its best; `convert` turns that into a model file
@@ -27,11 +27,11 @@ grep -q "packed 2000 reviews (1000 labelled, 100 of them validation)" "$tmp/pack
     || { cat "$tmp/pack.out"; echo "FAIL: train pack"; exit 1; }
 # a truncated pack is refused with a reason
 head -c 5000 "$tmp/pack/pack.bin" >"$tmp/short.bin"
-if "$PY" build_scripts/train_torch.py --pack "$tmp/short.bin" --vocab weights/vocab.txt --out "$tmp/bad" \
+if "$PY" build_scripts/train/torch_mirror.py --pack "$tmp/short.bin" --vocab weights/vocab.txt --out "$tmp/bad" \
     >"$tmp/bad.log" 2>&1; then echo "FAIL: a truncated pack was read"; exit 1; fi
 grep -q "bytes, the header promises" "$tmp/bad.log" || { cat "$tmp/bad.log"; echo "FAIL: truncated pack message"; exit 1; }
 
-"$PY" build_scripts/train_torch.py --pack "$tmp/pack/pack.bin" --vocab weights/vocab.txt --out "$tmp/run" \
+"$PY" build_scripts/train/torch_mirror.py --pack "$tmp/pack/pack.bin" --vocab weights/vocab.txt --out "$tmp/run" \
     --layers 1 --dim 32 --heads 2 --hidden 64 --mlm-steps 40 --mlm-batch 16 --mlm-warmup 10 \
     --finetune-epochs 3 --finetune-lrs 1e-3,3e-3 --log-every 10 >"$tmp/run.log" 2>&1 \
     || { cat "$tmp/run.log"; echo "FAIL: train_torch.py"; exit 1; }
@@ -49,7 +49,7 @@ build/engine/parity golden "$tmp/m.smf" "$tmp/run/hf/golden.safetensors" >"$tmp/
     || { cat "$tmp/parity.out"; echo "FAIL: the engine disagrees with the mirror"; exit 1; }
 tail -1 "$tmp/parity.out"
 # a fine-tuning started from the saved pretraining skips it
-"$PY" build_scripts/train_torch.py --pack "$tmp/pack/pack.bin" --vocab weights/vocab.txt --out "$tmp/again" \
+"$PY" build_scripts/train/torch_mirror.py --pack "$tmp/pack/pack.bin" --vocab weights/vocab.txt --out "$tmp/again" \
     --layers 1 --dim 32 --heads 2 --hidden 64 --init-mlm "$tmp/run/mlm.pt" --finetune-steps 4 >"$tmp/again.log" 2>&1
 grep -q "mlm: weights from $tmp/run/mlm.pt" "$tmp/again.log" && ! grep -q "mlm: .* steps" "$tmp/again.log" \
     && [ -s "$tmp/again/hf/model.safetensors" ] || { cat "$tmp/again.log"; echo "FAIL: --init-mlm"; exit 1; }

@@ -1,4 +1,4 @@
-// Occlusion explanations (src/explain.c) on a small random-weight model built in memory, and on
+// Occlusion explanations (src/engine/explain.c) on a small random-weight model built in memory, and on
 // the shipped weights/sentiment.smf (or the file SENT_TEST_MODEL names) when present: the checks
 // hold for any weights.
 //  - passages are in order, disjoint, inside the text, and never cut a word;
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "convert.h"
+#include "tools/convert.h"
 #include "explain.h"
 #include "util.h"
 

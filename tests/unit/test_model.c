@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "convert.h"
+#include "tools/convert.h"
 #include "sentiment.h"
 
 static const char *vocab =

@@ -1,4 +1,4 @@
-// Unit tests of the tokenizer (src/tokenizer.c): vocab loading and its errors, WordPiece,
+// Unit tests of the tokenizer (src/engine/tokenizer.c): vocab loading and its errors, WordPiece,
 // special tokens, byte offsets, truncation (head, head+tail, the ring buffer against the full
 // encoding) and a 10 MB review. Ids for real text are checked against the shipped
 // weights/vocab.txt (HF's ids, see shared/vocab/README.md); the exhaustive comparison with

@@ -1,4 +1,4 @@
-// Unit tests of the tokenizer's first stages (src/unicode_text.c): UTF-8 decoding with
+// Unit tests of the tokenizer's first stages (src/engine/unicode_text.c): UTF-8 decoding with
 // replacement of ill-formed sequences, and the per-character BERT normalization and classes.
 // The exhaustive comparison with Hugging Face over every code point is
 // tests/tokenizer/parity.mjs --codepoints; these pin the rules one by one.

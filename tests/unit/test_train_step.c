@@ -14,10 +14,10 @@
 
 #include "cJSON.h"
 #include "check.h"
-#include "convert.h"
+#include "tools/convert.h"
 #include "sentiment.h"
 #include "train/export_hf.h"
-#include "train/model.h"
+#include "train/trainable_distilbert.h"
 #include "train/rng.h"
 #include "train/train.h"
 
@@ -236,7 +236,7 @@ static void test_shorter_batch_same_gradients(void) {
     sent_bert_free(&m);
 }
 
-// The engine (src/sentiment.h) must read what the trainer exports and compute the same
+// The engine (src/engine/sentiment.h) must read what the trainer exports and compute the same
 // probabilities: export -> convert (fp32) -> load -> classify the same ids.
 static void test_engine_agrees(void) {
     SentBertConfig cfg = {.vocab_size = 30522, .max_positions = 32, .n_layers = 2, .dim = 32, .n_heads = 2,

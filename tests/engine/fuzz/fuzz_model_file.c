@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "convert.h"
+#include "tools/convert.h"
 #include "model_file.h"
 #include "sentiment.h"
 

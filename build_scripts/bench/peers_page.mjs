@@ -1,4 +1,4 @@
-// The part of build_scripts/bench_engine_peers.mjs that runs inside a page (headless chromium,
+// The part of build_scripts/bench/engine_peers.mjs that runs inside a page (headless chromium,
 // --chromium) and is shared with its node processes: the timing loop, and the engines as a page
 // loads them, from the same origin (the benchmark's own server: the repository root with
 // COOP/COEP headers, so that WebAssembly threads are allowed).

@@ -1,6 +1,6 @@
 """Converts a Hugging Face checkpoint saved as pytorch_model.bin into model.safetensors, so that
 `build/sentiment convert --hf DIR` can read it. Needs only torch (no `safetensors` package):
-    /usr/bin/python3 build_scripts/pytorch_bin_to_safetensors.py DIR [--out DIR/model.safetensors]
+    /usr/bin/python3 build_scripts/data/pytorch_bin_to_safetensors.py DIR [--out DIR/model.safetensors]
 Tensors that share storage (tied weights) are written as separate copies; non-floating buffers
 (e.g. position_ids) are kept with their own dtype.
 """

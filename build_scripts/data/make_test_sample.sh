@@ -3,9 +3,9 @@
 # scores: 500 negative and 500 positive reviews of the IMDb *test* split, drawn with Python's
 # random.Random(20241126).sample from each label's rows (in file order), written in file order
 # with the same header and escapes as the source, gzip level 9 with mtime 0 (reproducible bytes).
-#   bash build_scripts/train_sample.sh [../shared/data/imdb/test.tsv.gz] [tests/data/imdb_test_sample.tsv.gz]
+#   bash build_scripts/data/make_test_sample.sh [../shared/data/imdb/test.tsv.gz] [tests/data/imdb_test_sample.tsv.gz]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 src=${1:-../shared/data/imdb/test.tsv.gz}
 out=${2:-tests/data/imdb_test_sample.tsv.gz}
 /usr/bin/python3 - "$src" "$out" <<'PY'

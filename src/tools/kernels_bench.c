@@ -6,7 +6,7 @@
 // hardware provides). Each figure is the best of several runs (the machine is shared);
 // single-thread runs are timed in thread CPU time (node's process CPU time in the wasm build),
 // multi-thread ones in wall time.
-#include "kernels_bench.h"
+#include "tools/kernels_bench.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -402,7 +402,7 @@ void sent_bench_kernels(FILE *out) {
 }
 
 #if defined(SENT_KERNELS_BENCH_MAIN)
-// A stand-alone program, for the WebAssembly build of the benchmark (build_scripts/bench_kernels_wasm.sh).
+// A stand-alone program, for the WebAssembly build of the benchmark (`make bench-kernels-wasm`).
 int main(void) {
     sent_bench_kernels(stdout);
     return 0;

@@ -7,7 +7,7 @@ review sorted by label then id; label 1 = pos, 0 = neg, -1 = unsup; in `text` a 
 LF and CR are written as \\\\, \\t, \\n, \\r so that a row is one line. gzip level 9 with mtime 0, so
 the bytes are reproducible.
 
-usage: python3 build_scripts/imdb_to_tsv.py path/to/aclImdb OUT_DIR
+usage: python3 build_scripts/data/imdb_to_tsv.py path/to/aclImdb OUT_DIR
 """
 import gzip
 import os

@@ -10,12 +10,12 @@
 #      0.5 * label + 0.5 * teacher, the unlabelled ones against the teacher alone;
 #   4. the epoch with the best validation accuracy, as int8 (shipped) and fp32 model files,
 #      evaluated on all 25,000 test reviews and on the CI sample.
-#   bash build_scripts/train_model.sh [RUN_DIR]        (RUN_DIR default: build/train/model)
+#   bash build_scripts/train/cpu_recipe.sh [RUN_DIR]        (RUN_DIR default: build/train/model)
 # Environment: DATA (default ../shared/data/imdb), THREADS (default 1: faster than 2 on this
 # shared machine), STEPS (default 5000, batches of 32). A stage that stops is continued exactly by
 # running the script again with the same RUN_DIR.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 DATA=${DATA:-../shared/data/imdb}
 THREADS=${THREADS:-1}
 STEPS=${STEPS:-5000}
@@ -34,7 +34,7 @@ SHAPE=(--layers 2 --dim 128 --heads 2 --hidden 512 --max-positions 512)
         --out "$RUN/teacher-labels.tsv"
 }
 
-source build_scripts/train_stage.sh
+source build_scripts/train/stage.sh
 stage "$RUN/student" finetune --data "$DATA/train.tsv.gz,$DATA/unsup.tsv.gz" --teacher "$RUN/teacher-labels.tsv" \
     --distill-alpha 0.5 --vocab weights/vocab.txt --init "$RUN/embed/checkpoint.bin" \
     "${SHAPE[@]}" --seq-len 512 --head-tokens 128 --batch 32 --steps "$STEPS" --warmup 200 --lr 5e-4 \

@@ -1,6 +1,6 @@
 """Plots a training run's log.csv (written by `build/sentiment train`) as one SVG: training loss
 per logged step, and validation loss / accuracy per epoch. Plain SVG, no plotting library.
-    python3 build_scripts/plot_training.py RUN_DIR/log.csv out.svg
+    python3 build_scripts/train/plot.py RUN_DIR/log.csv out.svg
 """
 import csv
 import sys

@@ -3,8 +3,8 @@
 // (DistilBertForSequenceClassification) and masked-language modelling (DistilBertForMaskedLM,
 // projector tied to the word embeddings). Shapes use B, T, C (= dim), NH, H (= hidden_dim),
 // V, P (= max_position_embeddings), L, NL (labels), M (masked positions in a batch).
-#ifndef SENT_TRAIN_MODEL_H
-#define SENT_TRAIN_MODEL_H
+#ifndef SENT_TRAIN_TRAINABLE_DISTILBERT_H
+#define SENT_TRAIN_TRAINABLE_DISTILBERT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 // Hugging Face checkpoint → .smf (see convert.h): read config.json, vocab.txt and
 // model.safetensors, check every tensor against the config, quantize, write metadata + tensors.
-#include "convert.h"
+#include "tools/convert.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -11,7 +11,7 @@
 
 #include "cJSON.h"
 #include "model_file.h"
-#include "safetensors.h"
+#include "tools/safetensors.h"
 #include "util.h"
 
 

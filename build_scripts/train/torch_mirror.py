@@ -15,7 +15,7 @@ rather than lose it, since the GPU machine is lent for minutes.
 
     build/sentiment train pack --data TRAIN,UNSUP --vocab weights/vocab.txt --out-dir P \
         --seq-len 512 --head-tokens 128 --max-positions 512 --teacher LABELS.tsv
-    python3 build_scripts/train_torch.py --pack P/pack.bin --vocab weights/vocab.txt --out RUN \
+    python3 build_scripts/train/torch_mirror.py --pack P/pack.bin --vocab weights/vocab.txt --out RUN \
         --layers 4 --dim 256 --heads 4 --hidden 1024 --mlm-steps 10000 --finetune-epochs 3
 
 RUN gets mlm-log.csv and finetune-log.csv (the C trainer's log.csv columns), mlm.pt (the
@@ -39,7 +39,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "reference"))
 from distilbert_reference import (Config, DistilBertForSequenceClassification,  # noqa: E402
                                   hf_config_json, save_safetensors)
 

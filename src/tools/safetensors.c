@@ -1,5 +1,5 @@
 // safetensors reader (see safetensors.h).
-#include "safetensors.h"
+#include "tools/safetensors.h"
 
 #include <errno.h>
 #include <math.h>

@@ -3,12 +3,12 @@
 # of IMDb train + unsup (75,000 reviews; never test), then fine-tuning from it. Hours to days on
 # two cores, so both stages checkpoint into RUN_DIR (keep it outside the repository) and continue
 # exactly where they stopped:
-#   bash build_scripts/train_pretrain.sh RUN_DIR          start, or continue, both stages
+#   bash build_scripts/train/pretrain_cpu.sh RUN_DIR          start, or continue, both stages
 #   build/sentiment train resume --out-dir RUN_DIR/mlm    what the script does for a stopped stage
 # Environment: DATA (default ../shared/data/imdb), THREADS (default 1), MLM_EPOCHS (default 10).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-RUN=${1:?usage: train_pretrain.sh RUN_DIR}
+cd "$(dirname "$0")/../.."
+RUN=${1:?usage: pretrain_cpu.sh RUN_DIR}
 DATA=${DATA:-../shared/data/imdb}
 THREADS=${THREADS:-1}
 MLM_EPOCHS=${MLM_EPOCHS:-10}
@@ -16,7 +16,7 @@ SHAPE=(--layers 4 --dim 256 --heads 4 --hidden 1024 --seq-len 256 --max-position
 make build/sentiment
 mkdir -p "$RUN"
 
-source build_scripts/train_stage.sh
+source build_scripts/train/stage.sh
 
 stage "$RUN/mlm" pretrain --data "$DATA/train.tsv.gz,$DATA/unsup.tsv.gz" --vocab weights/vocab.txt \
     "${SHAPE[@]}" --batch 32 --epochs "$MLM_EPOCHS" --warmup 2000 --lr 5e-4 --valid-size 1000 \

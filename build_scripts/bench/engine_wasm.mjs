@@ -2,7 +2,7 @@
 // sent_wasm_classify (tokenize + forward + softmax, one thread) at 128/256/512 tokens, on the
 // random-weight models `build/sentiment bench --save DIR` writes, so the figures sit beside the
 // native ones of the same run.
-//   node tests/engine/bench_wasm.mjs DIR [--reps N]
+//   node build_scripts/bench/engine_wasm.mjs DIR [--reps N]
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -18,7 +18,7 @@ const dir = process.argv[2];
 const repsArg = process.argv.indexOf('--reps');
 const reps = repsArg > 0 ? Number(process.argv[repsArg + 1]) : 3;
 if (!dir) {
-    console.error('usage: node tests/engine/bench_wasm.mjs DIR [--reps N]');
+    console.error('usage: node build_scripts/bench/engine_wasm.mjs DIR [--reps N]');
     process.exit(2);
 }
 

@@ -8,7 +8,7 @@
 //   transf.js   @xenova/transformers AutoTokenizer (pure JavaScript), from a local folder
 //               holding tokenizer.json and a tokenizer_config.json written here
 //
-//   node build_scripts/bench_tokenizer.mjs --data ../shared/data/imdb/test.tsv.gz
+//   node build_scripts/bench/tokenizer.mjs --data ../shared/data/imdb/test.tsv.gz
 //        --tokenizer-json ../shared/vocab/tokenizer.json [--vocab weights/vocab.txt] [--limit N]
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -16,8 +16,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import tokenizers from "@anush008/tokenizers";
-import { readImdb } from "../tests/tokenizer/sources.mjs";
-import { loadWasmTokenizer } from "../tests/tokenizer/wasm_tokenizer.mjs";
+import { readImdb } from "../../tests/tokenizer/sources.mjs";
+import { loadWasmTokenizer } from "../../tests/tokenizer/wasm_tokenizer.mjs";
 
 const { values: args } = parseArgs({
     options: {

@@ -7,7 +7,7 @@
 #define real float
 #include "train/layers.h"
 
-#include "train/model.h"
+#include "train/trainable_distilbert.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 // Engine speed side by side with what a user would run instead (a benchmark, not a test): in one
 // run, on this machine, the same reviews and the same network (random weights of one shape,
-// exported to ONNX by build_scripts/export_onnx.py from the checkpoint our .smf files are
+// exported to ONNX by build_scripts/data/export_onnx.py from the checkpoint our .smf files are
 // converted from), ms per review for
 //   ours, wasm       build/wasm/sentiment.mjs under node (SIMD128, 1 thread), fp32 and int8 .smf:
 //                    sent_wasm_classify on the text (tokenizer included)
@@ -11,7 +11,7 @@
 //   ours, native     build/sentiment classify --batch 1 (OMP_NUM_THREADS=1), fp32 and int8: the
 //                    time between consecutive answer lines
 // and with --chromium the browser's side in headless chromium (a cross-origin-isolated page,
-// build_scripts/bench_peers_page.mjs): ours (wasm), onnxruntime-web (1 and 2 threads, fp32 and
+// build_scripts/bench/peers_page.mjs): ours (wasm), onnxruntime-web (1 and 2 threads, fp32 and
 // int8) and transformers.js's browser bundle (its onnxruntime-web 1.14 wasm, 1 thread).
 // Each engine runs in its own node process or chromium context (a fresh heap; onnxruntime-web's
 // thread count is fixed per process), with V8's --no-liftoff: V8 otherwise runs wasm first
@@ -23,7 +23,7 @@
 // shipped model's (weights/sentiment.smf) and distilbert-base. --chromium serves the repository
 // root, so --work must lie inside it.
 //
-//   node build_scripts/bench_engine_peers.mjs [--data ../shared/data/imdb/test.tsv.gz]
+//   node build_scripts/bench/engine_peers.mjs [--data ../shared/data/imdb/test.tsv.gz]
 //        [--tokenizer-json ../shared/vocab/tokenizer.json] [--configs shipped,base]
 //        [--lengths 128,256,512] [--reviews 8] [--min-seconds 2] [--work build/bench/peers] [--chromium]
 // Without --data the committed sample tests/data/imdb_test_sample.tsv.gz is used; without
@@ -36,9 +36,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ortRunner, timeEngine, wasmRunner } from './bench_peers_page.mjs';
+import { ortRunner, timeEngine, wasmRunner } from './peers_page.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const self = fileURLToPath(import.meta.url);
 
 const { values: args } = parseArgs({
@@ -64,7 +64,7 @@ const median = (xs) => {
 };
 // ---------------------------------------------------------------- one engine, in its own process
 // Spec: { engine, model, threads, texts, ids, labels, positiveIndex, minSeconds } (timeEngine in
-// bench_peers_page.mjs runs it). Prints { ms: [...], cpuMs (process CPU time per review, all
+// peers_page.mjs runs it). Prints { ms: [...], cpuMs (process CPU time per review, all
 // threads), positive: [...] per review, tokens: [...] }.
 async function runChild(spec) {
     const cpuMicros = () => {
@@ -170,7 +170,7 @@ function runNative(spec) {
 // ---------------------------------------------------------------- engines in headless chromium
 // The repository root over HTTP with COOP/COEP (cross-origin isolation: wasm threads allowed),
 // '/' an empty page; each row gets a fresh browser context whose page imports
-// bench_peers_page.mjs and runs the engine there.
+// peers_page.mjs and runs the engine there.
 function startServer() {
     const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm' };
     const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp',
@@ -210,7 +210,7 @@ async function runInChromium(spec) {
         const urlOf = (file) => '/' + path.relative(root, file).split(path.sep).join('/');
         const pageSpec = { ...spec, engine: spec.engine.slice('page:'.length), model: urlOf(spec.model) };
         try {
-            return await page.evaluate(async (s) => (await import('/build_scripts/bench_peers_page.mjs')).runInPage(s), pageSpec);
+            return await page.evaluate(async (s) => (await import('/build_scripts/bench/peers_page.mjs')).runInPage(s), pageSpec);
         } catch (e) {
             throw new Error(`${e.message.split('\n')[0]}${errors.length ? ` (${errors[0]})` : ''}`);
         }
@@ -225,8 +225,8 @@ if (args.child) {
 }
 
 // ---------------------------------------------------------------- inputs: reviews of exactly N pieces
-const { readImdb } = await import('../tests/tokenizer/sources.mjs');
-const { loadWasmTokenizer } = await import('../tests/tokenizer/wasm_tokenizer.mjs');
+const { readImdb } = await import('../../tests/tokenizer/sources.mjs');
+const { loadWasmTokenizer } = await import('../../tests/tokenizer/wasm_tokenizer.mjs');
 const tokenizer = await loadWasmTokenizer(path.join(root, 'build/wasm/sentiment.mjs'), args.vocab);
 const vocab = fs.readFileSync(args.vocab, 'utf8').split('\n');
 const lengths = args.lengths.split(',').map(Number);
@@ -278,7 +278,7 @@ function sh(cmd, cmdArgs) {
 function prepareModels(key) {
     const s = shapes[key];
     const dir = path.join(args.work, key);
-    const exporter = path.join(root, 'build_scripts/export_onnx.py');
+    const exporter = path.join(root, 'build_scripts/data/export_onnx.py');
     const config = { architectures: ['DistilBertForSequenceClassification'], model_type: 'distilbert', activation: 'gelu',
         vocab_size: 30522, dim: s.dim, n_layers: s.n_layers, n_heads: s.n_heads, hidden_dim: s.hidden_dim,
         max_position_embeddings: s.max_position_embeddings, id2label: { 0: 'NEGATIVE', 1: 'POSITIVE' } };

@@ -1,6 +1,6 @@
 """Exports a Hugging Face DistilBertForSequenceClassification checkpoint to ONNX, so that the
 peers (onnxruntime-web, onnxruntime-node, transformers.js) run the same network as our engine
-(build_scripts/bench_engine_peers.mjs, tests/engine/onnx_parity.sh).
+(build_scripts/bench/engine_peers.mjs, tests/engine/onnx_parity.sh).
 
 The network is tests/reference/distilbert_reference.py (PyTorch, Hugging Face parameter names),
 loaded from DIR/model.safetensors (F32, F16 or BF16) and DIR/config.json. The ONNX graph takes
@@ -8,8 +8,8 @@ input_ids and attention_mask (int64, [batch, sequence], both axes dynamic) and r
 [batch, labels]. Opset 17, so LayerNorm is one LayerNormalization node, as recent exporters
 write it (onnxruntime fuses the erf GELU and attention itself).
 
-    /usr/bin/python3 build_scripts/export_onnx.py --hf DIR --out model.onnx [--int8 model_int8.onnx]
-    /usr/bin/python3 build_scripts/export_onnx.py --hf DIR --init-random SEED --vocab vocab.txt ...
+    /usr/bin/python3 build_scripts/data/export_onnx.py --hf DIR --out model.onnx [--int8 model_int8.onnx]
+    /usr/bin/python3 build_scripts/data/export_onnx.py --hf DIR --init-random SEED --vocab vocab.txt ...
 
 --init-random first writes DIR/model.safetensors with random weights of the shape in
 DIR/config.json (and copies --vocab to DIR/vocab.txt), for benchmarks of a given shape.
@@ -29,7 +29,7 @@ import sys
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "reference"))
 from distilbert_reference import (Config, DistilBertForSequenceClassification, hf_config_json,  # noqa: E402
                                   load_safetensors, randomize, save_safetensors)
 
@@ -80,7 +80,7 @@ def export_fp32(directory, out_path):
     model = DistilBertForSequenceClassification(cfg).eval()
     weights = os.path.join(directory, "model.safetensors")
     if not os.path.isfile(weights):
-        raise SystemExit(f"{directory}: no model.safetensors (build_scripts/pytorch_bin_to_safetensors.py converts "
+        raise SystemExit(f"{directory}: no model.safetensors (build_scripts/data/pytorch_bin_to_safetensors.py converts "
                          "a pytorch_model.bin)")
     state = load_safetensors(weights)
     wanted = model.state_dict().keys()

@@ -1,13 +1,13 @@
 // Benchmark of the page itself in headless chromium (numbers, not a test): batch throughput and
 // time per explanation, with cross-origin isolation (several workers) and without (one worker).
-//   node tests/web/bench_page.mjs [--site build/web] [--data FILE.tsv.gz] [--batch 300] [--explain 20]
+//   node build_scripts/bench/page.mjs [--site build/web] [--data FILE.tsv.gz] [--batch 300] [--explain 20]
 // Reviews: every k-th row of the data file (IMDb test by default, rows sorted by label).
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
-import { startServer } from '../../build_scripts/serve.mjs';
+import { startServer } from '../serve.mjs';
 
 function option(name, fallback) {
     const i = process.argv.indexOf(name);
