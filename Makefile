@@ -22,6 +22,7 @@ SHARED ?= ../shared
 DATA ?= $(SHARED)/data/imdb
 MODEL ?= weights/sentiment.smf
 PORT ?= 8000
+PREFIX ?= /usr/local
 BUILD := build
 
 # --- sources -----------------------------------------------------------------------------------
@@ -75,11 +76,13 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TEST_SRC))
 
 WASM_JS := $(BUILD)/wasm/sentiment.mjs
 
-.PHONY: all help web wasm serve run setup test unit-tests engine-tools kernels-wasm bench bench-kernels-wasm clean
+.PHONY: all help lib install web wasm serve run setup test unit-tests engine-tools kernels-wasm bench bench-kernels-wasm clean
 all: $(BUILD)/sentiment
 
 help:
 	@echo "make            build the native CLI ($(BUILD)/sentiment)"
+	@echo "make lib        build the C library: $(BUILD)/lib/libsentiment.{a,so} (engine only)"
+	@echo "make install    install the CLI, header, libraries, sentiment.pc and the model under PREFIX=$(PREFIX)"
 	@echo "make web        build the static site into $(BUILD)/web/ (wasm + page + model)"
 	@echo "make serve      serve $(BUILD)/web on http://127.0.0.1:$(PORT) with COOP/COEP headers"
 	@echo "make run        setup if needed, build, serve"
@@ -97,6 +100,55 @@ $(BUILD)/native/%.o: %.c
 
 $(BUILD)/sentiment: $(NATIVE_CLI_OBJ) $(NATIVE_LIB_OBJ)
 	$(CC) $^ -o $@ $(NATIVE_LDLIBS)
+
+# --- the C library: the engine alone, for C callers (sentiment.h) ---------------------------
+# Position-independent and without -march=native: the kernels pick AVX2 / AVX-512 / VNNI at run
+# time, so the installed library runs on any x86-64 CPU at the speed of the one it runs on.
+VERSION := $(shell sed -n 's/^\#define SENT_VERSION "\(.*\)"/\1/p' src/engine/sentiment.h)
+SONAME := libsentiment.so.$(firstword $(subst ., ,$(VERSION)))
+PIC_CFLAGS := -std=c11 -O3 -fPIC -fopenmp -MMD -MP $(WASM_INCLUDES) $(DEFINES)
+PIC_OBJ := $(call objs,pic,$(ENGINE_SRC) $(THIRD_PARTY_SRC))
+PUBLIC_HEADERS := src/engine/sentiment.h src/engine/explain.h src/engine/tokenizer.h src/engine/kernels.h
+LIB_A := $(BUILD)/lib/libsentiment.a
+LIB_SO := $(BUILD)/lib/libsentiment.so.$(VERSION)
+
+$(BUILD)/pic/src/third_party/%.o: src/third_party/%.c
+	@mkdir -p $(@D)
+	$(CC) $(PIC_CFLAGS) $(THIRD_PARTY_CFLAGS) -c $< -o $@
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(PIC_CFLAGS) $(WARNINGS) -c $< -o $@
+
+$(LIB_A): $(PIC_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIB_SO): $(PIC_OBJ)
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,-soname,$(SONAME) $^ -o $@ -fopenmp -lm
+	ln -sf $(@F) $(BUILD)/lib/$(SONAME) && ln -sf $(SONAME) $(BUILD)/lib/libsentiment.so
+
+lib: $(LIB_A) $(LIB_SO)
+
+# DESTDIR stages a package; PREFIX is where it will live (sentiment.pc records it).
+INSTALL_ROOT = $(DESTDIR)$(PREFIX)
+install: all lib
+	install -d $(INSTALL_ROOT)/bin $(INSTALL_ROOT)/lib/pkgconfig $(INSTALL_ROOT)/include/sentiment \
+		$(INSTALL_ROOT)/share/movie-sentiment
+	install -m 755 $(BUILD)/sentiment $(INSTALL_ROOT)/bin/
+	install -m 644 $(PUBLIC_HEADERS) $(INSTALL_ROOT)/include/sentiment/
+	install -m 644 $(LIB_A) $(INSTALL_ROOT)/lib/
+	install -m 755 $(LIB_SO) $(INSTALL_ROOT)/lib/
+	ln -sf $(notdir $(LIB_SO)) $(INSTALL_ROOT)/lib/$(SONAME)
+	ln -sf $(SONAME) $(INSTALL_ROOT)/lib/libsentiment.so
+	install -m 644 $(MODEL) $(INSTALL_ROOT)/share/movie-sentiment/sentiment.smf
+	install -m 644 weights/vocab.txt $(INSTALL_ROOT)/share/movie-sentiment/
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include/sentiment' \
+		'modeldir=$${prefix}/share/movie-sentiment' '' 'Name: sentiment' \
+		'Description: movie-review sentiment classifier (DistilBERT, int8, SIMD): the movie-sentiment engine' \
+		'Version: $(VERSION)' 'Libs: -L$${libdir} -lsentiment' 'Libs.private: -fopenmp -lm' 'Cflags: -I$${includedir}' \
+		> $(INSTALL_ROOT)/lib/pkgconfig/sentiment.pc
 
 # --- unit tests (sanitized) --------------------------------------------------------------------
 $(BUILD)/asan/src/third_party/%.o: src/third_party/%.c

@@ -62,6 +62,9 @@ suite "train/pipeline" bash tests/train/pipeline.sh
 suite "train/torch-mirror" bash tests/train/torch_mirror.sh
 suite "train/shipped-model" bash tests/train/shipped_model.sh
 
+# The C library installed with `make install PREFIX=…` and used through pkg-config.
+suite "lib/install" bash tests/lib/install_test.sh
+
 echo
 [ ${#failures[@]} -gt 0 ] && printf 'failed suite: %s\n' "${failures[@]}"
 echo "tests: $passed passed, $failed failed, $skipped skipped"

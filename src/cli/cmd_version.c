@@ -1,10 +1,7 @@
 #include <stdio.h>
 
 #include "commands.h"
-
-#ifndef SENT_VERSION
-#define SENT_VERSION "0.1.0"
-#endif
+#include "sentiment.h"
 
 int cmd_version(int argc, char **argv) {
     (void)argc;

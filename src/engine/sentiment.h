@@ -20,6 +20,9 @@
 #include "kernels.h"
 #include "tokenizer.h"
 
+// The release: the CLI prints it, the Makefile names the shared library and sentiment.pc after it.
+#define SENT_VERSION "0.1.0"
+
 typedef enum {
     SENT_OK = 0,
     SENT_ERR_ARGUMENT = 1,   // a NULL pointer, a bad option, a batch too large
