@@ -18,6 +18,10 @@ declare -A probe=(
     [python3-torch]=/usr/lib/python3/dist-packages/torch/__init__.py
     [python3-numpy]=/usr/lib/python3/dist-packages/numpy/__init__.py
     [python3-onnx]=/usr/lib/python3/dist-packages/onnx/__init__.py
+    [parallel]=/usr/bin/parallel
+    [valgrind]=/usr/bin/valgrind
+    [clang]=/usr/bin/clang
+    [pkg-config]=/usr/bin/pkg-config
 )
 missing=()
 for pkg in "${!probe[@]}"; do

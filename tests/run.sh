@@ -40,6 +40,7 @@ suite "kernels/wasm" bash tests/engine/kernels_wasm.sh
 # convert as programs.
 suite "engine/parity" bash tests/engine/parity.sh
 suite "engine/cli" bash tests/engine/cli_test.sh
+suite "engine/cli-parallel" bash tests/engine/cli_parallel.sh
 # The ONNX export the peers' benchmark runs (build_scripts/data/export_onnx.py) against PyTorch and
 # the engine, under onnxruntime-node.
 suite "engine/onnx-parity" bash tests/engine/onnx_parity.sh
