@@ -218,6 +218,14 @@ web: $(WASM_JS)
 	@if [ -f $(BUILD)/web/sentiment.smf ]; then printf '{"file":"sentiment.smf","bytes":%s,"sha256":"%s"}\n' \
 		"$$(stat -c %s $(BUILD)/web/sentiment.smf)" "$$(sha256sum $(BUILD)/web/sentiment.smf | cut -d' ' -f1)" > $(BUILD)/web/model.json; \
 	else echo '{"file":null}' > $(BUILD)/web/model.json; fi
+	@# sw.js keeps for offline use what was copied above, except itself (the browser keeps it) and
+	@# the model (model-store.js caches it by checksum); named by a hash of those files' names and
+	@# bytes, so each build's sw.js differs, is installed, and replaces the previous cache.
+	@cd $(BUILD)/web && files=$$(find . -type f ! -name sw.js ! -name '*.smf' -printf '%P\n' | LC_ALL=C sort) && \
+	if printf '%s\n' $$files | grep -qv '^[A-Za-z0-9._/-]*$$'; then echo "web: a file name sw.js cannot list: $$files"; exit 1; fi && \
+	version=$$(sha256sum $$files | sha256sum | cut -c1-16) && list=$$(printf '"%s",' $$files) && \
+	sed -i "s|^const PRECACHE = .*|const PRECACHE = {\"version\":\"$$version\",\"files\":[$${list%,}]};|" sw.js && \
+	grep -q "^const PRECACHE = {\"version\":\"$$version\"" sw.js || { echo "web: web/sw.js has no 'const PRECACHE = ' line"; exit 1; }
 
 serve: web
 	node build_scripts/serve.mjs $(BUILD)/web $(PORT)
@@ -231,10 +239,13 @@ run:
 	$(MAKE) serve
 
 # --- tests and benchmarks ----------------------------------------------------------------------
-test: all unit-tests engine-tools wasm web
+# Setup first (a no-op when nothing is missing), then every build in parallel, then the suites.
+test:
+	bash build_scripts/setup.sh --if-needed
+	$(MAKE) all lib unit-tests engine-tools kernels-wasm wasm web
 	bash tests/run.sh
 
-bench: all wasm
+bench: all wasm $(BUILD)/wasm/bench_kernels.cjs
 	bash build_scripts/bench/all.sh
 
 clean:

@@ -2,15 +2,18 @@
 // Page, code and the manifest are served network-first (a deploy is picked up on the next load;
 // offline, the last copy answers). The model file is not handled here: the page keeps it in its
 // own cache keyed by checksum (model-store.js), so it is never stored twice.
-const SHELL_CACHE = 'sentiment-shell-v1';
+//
+// `make web` replaces the PRECACHE line below with every file it copied into build/web/ except
+// this one and the model, and a hash of their contents: a new module is kept for offline use
+// without anyone listing it, and a new build changes this file's bytes, so the browser installs
+// it and the old cache is deleted on activate.
+const PRECACHE = {"version":"unbuilt","files":[]};
+const SHELL_CACHE = `sentiment-shell-${PRECACHE.version}`;
 const MODEL_CACHE = 'sentiment-model'; // owned by model-store.js; kept on activate
-const SHELL_FILES = [
-    './', 'index.html', 'style.css', 'icon.svg',
-    'app.js', 'review-ui.js', 'batch-ui.js', 'engine-pool.js', 'model-store.js', 'highlight.js', 'batch.js',
-    'csv.js', 'examples.js',
-    'worker.js', 'sentiment.mjs', 'sentiment.wasm',
-];
-const OPTIONAL_FILES = ['model.json']; // absent when the site was built without a model
+// model.json may be missing from a hand-made deploy; the page reports that itself.
+const OPTIONAL_FILES = ['model.json'];
+// The page's own URL (the folder) answers with index.html, and is requested as such.
+const SHELL_FILES = ['./', ...PRECACHE.files.filter((f) => !OPTIONAL_FILES.includes(f))];
 
 self.addEventListener('install', (event) => {
     event.waitUntil((async () => {

@@ -71,7 +71,7 @@ async function measure(context, url, reviews, batchFile) {
 
 async function main() {
     if (!existsSync(path.join(SITE, 'sentiment.smf')) || !existsSync(DATA)) {
-        console.log(`bench_page: needs a site with a model (${SITE}) and data (${DATA})`);
+        console.log(`bench/page.mjs: needs a site with a model (${SITE}) and data (${DATA})`);
         process.exit(77);
     }
     const reviews = sample(N_BATCH);
@@ -108,6 +108,6 @@ async function main() {
 }
 
 main().catch((e) => {
-    console.log(`bench_page failed: ${e.message}`);
+    console.log(`bench/page.mjs failed: ${e.message}`);
     process.exit(1);
 });

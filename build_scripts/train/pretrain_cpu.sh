@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The longer recipe (weights/MODEL_CARD.md, "Next"): in-domain masked-LM pretraining on the texts
-# of IMDb train + unsup (75,000 reviews; never test), then fine-tuning from it. Hours to days on
-# two cores, so both stages checkpoint into RUN_DIR (keep it outside the repository) and continue
-# exactly where they stopped:
+# A longer CPU recipe, not the one behind a shipped model (weights/MODEL_CARD.md, "Next"): in C,
+# masked-LM pretraining of a 4x256 model at 256 tokens on the texts of IMDb train + unsup (75,000
+# reviews; never test), then fine-tuning from it on the labelled reviews, int8 conversion and a
+# test evaluation. Hours to days of one core, so both stages checkpoint into RUN_DIR (keep it
+# outside the repository) and continue exactly where they stopped:
 #   bash build_scripts/train/pretrain_cpu.sh RUN_DIR          start, or continue, both stages
 #   build/sentiment train resume --out-dir RUN_DIR/mlm    what the script does for a stopped stage
 # Environment: DATA (default ../shared/data/imdb), THREADS (default 1), MLM_EPOCHS (default 10).

@@ -13,7 +13,7 @@
 // GEMMs and attention are where AVX-512 pays: 32 registers for bigger tiles, masks for tails,
 // and 16-key attention blocks whose scores need no horizontal sums.
 //
-// Measured numbers: `build/sentiment bench-kernels` (src/tools/kernels_bench.c); README "Compute kernels".
+// Measured numbers: `build/sentiment bench-kernels` (src/tools/kernels_bench.c); docs/engine.md.
 #include <stddef.h>
 
 #include "kernels.h"

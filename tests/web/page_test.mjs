@@ -56,6 +56,24 @@ function watch(page, origin) {
     return seen;
 }
 
+// The PRECACHE line `make web` wrote into the site's sw.js.
+function precacheOf(site) {
+    const line = readFileSync(path.join(site, 'sw.js'), 'utf8').split('\n').find((l) => l.startsWith('const PRECACHE = '));
+    assert.ok(line, 'sw.js has a PRECACHE line');
+    return JSON.parse(line.slice('const PRECACHE = '.length).replace(/;\s*$/, ''));
+}
+
+// Every file under dir, as sorted relative paths with '/' separators.
+async function filesUnder(dir, prefix = '') {
+    const out = [];
+    for (const entry of await fs.readdir(path.join(dir, prefix), { withFileTypes: true })) {
+        const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) out.push(...await filesUnder(dir, rel));
+        else out.push(rel);
+    }
+    return out.sort();
+}
+
 async function waitForModelState(page, states, timeout = READY_TIMEOUT) {
     await page.waitForFunction((wanted) => wanted.includes(document.getElementById('model-status').dataset.state),
         states, { timeout });
@@ -293,7 +311,17 @@ async function main() {
         check(keys.length === 1 && keys[0].endsWith(`sha256=${current}`), `the browser keeps exactly one model, the current one (${keys.join(' ')})`);
 
         // --- offline: the service worker and the model cache carry a reload ---
+        // Its precache list is make web's: every file of the site but sw.js and the model.
+        const precache = precacheOf(SITE);
+        const siteFiles = (await filesUnder(SITE)).filter((f) => f !== 'sw.js' && !f.endsWith('.smf'));
+        check(JSON.stringify(precache.files) === JSON.stringify(siteFiles),
+            `sw.js precaches every file of the site but itself and the model (${precache.files.length} files)`);
         await page.evaluate(() => navigator.serviceWorker.ready);
+        const shellKeys = await page.evaluate(async (name) => (await caches.has(name))
+            ? (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname.replace(/^\//, '')) : null,
+        `sentiment-shell-${precache.version}`);
+        check(shellKeys && precache.files.every((f) => shellKeys.includes(f)),
+            `the installed service worker's cache, named by the build's hash, holds every listed file`);
         await page.reload();
         await waitForModelState(page, ['ready', 'error']);
         check(await page.evaluate(() => !!navigator.serviceWorker.controller), 'the service worker controls the page');
