@@ -262,3 +262,41 @@ void sent_sst2_subset_free(SentReviews *subset) {
     free(subset->lens);
     memset(subset, 0, sizeof *subset);
 }
+
+void sent_sst2_read_valid(const char *path, SentReviews *valid) {
+    SentReviews rows;
+    SentSst2Split split;
+    sent_sst2_load(path, &rows, &split);
+    memset(valid, 0, sizeof *valid);
+    valid->n = split.n_valid;
+    valid->labels = mallocCheck((size_t)split.n_valid * sizeof(int32_t));
+    valid->texts = mallocCheck((size_t)split.n_valid * sizeof(char *));
+    valid->lens = mallocCheck((size_t)split.n_valid * sizeof(size_t));
+    for (int i = 0; i < split.n_valid; i++) {
+        int r = split.valid[i];
+        valid->labels[i] = rows.labels[r], valid->texts[i] = rows.texts[r], valid->lens[i] = rows.lens[r];
+        rows.texts[r] = NULL;   // moved
+    }
+    sent_reviews_free(&rows);
+    sent_sst2_split_free(&split);
+}
+
+void sent_sst2_token_rows(const char *path, SentTokenizer *tok, int T, int head_tokens, SentTokenRows *rows,
+                         int *n_valid) {
+    double t0 = sent_now_seconds();
+    SentReviews all, used;
+    SentSst2Split split;
+    sent_sst2_load(path, &all, &split);
+    sent_sst2_subset(&all, &split, &used);
+    sent_token_rows_build(rows, &used, tok, T, head_tokens, NULL);
+    long n_tokens = 0;
+    for (int i = 0; i < rows->n; i++) n_tokens += rows->lens[i];
+    fprintf(stderr, "sst2: %d rows: %d held out (the longest distinct sentences), %d train, %d left out as inside a "
+                    "held-out row (%d of them long ones passed over); %.1f tokens each on average (%.1f s)\n",
+            all.n, split.n_valid, split.n_train, split.n_dropped + split.n_redundant, split.n_redundant,
+            (double)n_tokens / (rows->n ? rows->n : 1), sent_now_seconds() - t0);
+    *n_valid = split.n_valid;
+    sent_sst2_subset_free(&used);
+    sent_sst2_split_free(&split);
+    sent_reviews_free(&all);
+}

@@ -50,4 +50,13 @@ void sent_sst2_load(const char *path, SentReviews *rows, SentSst2Split *split);
 void sent_sst2_subset(const SentReviews *rows, const SentSst2Split *split, SentReviews *subset);
 void sent_sst2_subset_free(SentReviews *subset);
 
+// The held-out rows of path alone, as reviews of their own (for `eval --sst2-valid`).
+void sent_sst2_read_valid(const char *path, SentReviews *valid);
+
+// The rows of path that anything trains or validates on, tokenized as sent_token_rows_build does
+// (T per row, head + tail; not cached: it takes seconds), held-out ones first: rows [0, *n_valid)
+// validate, the rest train. Prints the split's sizes to stderr.
+void sent_sst2_token_rows(const char *path, SentTokenizer *tok, int T, int head_tokens, SentTokenRows *rows,
+                         int *n_valid);
+
 #endif
