@@ -62,6 +62,8 @@ suite "train/bad-input" bash tests/train/bad_input.sh
 suite "train/pipeline" bash tests/train/pipeline.sh
 suite "train/torch-mirror" bash tests/train/torch_mirror.sh
 suite "train/shipped-model" bash tests/train/shipped_model.sh
+# The shipped model on 76 short hand-written reviews (negation, contrast, star ratings, ...).
+suite "train/probe-reviews" bash tests/train/probe_reviews.sh
 
 # The C library installed with `make install PREFIX=…` and used through pkg-config.
 suite "lib/install" bash tests/lib/install_test.sh

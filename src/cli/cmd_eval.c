@@ -11,21 +11,24 @@
 #include "commands.h"
 #include "sentiment.h"
 #include "train/data.h"
+#include "train/sst2.h"
 #include "util.h"
 
 #define MAX_BINS 100
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: sentiment eval --model M --data FILES [--batch N] [--bins N] [--json]\n"
+            "usage: sentiment eval --model M --data FILES|--sst2-valid FILE [--batch N] [--bins N] [--json]\n"
             "  FILES      comma-separated IMDb TSV.gz files (label 1 positive, 0 negative)\n"
+            "  --sst2-valid FILE  the held-out sentences of SST-2's train.tsv.gz, detokenized: the\n"
+            "             trainer's SST-2 validation split (train/sst2.h)\n"
             "  --batch N  reviews per forward pass (default 16)\n"
             "  --bins N   confidence bins for the calibration error (default 10)\n"
             "  --json     one JSON object instead of the text report\n");
 }
 
 int cmd_eval(int argc, char **argv) {
-    const char *model_path = NULL, *data = NULL;
+    const char *model_path = NULL, *data = NULL, *sst2_valid = NULL;
     int batch = 16, n_bins = 10, json = 0;
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
@@ -38,6 +41,8 @@ int cmd_eval(int argc, char **argv) {
             model_path = argv[++i];
         } else if (i + 1 < argc && !strcmp(flag, "--data")) {
             data = argv[++i];
+        } else if (i + 1 < argc && !strcmp(flag, "--sst2-valid")) {
+            sst2_valid = argv[++i];
         } else if (i + 1 < argc && !strcmp(flag, "--batch")) {
             batch = atoi(argv[++i]);
         } else if (i + 1 < argc && !strcmp(flag, "--bins")) {
@@ -48,6 +53,11 @@ int cmd_eval(int argc, char **argv) {
             return 2;
         }
     }
+    if (sst2_valid && data) {
+        fprintf(stderr, "eval: --data and --sst2-valid are two data sets; give one\n");
+        return 2;
+    }
+    if (sst2_valid) data = sst2_valid;
     if (!model_path || !data || batch < 1 || batch > 256 || n_bins < 1 || n_bins > MAX_BINS) {
         usage(stderr);
         return 2;
@@ -69,7 +79,8 @@ int cmd_eval(int argc, char **argv) {
         return 1;
     }
     SentReviews reviews;
-    sent_reviews_read(&reviews, data);
+    if (sst2_valid) sent_sst2_read_valid(sst2_valid, &reviews);
+    else sent_reviews_read(&reviews, data);
 
     long confusion[2][2] = {{0}};   // [true][predicted], 1 = positive
     long bin_count[MAX_BINS] = {0}, failed = 0, truncated = 0;
@@ -125,7 +136,8 @@ int cmd_eval(int argc, char **argv) {
     } else {
         printf("model     %s (%d layers, dim %d, %s, max %d tokens)\n", model_path, info.n_layers, info.dim,
                info.quantized ? "int8" : "fp32", info.max_len);
-        printf("data      %s: %ld reviews scored, %ld failed, %ld truncated\n", data, scored, failed, truncated);
+        printf("data      %s%s: %ld reviews scored, %ld failed, %ld truncated\n", data,
+               sst2_valid ? " (its SST-2 validation split)" : "", scored, failed, truncated);
         printf("accuracy  %.2f%%\n", 100 * accuracy);
         printf("confusion            predicted neg  predicted pos\n");
         printf("          true neg   %13ld  %13ld\n", confusion[0][0], confusion[0][1]);

@@ -42,6 +42,8 @@ static void usage(FILE *out) {
             "  --data FILES     comma-separated IMDb TSV.gz files (e.g. ../shared/data/imdb/train.tsv.gz)\n"
             "  --vocab FILE     WordPiece vocab.txt (e.g. ../shared/vocab/vocab.txt)\n"
             "  --out-dir DIR    checkpoint.bin, log.csv, token cache, hf/ (Hugging Face export, per epoch)\n"
+            "  --sst2 FILE      also SST-2 (../shared/data/sst2/train.tsv.gz): its phrases train, its 2,000 longest\n"
+            "                   sentences are a second validation set (train/sst2.h; not for embed)\n"
             "  --init CKPT      start from this checkpoint's weights (e.g. a pretraining run's)\n"
             "  --teacher FILE   finetune: distil from `sentiment teacher label` output for every row of\n"
             "                   FILES; unlabelled rows (unsup) are trained on the teacher's P(positive)\n"
@@ -169,6 +171,7 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(flag, "--out-dir")) ok = copy_string(flag, v, o.out_dir, sizeof o.out_dir);
         else if (!strcmp(flag, "--init")) ok = copy_string(flag, v, o.init, sizeof o.init);
         else if (!strcmp(flag, "--teacher")) ok = copy_string(flag, v, o.teacher, sizeof o.teacher);
+        else if (!strcmp(flag, "--sst2")) ok = copy_string(flag, v, o.sst2, sizeof o.sst2);
         else if (!strcmp(flag, "--distill-alpha")) ok = parse_float(flag, v, &o.distill_alpha);
         else if (!strcmp(flag, "--schedule")) ok = copy_string(flag, v, schedule, sizeof schedule);
         else if (!strcmp(flag, "--layers")) ok = parse_int(flag, v, &o.model.n_layers);
@@ -250,6 +253,10 @@ int cmd_train(int argc, char **argv) {
         o.distill_alpha > 1) {
         fprintf(stderr, "train: inconsistent shape options (dim divisible by heads, 8 <= seq-len <= "
                         "max-positions, head-tokens <= seq-len - 2, dropouts < 1, distill-alpha <= 1)\n");
+        return 2;
+    }
+    if (embed && o.sst2[0]) {
+        fprintf(stderr, "train: --sst2 is for pretrain, finetune and pack, not embed\n");
         return 2;
     }
     if (embed) {

@@ -74,6 +74,7 @@ void sent_checkpoint_load(const char *path, SentTrainOptions *opts, SentBert *mo
     stored.task[sizeof stored.task - 1] = stored.data[sizeof stored.data - 1] = '\0';
     stored.vocab[sizeof stored.vocab - 1] = stored.out_dir[sizeof stored.out_dir - 1] = '\0';
     stored.init[sizeof stored.init - 1] = stored.teacher[sizeof stored.teacher - 1] = '\0';
+    stored.sst2[sizeof stored.sst2 - 1] = '\0';
     if (opts) *opts = stored;
     *step = (long)step64;
     if (model) {

@@ -254,6 +254,21 @@ void sent_token_rows_free(SentTokenRows *rows) {
     memset(rows, 0, sizeof *rows);
 }
 
+void sent_token_rows_append(SentTokenRows *rows, const SentTokenRows *more) {
+    if (more->T != rows->T) {
+        fprintf(stderr, "error: appending rows of %d tokens to rows of %d\n", more->T, rows->T);
+        exit(EXIT_FAILURE);
+    }
+    size_t n = (size_t)rows->n + (size_t)more->n, T = (size_t)rows->T;
+    rows->ids = reallocCheck(rows->ids, (n ? n : 1) * T * sizeof(int32_t));
+    rows->lens = reallocCheck(rows->lens, (n ? n : 1) * sizeof(int32_t));
+    rows->labels = reallocCheck(rows->labels, (n ? n : 1) * sizeof(int32_t));
+    memcpy(rows->ids + (size_t)rows->n * T, more->ids, (size_t)more->n * T * sizeof(int32_t));
+    memcpy(rows->lens + rows->n, more->lens, (size_t)more->n * sizeof(int32_t));
+    memcpy(rows->labels + rows->n, more->labels, (size_t)more->n * sizeof(int32_t));
+    rows->n = (int)n;
+}
+
 // ----------------------------------------------------------------------------------------------
 // batches
 

@@ -37,6 +37,8 @@ typedef struct {
 void sent_token_rows_build(SentTokenRows *rows, const SentReviews *reviews, SentTokenizer *tok,
                            int T, int head_tokens, const char *cache_path);
 void sent_token_rows_free(SentTokenRows *rows);
+// Appends more's rows (same T) after rows' own, e.g. a second data set next to the first.
+void sent_token_rows_append(SentTokenRows *rows, const SentTokenRows *more);
 
 // A deterministic permutation of 0..n-1 (Fisher-Yates over the counter-based generator).
 void sent_permutation(int32_t *perm, int n, uint64_t seed);

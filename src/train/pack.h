@@ -10,6 +10,9 @@
 //   float  teacher[n_rows]     the teacher's P(positive), NaN without --teacher
 //   uint16 len[n_rows]         tokens of each row, [CLS] and [SEP] included (at most T)
 //   uint16 ids[n_tokens]       the rows' tokens, one after another (no padding)
+//
+// With --sst2, SST-2 goes into a second file of this same format, pack-sst2.bin (pack.bin stays
+// what it is without it): its held-out rows (valid 1) first, then its training rows, teacher NaN.
 #ifndef SENT_TRAIN_PACK_H
 #define SENT_TRAIN_PACK_H
 
@@ -18,7 +21,8 @@
 #define SENT_PACK_VERSION 1
 
 // Writes o->out_dir/pack.bin from o->data (tokenized with o->vocab into o->seq_len rows, head +
-// tail), o->valid_size / o->split_seed and, when set, o->teacher. Returns 0, or 1 after printing why.
+// tail), o->valid_size / o->split_seed and, when set, o->teacher; and with o->sst2, pack-sst2.bin.
+// Returns 0, or 1 after printing why.
 int sent_train_pack(const SentTrainOptions *o);
 
 #endif

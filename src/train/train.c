@@ -17,6 +17,7 @@
 #include "train/embed.h"
 #include "train/export_hf.h"
 #include "train/rng.h"
+#include "train/sst2.h"
 #include "util.h"
 
 void sent_train_default_options(SentTrainOptions *o) {
@@ -219,6 +220,20 @@ int sent_train_run(SentTrainOptions *o, int resume) {
     // evaluation order does not change a mean, and batches of similar lengths run faster; the MLM
     // slice is taken first so it stays the same reviews
     sent_sort_by_length(valid_index, (size_t)(mlm ? n_mlm_valid : n_valid), rows.lens);
+    // SST-2 (--sst2): its rows go after the reviews, held-out ones first; the IMDb split above is
+    // unchanged by them
+    int n_imdb = rows.n, n_sst2_valid = 0, n_sst2_train = 0;
+    int32_t *sst2_valid_index = NULL;
+    if (o->sst2[0]) {
+        SentTokenRows sst2;
+        sent_sst2_token_rows(o->sst2, tok, o->seq_len, o->head_tokens, &sst2, &n_sst2_valid);
+        n_sst2_train = sst2.n - n_sst2_valid;
+        sent_token_rows_append(&rows, &sst2);
+        sent_token_rows_free(&sst2);
+        sst2_valid_index = mallocCheck((size_t)(n_sst2_valid > 0 ? n_sst2_valid : 1) * sizeof(int32_t));
+        for (int i = 0; i < n_sst2_valid; i++) sst2_valid_index[i] = n_imdb + i;
+        sent_sort_by_length(sst2_valid_index, (size_t)n_sst2_valid, rows.lens);
+    }
     // distillation: the teacher labels every row, so the unlabelled ones join the training rows
     int32_t *train_index = mallocCheck((size_t)rows.n * sizeof(int32_t));
     memcpy(train_index, order, (size_t)n_train * sizeof(int32_t));
@@ -228,7 +243,11 @@ int sent_train_run(SentTrainOptions *o, int resume) {
             fprintf(stderr, "error: a teacher gives P(positive); the model has %d labels\n", o->model.n_labels);
             return 1;
         }
-        teacher_p = sent_teacher_labels_read(o->teacher, o->data, rows.n);
+        teacher_p = sent_teacher_labels_read(o->teacher, o->data, n_imdb);
+        if (n_imdb < rows.n) {   // SST-2 rows have no teacher: their own label stands in for it
+            teacher_p = reallocCheck(teacher_p, (size_t)rows.n * sizeof(float));
+            for (int i = n_imdb; i < rows.n; i++) teacher_p[i] = (float)(rows.labels[i] == 1);
+        }
         int n_labelled_train = n_train;
         for (int i = 0; i < rows.n; i++)
             if (rows.labels[i] < 0) train_index[n_train++] = i;
@@ -238,6 +257,10 @@ int sent_train_run(SentTrainOptions *o, int resume) {
                         "of the training labels; alpha %.2f\n", n_labelled_train, n_train - n_labelled_train,
                 o->teacher, 100.0 * agree / (n_labelled_train ? n_labelled_train : 1), o->distill_alpha);
     }
+    for (int i = 0; i < n_sst2_train; i++) train_index[n_train++] = n_imdb + n_sst2_valid + i;
+    if (o->sst2[0])
+        fprintf(stderr, "sst2: %d training rows join the %d IMDb ones; %d validate separately\n", n_sst2_train,
+                n_train - n_sst2_train, n_sst2_valid);
     int steps_per_epoch = n_train / o->batch;
     if (steps_per_epoch < 1) {
         fprintf(stderr, "error: %d training reviews are fewer than one batch of %d\n", n_train, o->batch);
@@ -283,7 +306,12 @@ int sent_train_run(SentTrainOptions *o, int resume) {
 
     snprintf(path, sizeof path, "%s/log.csv", o->out_dir);
     FILE *log_csv = fopenCheck(path, resume ? "a" : "w");
-    if (!resume) fprintf(log_csv, "step,epoch,loss,lr,grad_norm,tokens_per_s,gflops,valid_loss,valid_accuracy,train_accuracy\n");
+    // with SST-2, two more columns: its validation loss and accuracy
+    const char *sst2_columns = o->sst2[0] ? ",sst2_valid_loss,sst2_valid_accuracy" : "";
+    const char *sst2_blank = o->sst2[0] ? ",," : "";
+    if (!resume)
+        fprintf(log_csv, "step,epoch,loss,lr,grad_norm,tokens_per_s,gflops,valid_loss,valid_accuracy,train_accuracy%s\n",
+                sst2_columns);
 
     int current_epoch = -1;
     long correct = 0, seen = 0;
@@ -345,7 +373,8 @@ int sent_train_run(SentTrainOptions *o, int resume) {
         double eta = (now - session_start) / (double)(step - start_step) * (double)(total_steps - step);
         report_progress(o, step, total_steps, epoch, epochs, loss, lr, norm, tok_s, gflops, eta);
         if (step % o->log_every == 0) {
-            fprintf(log_csv, "%ld,%d,%.5f,%.4e,%.4f,%.0f,%.2f,,,\n", step, epoch + 1, loss, lr, norm, tok_s, gflops);
+            fprintf(log_csv, "%ld,%d,%.5f,%.4e,%.4f,%.0f,%.2f,,,%s\n", step, epoch + 1, loss, lr, norm, tok_s, gflops,
+                    sst2_blank);
             fflush(log_csv);
             window_start = now, window_tokens = 0, window_flops = 0;
         }
@@ -361,8 +390,16 @@ int sent_train_run(SentTrainOptions *o, int resume) {
             else
                 fprintf(stderr, "\nepoch %d: train accuracy %.2f%% (with dropout), valid loss %.4f, valid accuracy %.2f%% (%.1f min)\n",
                         epoch + 1, 100.0 * correct / (seen ? seen : 1), v.loss, 100 * v.accuracy, minutes);
-            fprintf(log_csv, "%ld,%d,,,,,,%.5f,%.5f,%.5f\n", step, epoch + 1, v.loss, v.accuracy,
+            fprintf(log_csv, "%ld,%d,,,,,,%.5f,%.5f,%.5f", step, epoch + 1, v.loss, v.accuracy,
                     mlm ? 0.0 : (double)correct / (seen ? seen : 1));
+            if (sst2_valid_index) {
+                EvalResult sv = evaluate(&model, &rows, sst2_valid_index, n_sst2_valid, mlm, o, mask_id, ids, mask,
+                                         labels, mlm_rows, mlm_targets);
+                fprintf(stderr, "epoch %d: SST-2 valid loss %.4f, valid %s %.2f%% (%d held-out sentences)\n", epoch + 1,
+                        sv.loss, mlm ? "masked-token accuracy" : "accuracy", 100 * sv.accuracy, n_sst2_valid);
+                fprintf(log_csv, ",%.5f,%.5f", sv.loss, sv.accuracy);
+            }
+            fputc('\n', log_csv);
             fflush(log_csv);
             // hf/ is always the latest; hf-epochN/ stay, so the epoch with the best validation
             // score can be chosen afterwards.
@@ -382,7 +419,7 @@ int sent_train_run(SentTrainOptions *o, int resume) {
     fclose(log_csv);
     free(ids), free(labels), free(mask), free(mlm_rows), free(mlm_targets), free(epoch_order), free(shuffle), free(order);
     free(bucket_scratch);
-    free(train_index), free(teacher_p), free(soft_targets);
+    free(train_index), free(teacher_p), free(soft_targets), free(sst2_valid_index);
     sent_token_rows_free(&rows);
     sent_bert_free(&model);
     sent_tokenizer_free(tok);

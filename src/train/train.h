@@ -39,6 +39,9 @@ typedef struct {
     float distill_alpha;      // labelled rows: alpha * CE(label) + (1 - alpha) * CE(teacher)
     // appended later still: 0 (what older checkpoints read) keeps their plain shuffled batches
     int bucket_batches;       // batches of similar-length reviews, sorted in runs of this many
+    // SST-2 next to IMDb (train/sst2.h): its training rows join the training data, its held-out
+    // rows are a second validation set; "" (what older checkpoints read) = IMDb alone
+    char sst2[1024];
 } SentTrainOptions;
 
 void sent_train_default_options(SentTrainOptions *opts);
