@@ -29,8 +29,8 @@ SHAPE=(--layers 2 --dim 128 --heads 2 --hidden 512 --max-positions 512)
         --out-dir "$RUN/embed" "${SHAPE[@]}" --max-positions 256 --seq-len 1024 --head-tokens 256 --threads "$THREADS"
 
 [ -f "$RUN/teacher-labels.tsv" ] || {
-    build/sentiment teacher fit --data "$DATA/train.tsv.gz" --out "$RUN/teacher.bin" | tee "$RUN/teacher.txt"
-    build/sentiment teacher label --teacher "$RUN/teacher.bin" --data "$DATA/train.tsv.gz,$DATA/unsup.tsv.gz" \
+    build/sentiment train teacher fit --data "$DATA/train.tsv.gz" --out "$RUN/teacher.bin" | tee "$RUN/teacher.txt"
+    build/sentiment train teacher label --teacher "$RUN/teacher.bin" --data "$DATA/train.tsv.gz,$DATA/unsup.tsv.gz" \
         --out "$RUN/teacher-labels.tsv"
 }
 

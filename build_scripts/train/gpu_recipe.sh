@@ -19,8 +19,8 @@ pack)
     make build/sentiment
     mkdir -p "$RUN"
     [ -f "$RUN/teacher-labels.tsv" ] || {
-        build/sentiment teacher fit --data "$DATA/train.tsv.gz" --out "$RUN/teacher.bin" | tee "$RUN/teacher.txt"
-        build/sentiment teacher label --teacher "$RUN/teacher.bin" --data "$DATA/train.tsv.gz,$DATA/unsup.tsv.gz" \
+        build/sentiment train teacher fit --data "$DATA/train.tsv.gz" --out "$RUN/teacher.bin" | tee "$RUN/teacher.txt"
+        build/sentiment train teacher label --teacher "$RUN/teacher.bin" --data "$DATA/train.tsv.gz,$DATA/unsup.tsv.gz" \
             --out "$RUN/teacher-labels.tsv"
     }
     build/sentiment train pack --data "$DATA/train.tsv.gz,$DATA/unsup.tsv.gz" --vocab weights/vocab.txt \
