@@ -5,10 +5,12 @@
 //   {id, type: 'explain', text, part, parts} -> {id, ok, result}  (sent_wasm_explain_part JSON)
 //   {id, type: 'classifyMany', texts}    -> {id, ok, results}     (one result per text)
 // and gets {id, ok: false, error} when something fails ({..., engineFailure: true} when the
-// WebAssembly module could not start at all). The C side owns every string it
-// returns until its next call, so each answer is copied out with UTF8ToString at once.
-// Exports used: sent_wasm_{load,last_error,classify,model_info,unload} (src/wasm/wasm_api.c) and
-// sent_wasm_explain_{part,load,last_error,unload} (src/wasm/wasm_explain.c).
+// WebAssembly module could not start at all). A review the engine refuses is answered with
+// {error: message, code} as its result. The C side owns every string it returns until its next
+// call, so each answer is copied out with UTF8ToString at once.
+// Exports used: sent_wasm_{load,classify,model_info,unload} (src/wasm/wasm_api.c),
+// sent_wasm_explain_{part,load,unload} (src/wasm/wasm_explain.c) and sent_wasm_last_error
+// (src/wasm/wasm_error.c: every export fails the same way, with {"error":{"code","message"}}).
 import createSentimentModule from './sentiment.mjs';
 
 let wasm = null;          // the Emscripten module, created on the first message
@@ -29,12 +31,22 @@ function copyIn(mod, bytes) {
 
 const encoder = new TextEncoder();
 
+// The page's form of an engine answer: an error object becomes {error: message, code}.
+function fromEngine(answer) {
+    return answer.error ? { error: answer.error.message, code: answer.error.code } : answer;
+}
+
+// The reason the last export failed (a load that returned -1).
+function lastError(mod) {
+    return fromEngine(JSON.parse(mod.UTF8ToString(mod._sent_wasm_last_error()))).error;
+}
+
 // Calls fn(ptr, len) -> char* JSON on text's UTF-8 bytes and parses the answer.
 function callOnText(mod, fn, text) {
     const bytes = encoder.encode(text);
     const ptr = copyIn(mod, bytes);
     try {
-        return JSON.parse(mod.UTF8ToString(fn(ptr, bytes.length)));
+        return fromEngine(JSON.parse(mod.UTF8ToString(fn(ptr, bytes.length))));
     } finally {
         mod._free(ptr);
     }
@@ -55,12 +67,12 @@ function load(mod, buffer) {
     const bytes = new Uint8Array(buffer);
     const ptr = copyIn(mod, bytes);
     if (mod._sent_wasm_load(ptr, bytes.length) !== 0) {
-        const message = mod.UTF8ToString(mod._sent_wasm_last_error());
+        const message = lastError(mod);
         mod._free(ptr);
         throw new Error(message || 'the model file was rejected');
     }
     if (mod._sent_wasm_explain_load(ptr, bytes.length) !== 0) {
-        const message = JSON.parse(mod.UTF8ToString(mod._sent_wasm_explain_last_error())).error;
+        const message = lastError(mod);
         mod._sent_wasm_unload();
         mod._free(ptr);
         throw new Error(message || 'the model file was rejected');

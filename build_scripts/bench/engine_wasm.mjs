@@ -43,7 +43,7 @@ for (const name of ['base-fp32', 'base-int8', 'small-fp32', 'small-int8']) {
     const ptr = mod._malloc(bytes.length);
     mod.HEAPU8.set(bytes, ptr);
     if (mod._sent_wasm_load(ptr, bytes.length) !== 0) {
-        console.error(`${file}: ${mod.UTF8ToString(mod._sent_wasm_last_error())}`);
+        console.error(`${file}: ${JSON.parse(mod.UTF8ToString(mod._sent_wasm_last_error())).error.message}`);
         process.exit(1);
     }
     const info = JSON.parse(mod.UTF8ToString(mod._sent_wasm_model_info()));
@@ -60,7 +60,7 @@ for (const name of ['base-fp32', 'base-int8', 'small-fp32', 'small-int8']) {
         }
         mod._free(textPtr);
         if (answer.error || answer.tokens !== T) {
-            console.error(`${file}: ${answer.error || `${answer.tokens} tokens, expected ${T}`}`);
+            console.error(`${file}: ${answer.error ? answer.error.message : `${answer.tokens} tokens, expected ${T}`}`);
             process.exit(1);
         }
         const label = name.startsWith('base') ? 'distilbert-base' : 'small (4x256)';

@@ -41,12 +41,12 @@ export function wasmRunner(mod, modelBytes, spec) {
         mod.HEAPU8.set(bytes, p);
         return p;
     };
-    if (mod._sent_wasm_load(copy(modelBytes), modelBytes.length) !== 0) throw new Error(mod.UTF8ToString(mod._sent_wasm_last_error()));
+    if (mod._sent_wasm_load(copy(modelBytes), modelBytes.length) !== 0) throw new Error(JSON.parse(mod.UTF8ToString(mod._sent_wasm_last_error())).error.message);
     const texts = spec.texts.map((t) => new TextEncoder().encode(t));
     const ptrs = texts.map(copy);
     return (i) => {
         const a = JSON.parse(mod.UTF8ToString(mod._sent_wasm_classify(ptrs[i], texts[i].length)));
-        if (a.error) throw new Error(a.error);
+        if (a.error) throw new Error(a.error.message);
         return { positive: a.positive, tokens: a.tokens };
     };
 }

@@ -8,8 +8,8 @@
 fit_teacher() {
     local run=$1
     [ -f "$run/teacher-labels.tsv" ] && return
-    build/sentiment teacher fit --data "$DATA/train.tsv.gz" --out "$run/teacher.bin" | tee "$run/teacher.txt"
-    build/sentiment teacher label --teacher "$run/teacher.bin" --data "$DATA/train.tsv.gz,$DATA/unsup.tsv.gz" \
+    build/sentiment train teacher fit --data "$DATA/train.tsv.gz" --out "$run/teacher.bin" | tee "$run/teacher.txt"
+    build/sentiment train teacher label --teacher "$run/teacher.bin" --data "$DATA/train.tsv.gz,$DATA/unsup.tsv.gz" \
         --out "$run/teacher-labels.tsv"
 }
 

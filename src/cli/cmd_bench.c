@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "tools/convert.h"
 #include "model.h"
@@ -62,25 +63,28 @@ static double time_review(SentClassifier *c, const char *text, int reps, int exp
     return best;
 }
 
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: sentiment bench [--reps N] [--group N] [--save DIR] [--quick]\n"
+            "  ms per review at 128, 256 and 512 tokens on random distilbert-base and 4x256 models,\n"
+            "  fp32 and int8, scalar and the best SIMD kernels, and the GFLOP/s that makes\n"
+            "  --reps N    timed runs per case, the best one reported (default 3)\n"
+            "  --group N   int8 inputs per scale, 0 = one scale per row (default 64)\n"
+            "  --save DIR  also write the models as DIR/{base,small}-{fp32,int8}.smf\n"
+            "  --quick     distilbert-base with the best kernels only\n");
+}
+
 int cmd_bench(int argc, char **argv) {
     int reps = 3, quick = 0, group = 64;
     const char *save = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--quick")) {
-            quick = 1;
-        } else if (i + 1 < argc && !strcmp(argv[i], "--reps")) {
-            reps = atoi(argv[++i]);
-        } else if (i + 1 < argc && !strcmp(argv[i], "--group")) {
-            group = atoi(argv[++i]);
-        } else if (i + 1 < argc && !strcmp(argv[i], "--save")) {
-            save = argv[++i];
-        } else {
-            fprintf(stderr, "usage: sentiment bench [--reps N] [--group N] [--save DIR] [--quick]\n");
-            return strcmp(argv[i], "--help") ? 2 : 0;
-        }
-    }
-    if (reps < 1) reps = 1;
-    if (group < 0) group = 0;
+    SentArg args[] = {
+        SENT_OPT("--reps", SENT_ARG_INT, &reps, .min = 1, .max = 1000000),
+        SENT_OPT("--group", SENT_ARG_INT, &group, .min = 0, .max = 1 << 20),
+        SENT_OPT("--save", SENT_ARG_STRING, &save),
+        SENT_OPT("--quick", SENT_ARG_FLAG, &quick),
+    };
+    int status = sent_args_parse("bench", argc - 1, argv + 1, args, SENT_ARGS_COUNT(args), usage);
+    if (status != SENT_ARGS_RUN) return status;
     BenchConfig configs[] = {
         {"distilbert-base", {.vocab_size = 30522, .dim = 768, .n_layers = 6, .n_heads = 12, .hidden_dim = 3072,
                              .max_position = 512, .n_labels = 2, .positive_index = 1}},

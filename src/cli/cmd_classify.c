@@ -5,16 +5,17 @@
 // and the others still get answers. Invalid UTF-8 is not an error: ill-formed sequences are
 // dropped by the tokenizer, as Hugging Face's decoder + cleaner would.
 //
-// The model: --model, else $SENTIMENT_MODEL, else weights/sentiment.smf in the current
-// directory, else ../weights/sentiment.smf next to the executable (build/sentiment in a checkout).
+// The model: --model, else sent_cli_default_model (weights_path.h).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "args.h"
 #include "commands.h"
+#include "json_out.h"
 #include "sentiment.h"
 #include "util.h"
+#include "weights_path.h"
 
 #define MAX_BATCH 256
 
@@ -29,90 +30,53 @@ static void usage(FILE *out) {
             "  --offsets     add \"spans\": [[start, end], ...] byte offsets of the tokens\n");
 }
 
-// Writes s as a JSON string literal (bytes >= 0x80 pass through; control characters escaped).
-static void print_json_string(const char *s) {
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') printf("\\%c", ch);
-        else if (ch < 0x20) printf("\\u%04x", ch);
-        else putchar(ch);
-    }
-    putchar('"');
-}
-
-static void print_result(const SentResult *r, int offsets) {
+// Writes one answer line into w (emptied first).
+static void write_result(SentJsonWriter *w, const SentResult *r, int offsets) {
+    sent_json_reset(w);
     if (r->status != SENT_OK) {
-        printf("{\"error\":");
-        print_json_string(r->error.message);
-        printf("}\n");
+        sent_json_raw(w, "{\"error\":");
+        sent_json_string(w, r->error.message);
+        sent_json_raw(w, "}\n");
         return;
     }
-    printf("{\"label\":");
-    print_json_string(r->label);
-    printf(",\"positive\":%.6f,\"probs\":[", r->positive);
-    for (int j = 0; j < r->n_labels; j++) printf("%s%.6f", j ? "," : "", r->probs[j]);
-    printf("],\"tokens\":%d,\"truncated\":%s", r->n_tokens, r->truncated ? "true" : "false");
+    sent_json_raw(w, "{\"label\":");
+    sent_json_string(w, r->label);
+    sent_json_printf(w, ",\"positive\":%.6f,\"probs\":[", r->positive);
+    for (int j = 0; j < r->n_labels; j++) sent_json_printf(w, "%s%.6f", j ? "," : "", r->probs[j]);
+    sent_json_printf(w, "],\"tokens\":%d,\"truncated\":%s", r->n_tokens, r->truncated ? "true" : "false");
     if (offsets && r->starts) {
-        printf(",\"spans\":[");
-        for (int t = 0; t < r->n_tokens; t++) printf("%s[%d,%d]", t ? "," : "", r->starts[t], r->ends[t]);
-        printf("]");
+        sent_json_raw(w, ",\"spans\":[");
+        for (int t = 0; t < r->n_tokens; t++) sent_json_printf(w, "%s[%d,%d]", t ? "," : "", r->starts[t], r->ends[t]);
+        sent_json_raw(w, "]");
     }
-    printf("}\n");
+    sent_json_raw(w, "}\n");
 }
 
-// The default model path (see the file comment); returns a static string or NULL.
-static const char *default_model(char *buf, size_t size) {
-    const char *env = getenv("SENTIMENT_MODEL");
-    if (env && *env) return env;
-    if (access("weights/sentiment.smf", R_OK) == 0) return "weights/sentiment.smf";
-    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
-    if (n > 0) {
-        buf[n] = '\0';
-        char *slash = strrchr(buf, '/');
-        if (slash && (size_t)(slash - buf) + 32 < size) {
-            strcpy(slash, "/../weights/sentiment.smf");
-            if (access(buf, R_OK) == 0) return buf;
-        }
+static void print_result(SentJsonWriter *w, const SentResult *r, int offsets) {
+    write_result(w, r, offsets);
+    const char *line = sent_json_text(w);
+    if (!line) {
+        fprintf(stderr, "classify: out of memory writing an answer\n");
+        exit(1);
     }
-    return "weights/sentiment.smf";
+    fwriteCheck(line, 1, w->len, stdout);
 }
 
 int cmd_classify(int argc, char **argv) {
-    const char *model = NULL, *text = NULL, *kernels = "best";
-    int batch = 8, offsets = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--offsets")) {
-            offsets = 1;
-        } else if (i + 1 < argc && !strcmp(a, "--model")) {
-            model = argv[++i];
-        } else if (i + 1 < argc && !strcmp(a, "--text")) {
-            text = argv[++i];
-        } else if (i + 1 < argc && !strcmp(a, "--kernels")) {
-            kernels = argv[++i];
-        } else if (i + 1 < argc && !strcmp(a, "--batch")) {
-            batch = atoi(argv[++i]);
-        } else {
-            fprintf(stderr, "classify: unknown or incomplete option '%s'\n", a);
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (batch < 1 || batch > MAX_BATCH) {
-        fprintf(stderr, "classify: --batch must be in 1..%d\n", MAX_BATCH);
-        return 2;
-    }
-    if (strcmp(kernels, "best") && strcmp(kernels, "scalar")) {
-        fprintf(stderr, "classify: --kernels must be scalar or best\n");
-        return 2;
-    }
-    char exe_path[4096];
-    if (!model) model = default_model(exe_path, sizeof exe_path);
-    SentOptions opts = {.max_batch = batch, .kernels = strcmp(kernels, "scalar") ? NULL : sent_kernels_scalar()};
+    const char *model = NULL, *text = NULL;
+    int batch = 8, offsets = 0, scalar = 0;
+    SentArg args[] = {
+        SENT_OPT("--model", SENT_ARG_STRING, &model),
+        SENT_OPT("--text", SENT_ARG_STRING, &text),
+        SENT_OPT("--batch", SENT_ARG_INT, &batch, .min = 1, .max = MAX_BATCH),
+        SENT_OPT("--kernels", SENT_ARG_CHOICE, &scalar, .choices = "best|scalar"),
+        SENT_OPT("--offsets", SENT_ARG_FLAG, &offsets),
+    };
+    int status = sent_args_parse("classify", argc - 1, argv + 1, args, SENT_ARGS_COUNT(args), usage);
+    if (status != SENT_ARGS_RUN) return status;
+    char default_path[4096];
+    if (!model) model = sent_cli_default_model(default_path, sizeof default_path);
+    SentOptions opts = {.max_batch = batch, .kernels = scalar ? sent_kernels_scalar() : NULL};
     SentError err;
     SentClassifier *c = sent_load_path(model, &opts, &err);
     if (!c) {
@@ -120,11 +84,12 @@ int cmd_classify(int argc, char **argv) {
         if (err.code == SENT_ERR_IO) fprintf(stderr, "classify: pass --model or set SENTIMENT_MODEL\n");
         return 1;
     }
+    SentJsonWriter answer = {0};
     SentResult *results = mallocCheck((size_t)batch * sizeof *results);
     if (text) {
         size_t len = strlen(text);
         sent_classify_batch(c, (const char *const *)&text, &len, 1, results, &err);
-        print_result(&results[0], offsets);
+        print_result(&answer, &results[0], offsets);
     } else {
         char **lines = callocCheck((size_t)batch, sizeof *lines);
         size_t *caps = callocCheck((size_t)batch, sizeof *caps), *lens = mallocCheck((size_t)batch * sizeof *lens);
@@ -141,7 +106,7 @@ int cmd_classify(int argc, char **argv) {
             }
             if (n == 0) break;
             sent_classify_batch(c, (const char *const *)lines, lens, n, results, &err);
-            for (int i = 0; i < n; i++) print_result(&results[i], offsets);
+            for (int i = 0; i < n; i++) print_result(&answer, &results[i], offsets);
             fflush(stdout);
         }
         for (int i = 0; i < batch; i++) free(lines[i]);
@@ -149,6 +114,7 @@ int cmd_classify(int argc, char **argv) {
         free(caps);
         free(lens);
     }
+    sent_json_free(&answer);
     free(results);
     sent_free(c);
     return 0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "tools/convert.h"
 
@@ -20,56 +21,31 @@ static void usage(FILE *out) {
 }
 
 int cmd_convert(int argc, char **argv) {
-    const char *hf = NULL, *out = NULL, *quant = "fp32", *truncation = "head_tail";
+    const char *hf = NULL, *out = NULL;
+    int head_tail = 1;
     SentConvertOptions opts = sent_convert_defaults();
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (i + 1 < argc && !strcmp(a, "--hf")) {
-            hf = argv[++i];
-        } else if (i + 1 < argc && !strcmp(a, "--out")) {
-            out = argv[++i];
-        } else if (i + 1 < argc && !strcmp(a, "--quant")) {
-            quant = argv[++i];
-        } else if (i + 1 < argc && !strcmp(a, "--group")) {
-            opts.group_size = atoi(argv[++i]);
-        } else if (i + 1 < argc && !strcmp(a, "--max-len")) {
-            opts.max_len = atoi(argv[++i]);
-        } else if (i + 1 < argc && !strcmp(a, "--head")) {
-            opts.head_tokens = atoi(argv[++i]);
-        } else if (i + 1 < argc && !strcmp(a, "--truncation")) {
-            truncation = argv[++i];
-        } else if (i + 1 < argc && !strcmp(a, "--name")) {
-            opts.name = argv[++i];
-        } else {
-            fprintf(stderr, "convert: unknown or incomplete option '%s'\n", a);
-            usage(stderr);
-            return 2;
-        }
-    }
+    SentArg args[] = {
+        SENT_OPT("--hf", SENT_ARG_STRING, &hf),
+        SENT_OPT("--out", SENT_ARG_STRING, &out),
+        SENT_OPT("--quant", SENT_ARG_CHOICE, &opts.quantize, .choices = "fp32|int8"),
+        SENT_OPT("--group", SENT_ARG_INT, &opts.group_size, .min = 0, .max = 1 << 20),
+        SENT_OPT("--max-len", SENT_ARG_INT, &opts.max_len, .min = 0, .max = 1 << 20),
+        SENT_OPT("--head", SENT_ARG_INT, &opts.head_tokens, .min = 0, .max = 1 << 20),
+        SENT_OPT("--truncation", SENT_ARG_CHOICE, &head_tail, .choices = "head|head_tail"),
+        SENT_OPT("--name", SENT_ARG_STRING, &opts.name),
+    };
+    int status = sent_args_parse("convert", argc - 1, argv + 1, args, SENT_ARGS_COUNT(args), usage);
+    if (status != SENT_ARGS_RUN) return status;
     if (!hf || !out) {
         usage(stderr);
         return 2;
     }
-    if (!strcmp(quant, "int8")) {
-        opts.quantize = 1;
-    } else if (strcmp(quant, "fp32")) {
-        fprintf(stderr, "convert: --quant must be fp32 or int8\n");
-        return 2;
-    }
-    if (!strcmp(truncation, "head")) {
-        opts.head_only = 1;
-    } else if (strcmp(truncation, "head_tail")) {
-        fprintf(stderr, "convert: --truncation must be head or head_tail\n");
-        return 2;
-    }
+    opts.head_only = !head_tail;
     char err[512];
     if (sent_convert_hf(hf, out, &opts, stderr, err, sizeof err)) {
         fprintf(stderr, "convert: %s\n", err);
         return 1;
     }
-    fprintf(stderr, "convert: wrote %s (%s)\n", out, quant);
+    fprintf(stderr, "convert: wrote %s (%s)\n", out, opts.quantize ? "int8" : "fp32");
     return 0;
 }

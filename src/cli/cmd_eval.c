@@ -1,24 +1,29 @@
-// sentiment eval --model M --data FILE.tsv.gz[,FILE2...] [--batch N] [--bins N] [--json]
+// sentiment eval [--model M] --data FILE.tsv.gz[,FILE2...] [--batch N] [--bins N] [--json]
 // Classifies every labelled review of the files with the engine's public API (sentiment.h) and
 // reports accuracy, the confusion matrix, calibration (expected calibration error over
 // equal-width confidence bins), mean log-loss and throughput. Reviews the engine rejects are
-// counted and reported, never silently dropped.
+// counted and reported, never silently dropped. The model: --model, else the one classify uses
+// (sent_cli_default_model, weights_path.h).
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "sentiment.h"
 #include "train/data.h"
 #include "train/sst2.h"
 #include "util.h"
+#include "weights_path.h"
 
 #define MAX_BINS 100
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: sentiment eval --model M --data FILES|--sst2-valid FILE [--batch N] [--bins N] [--json]\n"
+            "usage: sentiment eval [--model M] (--data FILES | --sst2-valid FILE) [--batch N] [--bins N] [--json]\n"
+            "  --model M  model file (default: as classify finds it: $SENTIMENT_MODEL,\n"
+            "             ./weights/sentiment.smf, or weights/sentiment.smf beside the executable's directory)\n"
             "  FILES      comma-separated IMDb TSV.gz files (label 1 positive, 0 negative)\n"
             "  --sst2-valid FILE  the held-out sentences of SST-2's train.tsv.gz, detokenized: the\n"
             "             trainer's SST-2 validation split (train/sst2.h)\n"
@@ -30,38 +35,28 @@ static void usage(FILE *out) {
 int cmd_eval(int argc, char **argv) {
     const char *model_path = NULL, *data = NULL, *sst2_valid = NULL;
     int batch = 16, n_bins = 10, json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *flag = argv[i];
-        if (!strcmp(flag, "--help") || !strcmp(flag, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(flag, "--json")) {
-            json = 1;
-        } else if (i + 1 < argc && !strcmp(flag, "--model")) {
-            model_path = argv[++i];
-        } else if (i + 1 < argc && !strcmp(flag, "--data")) {
-            data = argv[++i];
-        } else if (i + 1 < argc && !strcmp(flag, "--sst2-valid")) {
-            sst2_valid = argv[++i];
-        } else if (i + 1 < argc && !strcmp(flag, "--batch")) {
-            batch = atoi(argv[++i]);
-        } else if (i + 1 < argc && !strcmp(flag, "--bins")) {
-            n_bins = atoi(argv[++i]);
-        } else {
-            fprintf(stderr, "eval: unknown or incomplete option %s\n", flag);
-            usage(stderr);
-            return 2;
-        }
-    }
+    SentArg args[] = {
+        SENT_OPT("--model", SENT_ARG_STRING, &model_path),
+        SENT_OPT("--data", SENT_ARG_STRING, &data),
+        SENT_OPT("--sst2-valid", SENT_ARG_STRING, &sst2_valid),
+        SENT_OPT("--batch", SENT_ARG_INT, &batch, .min = 1, .max = 256),
+        SENT_OPT("--bins", SENT_ARG_INT, &n_bins, .min = 1, .max = MAX_BINS),
+        SENT_OPT("--json", SENT_ARG_FLAG, &json),
+    };
+    int status = sent_args_parse("eval", argc - 1, argv + 1, args, SENT_ARGS_COUNT(args), usage);
+    if (status != SENT_ARGS_RUN) return status;
     if (sst2_valid && data) {
         fprintf(stderr, "eval: --data and --sst2-valid are two data sets; give one\n");
         return 2;
     }
     if (sst2_valid) data = sst2_valid;
-    if (!model_path || !data || batch < 1 || batch > 256 || n_bins < 1 || n_bins > MAX_BINS) {
+    if (!data) {
+        fprintf(stderr, "eval: --data (or --sst2-valid) is required\n\n");
         usage(stderr);
         return 2;
     }
+    char default_path[4096];
+    if (!model_path) model_path = sent_cli_default_model(default_path, sizeof default_path);
 
     SentError err;
     SentOptions opts = {.max_batch = batch, .kernels = NULL};

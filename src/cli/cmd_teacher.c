@@ -1,4 +1,4 @@
-// build/sentiment teacher fit|label: the n-gram teacher the student is distilled from
+// build/sentiment train teacher fit|label: the n-gram teacher the student is distilled from
 // (src/train/teacher_ngram.h). fit trains on the trainer's training split only and reports its
 // validation accuracy; label writes P(positive) for every review of the given files, keyed by
 // file name and row, for `train finetune --teacher`.
@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "train/data.h"
 #include "train/teacher_ngram.h"
@@ -16,8 +17,8 @@ static void usage(FILE *out) {
     SentTeacherOptions d;
     sent_teacher_default_options(&d);
     fprintf(out,
-            "usage: sentiment teacher fit --data FILES --out TEACHER [options]\n"
-            "       sentiment teacher label --teacher TEACHER --data FILES --out LABELS.tsv\n\n"
+            "usage: sentiment train teacher fit --data FILES --out TEACHER [options]\n"
+            "       sentiment train teacher label --teacher TEACHER --data FILES --out LABELS.tsv\n\n"
             "  fit     NB log-count-ratio n-grams + logistic regression on the labelled rows of FILES,\n"
             "          minus the validation reviews the trainer holds out (same split function)\n"
             "  label   one line per review: file name, row (from 0), P(positive)\n\n"
@@ -96,17 +97,6 @@ static int teacher_label(const char *teacher_path, const char *data, const char 
     return 0;
 }
 
-static int parse_number(const char *flag, const char *v, double lo, double hi, double *out) {
-    char *end;
-    double x = strtod(v, &end);
-    if (*end || end == v || !(x >= lo && x <= hi)) {
-        fprintf(stderr, "teacher: %s needs a number in [%g, %g], got '%s'\n", flag, lo, hi, v);
-        return 0;
-    }
-    *out = x;
-    return 1;
-}
-
 int cmd_teacher(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
@@ -119,35 +109,27 @@ int cmd_teacher(int argc, char **argv) {
     }
     SentTeacherOptions o;
     sent_teacher_default_options(&o);
-    double valid_size = 2500, split_seed = 2024, x;
-    for (int i = 2; i < argc; i += 2) {
-        const char *flag = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!v) {
-            fprintf(stderr, "teacher: %s needs a value\n", flag);
-            return 2;
-        }
-        int ok = 1;
-        if (!strcmp(flag, "--data")) data = v;
-        else if (!strcmp(flag, "--out")) out = v;
-        else if (!strcmp(flag, "--teacher")) teacher = v;
-        else if (!strcmp(flag, "--valid-size")) ok = parse_number(flag, v, 0, 1e9, &valid_size);
-        else if (!strcmp(flag, "--split-seed")) ok = parse_number(flag, v, 0, 9.007e15, &split_seed);
-        else if (!strcmp(flag, "--bits")) ok = parse_number(flag, v, 4, 28, &x), o.bucket_bits = (int)x;
-        else if (!strcmp(flag, "--ngrams")) ok = parse_number(flag, v, 1, 8, &x), o.max_n = (int)x;
-        else if (!strcmp(flag, "--epochs")) ok = parse_number(flag, v, 0, 1000, &x), o.epochs = (int)x;
-        else if (!strcmp(flag, "--lr")) ok = parse_number(flag, v, 0, 100, &x), o.lr = (float)x;
-        else if (!strcmp(flag, "--l2")) ok = parse_number(flag, v, 0, 100, &x), o.l2 = (float)x;
-        else if (!strcmp(flag, "--nb-alpha")) ok = parse_number(flag, v, 1e-6, 1e6, &x), o.nb_alpha = (float)x;
-        else {
-            fprintf(stderr, "teacher: unknown option %s (see sentiment teacher --help)\n", flag);
-            return 2;
-        }
-        if (!ok) return 2;
-    }
+    int valid_size = 2500;
+    uint64_t split_seed = 2024;
+    SentArg args[] = {
+        SENT_OPT("--data", SENT_ARG_STRING, &data),
+        SENT_OPT("--out", SENT_ARG_STRING, &out),
+        SENT_OPT("--teacher", SENT_ARG_STRING, &teacher),
+        SENT_OPT("--valid-size", SENT_ARG_INT, &valid_size, .min = 0, .max = SENT_ARGS_NO_LIMIT),
+        SENT_OPT("--split-seed", SENT_ARG_U64, &split_seed),
+        SENT_OPT("--bits", SENT_ARG_INT, &o.bucket_bits, .min = 4, .max = 28),
+        SENT_OPT("--ngrams", SENT_ARG_INT, &o.max_n, .min = 1, .max = 8),
+        SENT_OPT("--epochs", SENT_ARG_INT, &o.epochs, .min = 0, .max = 1000),
+        SENT_OPT("--lr", SENT_ARG_FLOAT, &o.lr, .min = 0, .max = 100),
+        {"--l2", SENT_ARG_FLOAT, &o.l2, .min = 0, .max = 100},
+        SENT_OPT("--nb-alpha", SENT_ARG_FLOAT, &o.nb_alpha, .min = 1e-6, .max = 1e6),
+    };
+    int status = sent_args_parse("teacher", argc - 2, argv + 2, args, SENT_ARGS_COUNT(args), usage);
+    if (status != SENT_ARGS_RUN) return status;
     if (!data || !out || (!strcmp(mode, "label") && !teacher)) {
         fprintf(stderr, "teacher: %s needs --data and --out%s\n", mode, strcmp(mode, "label") ? "" : " and --teacher");
         return 2;
     }
-    if (!strcmp(mode, "fit")) return teacher_fit(data, out, &o, (int)valid_size, (uint64_t)split_seed);
+    if (!strcmp(mode, "fit")) return teacher_fit(data, out, &o, valid_size, split_seed);
     return teacher_label(teacher, data, out);
 }

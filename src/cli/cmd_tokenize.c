@@ -3,16 +3,17 @@
 // finds them; with it, the encoding needs max_len slots. The line itself is held in memory
 // (up to --max-line-bytes); a longer line is skipped with an error and an empty output line.
 #include <errno.h>
-#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "args.h"
 #include "commands.h"
 #include "tokenizer.h"
 #include "util.h"
+#include "weights_path.h"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -113,20 +114,6 @@ static long long read_line(FILE *f, char **buf, size_t *cap, size_t max_bytes) {
     return (long long)len;
 }
 
-static char *default_vocab_path(void) {
-    if (access("weights/vocab.txt", R_OK) == 0) return strdup("weights/vocab.txt");
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) return strdup("weights/vocab.txt");
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash) *slash = '\0';
-    size_t size = strlen(exe) + 32;
-    char *path = mallocCheck(size);
-    snprintf(path, size, "%s/../weights/vocab.txt", exe);
-    return path;
-}
-
 // CPU time of this thread: on a shared machine the wall clock also counts other programs' turns.
 static double thread_cpu_seconds(void) {
     struct timespec ts;
@@ -134,61 +121,21 @@ static double thread_cpu_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int parse_int(const char *s, long long min, long long max, long long *out) {
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max) return -1;
-    *out = v;
-    return 0;
-}
-
 int cmd_tokenize(int argc, char **argv) {
     const char *vocab_arg = NULL;
-    long long max_len = 0, head = -1, max_line = 1LL << 30;
-    int offsets = 0, stats = 0;
-    SentTruncation truncation = SENT_TRUNCATE_HEAD;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int has_value = i + 1 < argc;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--offsets")) {
-            offsets = 1;
-        } else if (!strcmp(a, "--stats")) {
-            stats = 1;
-        } else if (!strcmp(a, "--vocab") && has_value) {
-            vocab_arg = argv[++i];
-        } else if (!strcmp(a, "--max-len") && has_value) {
-            if (parse_int(argv[++i], 2, 1 << 24, &max_len)) {
-                fprintf(stderr, "tokenize: --max-len must be an integer in 2..16777216\n");
-                return 2;
-            }
-        } else if (!strcmp(a, "--head") && has_value) {
-            if (parse_int(argv[++i], 0, 1 << 24, &head)) {
-                fprintf(stderr, "tokenize: --head must be a non-negative integer\n");
-                return 2;
-            }
-        } else if (!strcmp(a, "--max-line-bytes") && has_value) {
-            if (parse_int(argv[++i], 1, INT32_MAX, &max_line)) {
-                fprintf(stderr, "tokenize: --max-line-bytes must be in 1..%d\n", INT32_MAX);
-                return 2;
-            }
-        } else if (!strcmp(a, "--truncation") && has_value) {
-            const char *mode = argv[++i];
-            if (!strcmp(mode, "head")) truncation = SENT_TRUNCATE_HEAD;
-            else if (!strcmp(mode, "head-tail")) truncation = SENT_TRUNCATE_HEAD_TAIL;
-            else {
-                fprintf(stderr, "tokenize: --truncation is head or head-tail, not '%s'\n", mode);
-                return 2;
-            }
-        } else {
-            fprintf(stderr, "tokenize: unknown or incomplete option '%s'\n\n", a);
-            usage(stderr);
-            return 2;
-        }
-    }
+    int max_len = 0, head = -1, max_line = 1 << 30, offsets = 0, stats = 0, head_tail = 0;
+    SentArg args[] = {
+        SENT_OPT("--vocab", SENT_ARG_STRING, &vocab_arg),
+        SENT_OPT("--max-len", SENT_ARG_INT, &max_len, .min = 2, .max = 1 << 24),
+        SENT_OPT("--truncation", SENT_ARG_CHOICE, &head_tail, .choices = "head|head-tail"),
+        SENT_OPT("--head", SENT_ARG_INT, &head, .min = 0, .max = 1 << 24),
+        SENT_OPT("--offsets", SENT_ARG_FLAG, &offsets),
+        SENT_OPT("--stats", SENT_ARG_FLAG, &stats),
+        SENT_OPT("--max-line-bytes", SENT_ARG_INT, &max_line, .min = 1, .max = INT32_MAX),
+    };
+    int status = sent_args_parse("tokenize", argc - 1, argv + 1, args, SENT_ARGS_COUNT(args), usage);
+    if (status != SENT_ARGS_RUN) return status;
+    SentTruncation truncation = head_tail ? SENT_TRUNCATE_HEAD_TAIL : SENT_TRUNCATE_HEAD;
     if (max_len == 0 && (truncation != SENT_TRUNCATE_HEAD || head >= 0)) {
         fprintf(stderr, "tokenize: --truncation/--head need --max-len\n");
         return 2;
@@ -199,12 +146,12 @@ int cmd_tokenize(int argc, char **argv) {
         return 2;
     }
 
-    char *vocab_path = vocab_arg ? strdup(vocab_arg) : default_vocab_path();
+    char default_path[4096];
+    const char *vocab_path = vocab_arg ? vocab_arg : sent_cli_weights_path("vocab.txt", default_path, sizeof default_path);
     size_t vocab_len;
     char *vocab = sent_read_file(vocab_path, &vocab_len);
     if (!vocab) {
         fprintf(stderr, "tokenize: cannot read vocab %s: %s (use --vocab PATH)\n", vocab_path, strerror(errno));
-        free(vocab_path);
         return 1;
     }
     char err[256];
@@ -212,13 +159,11 @@ int cmd_tokenize(int argc, char **argv) {
     free(vocab);
     if (!tok) {
         fprintf(stderr, "tokenize: %s: %s\n", vocab_path, err);
-        free(vocab_path);
         return 1;
     }
-    free(vocab_path);
     int32_t cls = sent_tokenizer_token_id(tok, "[CLS]"), sep = sent_tokenizer_token_id(tok, "[SEP]");
 
-    SentTokenizeOptions opts = {(int)max_len, truncation, (int)head};
+    SentTokenizeOptions opts = {max_len, truncation, head};
     SentEncoding enc = {0};
     if (max_len > 0) {
         enc.ids = mallocCheck((size_t)max_len * sizeof *enc.ids);
@@ -238,7 +183,7 @@ int cmd_tokenize(int argc, char **argv) {
     double busy = 0, busy_cpu = 0;
     for (long long len; (len = read_line(stdin, &line, &cap, (size_t)max_line)) != -1; n_lines++) {
         if (len == -2) {
-            fprintf(stderr, "tokenize: line %lld: longer than --max-line-bytes %lld; skipped\n", n_lines + 1, max_line);
+            fprintf(stderr, "tokenize: line %lld: longer than --max-line-bytes %d; skipped\n", n_lines + 1, max_line);
             n_errors++;
             if (!stats) writer_end_line(w);
             continue;

@@ -1,4 +1,6 @@
-// build/sentiment train: MLM pretraining and classification fine-tuning (src/train/).
+// build/sentiment train <subcommand>: everything that makes a model (src/train/): MLM
+// pretraining, fine-tuning, word-piece embeddings, the packed data for the PyTorch mirror,
+// resuming and exporting runs, and the n-gram teacher (cmd_teacher.c) they distil from.
 //
 // OpenBLAS 0.3.21 misdetects this CPU family and reads OPENBLAS_CORETYPE only when the library is
 // loaded, before main() runs; so the command sets it (and the thread counts) and re-executes
@@ -9,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "commands.h"
 #include "train/export_hf.h"
 #include "train/pack.h"
@@ -27,7 +30,8 @@ static void usage(FILE *out) {
             "usage: sentiment train pretrain|finetune|embed --data FILES --vocab VOCAB --out-dir DIR [options]\n"
             "       sentiment train resume --out-dir DIR [--threads N]\n"
             "       sentiment train export --out-dir DIR\n"
-            "       sentiment train pack --data FILES --vocab VOCAB --out-dir DIR [--teacher TSV] [options]\n\n"
+            "       sentiment train pack --data FILES --vocab VOCAB --out-dir DIR [--teacher TSV] [options]\n"
+            "       sentiment train teacher fit|label ...   (sentiment train teacher --help)\n\n"
             "  pretrain         masked-LM pretraining (15%% of tokens, 80/10/10 mask/random/keep) on the\n"
             "                   texts of FILES (train + unsup; never test), labels ignored\n"
             "  finetune         sentiment classification on the labelled rows of FILES\n"
@@ -38,14 +42,15 @@ static void usage(FILE *out) {
             "  export           write DIR/checkpoint.bin's weights as DIR/hf-stepN (Hugging Face), e.g. to\n"
             "                   evaluate a run between epochs or one stopped before its epoch ended\n"
             "  pack             write DIR/pack.bin: the token rows, validation split and teacher labels\n"
-            "                   finetune would use, for build_scripts/train/torch_mirror.py (train/pack.h)\n\n"
+            "                   finetune would use, for build_scripts/train/torch_mirror.py (train/pack.h)\n"
+            "  teacher          the n-gram teacher finetune --teacher distils from: fit it, or label reviews\n\n"
             "  --data FILES     comma-separated IMDb TSV.gz files (e.g. ../shared/data/imdb/train.tsv.gz)\n"
             "  --vocab FILE     WordPiece vocab.txt (e.g. ../shared/vocab/vocab.txt)\n"
             "  --out-dir DIR    checkpoint.bin, log.csv, token cache, hf/ (Hugging Face export, per epoch)\n"
             "  --sst2 FILE      also SST-2 (../shared/data/sst2/train.tsv.gz): its phrases train, its 2,000 longest\n"
             "                   sentences are a second validation set (train/sst2.h; not for embed)\n"
             "  --init CKPT      start from this checkpoint's weights (e.g. a pretraining run's)\n"
-            "  --teacher FILE   finetune: distil from `sentiment teacher label` output for every row of\n"
+            "  --teacher FILE   finetune: distil from `sentiment train teacher label` output for every row of\n"
             "                   FILES; unlabelled rows (unsup) are trained on the teacher's P(positive)\n"
             "  --distill-alpha X (%g)  labelled rows: X * CE(label) + (1 - X) * CE(teacher)\n"
             "  --layers N (%d) --dim N (%d) --heads N (%d) --hidden N (%d) --max-positions N (%d)\n"
@@ -66,37 +71,6 @@ static void usage(FILE *out) {
             (unsigned long long)d.seed, (unsigned long long)d.split_seed, d.valid_size, d.threads,
             d.log_every, d.checkpoint_every, d.bucket_batches, e.window, e.negatives, e.min_count, e.subsample,
             DEFAULT_EMBED_STD, e.lr, e.epochs);
-}
-
-static int parse_int(const char *flag, const char *value, int *out) {
-    char *end;
-    long v = strtol(value, &end, 10);
-    if (*end || end == value || v < 0 || v > 1000000000) {
-        fprintf(stderr, "train: %s needs a non-negative integer, got '%s'\n", flag, value);
-        return 0;
-    }
-    *out = (int)v;
-    return 1;
-}
-
-static int parse_float(const char *flag, const char *value, float *out) {
-    char *end;
-    float v = strtof(value, &end);
-    if (*end || end == value || !(v >= 0)) {
-        fprintf(stderr, "train: %s needs a non-negative number, got '%s'\n", flag, value);
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
-
-static int copy_string(const char *flag, const char *value, char *dst, size_t size) {
-    if (strlen(value) >= size) {
-        fprintf(stderr, "train: %s is longer than %zu bytes\n", flag, size - 1);
-        return 0;
-    }
-    strcpy(dst, value);
-    return 1;
 }
 
 // Re-executes with OPENBLAS_CORETYPE, OPENBLAS_NUM_THREADS and OMP_NUM_THREADS set; returns only
@@ -144,75 +118,68 @@ int cmd_train(int argc, char **argv) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    SentTrainOptions o;
-    sent_train_default_options(&o);
     const char *mode = argv[1];
-    int resume = !strcmp(mode, "resume"), export = !strcmp(mode, "export"), embed = !strcmp(mode, "embed");
-    int pack = !strcmp(mode, "pack");
-    if (!resume && !export && !embed && !pack && strcmp(mode, "pretrain") && strcmp(mode, "finetune")) {
-        fprintf(stderr, "train: unknown mode '%s' (pretrain, finetune, embed, pack, resume or export)\n", mode);
+    if (sent_args_choice(CMD_TRAIN_SUBCOMMANDS, mode) < 0) {
+        fprintf(stderr, "train: unknown mode '%s' (one of %s)\n", mode, CMD_TRAIN_SUBCOMMANDS);
         return 2;
     }
-    char schedule[16] = "linear";
+    if (!strcmp(mode, "teacher")) return cmd_teacher(argc - 1, argv + 1);
+    int resume = !strcmp(mode, "resume"), export = !strcmp(mode, "export"), embed = !strcmp(mode, "embed");
+    int pack = !strcmp(mode, "pack");
+    SentTrainOptions o;
+    sent_train_default_options(&o);
+    int cosine = 0;
     SentEmbedOptions eo;
     sent_embed_default_options(&eo);
     float embed_std = DEFAULT_EMBED_STD;
     int lr_given = 0, epochs_given = 0;
-    for (int i = 2; i < argc; i++) {
-        const char *flag = argv[i];
-        if (i + 1 >= argc) {
-            fprintf(stderr, "train: %s needs a value\n", flag);
-            return 2;
-        }
-        const char *v = argv[++i];
-        int ok;
-        if (!strcmp(flag, "--data")) ok = copy_string(flag, v, o.data, sizeof o.data);
-        else if (!strcmp(flag, "--vocab")) ok = copy_string(flag, v, o.vocab, sizeof o.vocab);
-        else if (!strcmp(flag, "--out-dir")) ok = copy_string(flag, v, o.out_dir, sizeof o.out_dir);
-        else if (!strcmp(flag, "--init")) ok = copy_string(flag, v, o.init, sizeof o.init);
-        else if (!strcmp(flag, "--teacher")) ok = copy_string(flag, v, o.teacher, sizeof o.teacher);
-        else if (!strcmp(flag, "--sst2")) ok = copy_string(flag, v, o.sst2, sizeof o.sst2);
-        else if (!strcmp(flag, "--distill-alpha")) ok = parse_float(flag, v, &o.distill_alpha);
-        else if (!strcmp(flag, "--schedule")) ok = copy_string(flag, v, schedule, sizeof schedule);
-        else if (!strcmp(flag, "--layers")) ok = parse_int(flag, v, &o.model.n_layers);
-        else if (!strcmp(flag, "--dim")) ok = parse_int(flag, v, &o.model.dim);
-        else if (!strcmp(flag, "--heads")) ok = parse_int(flag, v, &o.model.n_heads);
-        else if (!strcmp(flag, "--hidden")) ok = parse_int(flag, v, &o.model.hidden_dim);
-        else if (!strcmp(flag, "--max-positions")) ok = parse_int(flag, v, &o.model.max_positions);
-        else if (!strcmp(flag, "--seq-len")) ok = parse_int(flag, v, &o.seq_len);
-        else if (!strcmp(flag, "--head-tokens")) ok = parse_int(flag, v, &o.head_tokens);
-        else if (!strcmp(flag, "--batch")) ok = parse_int(flag, v, &o.batch);
-        else if (!strcmp(flag, "--epochs")) ok = parse_int(flag, v, &o.epochs), epochs_given = 1;
-        else if (!strcmp(flag, "--steps")) ok = parse_int(flag, v, &o.max_steps);
-        else if (!strcmp(flag, "--warmup")) ok = parse_int(flag, v, &o.warmup_steps);
-        else if (!strcmp(flag, "--valid-size")) ok = parse_int(flag, v, &o.valid_size);
-        else if (!strcmp(flag, "--threads")) ok = parse_int(flag, v, &o.threads);
-        else if (!strcmp(flag, "--log-every")) ok = parse_int(flag, v, &o.log_every);
-        else if (!strcmp(flag, "--checkpoint-every")) ok = parse_int(flag, v, &o.checkpoint_every);
-        else if (!strcmp(flag, "--bucket")) ok = parse_int(flag, v, &o.bucket_batches);
-        else if (!strcmp(flag, "--lr")) ok = parse_float(flag, v, &o.lr), lr_given = 1;
-        else if (!strcmp(flag, "--min-lr-ratio")) ok = parse_float(flag, v, &o.min_lr_ratio);
-        else if (!strcmp(flag, "--weight-decay")) ok = parse_float(flag, v, &o.weight_decay);
-        else if (!strcmp(flag, "--clip")) ok = parse_float(flag, v, &o.clip_norm);
-        else if (!strcmp(flag, "--dropout")) ok = parse_float(flag, v, &o.dropout);
-        else if (!strcmp(flag, "--cls-dropout")) ok = parse_float(flag, v, &o.cls_dropout);
-        else if (!strcmp(flag, "--mask-prob")) ok = parse_float(flag, v, &o.mask_prob);
-        else if (embed && !strcmp(flag, "--window")) ok = parse_int(flag, v, &eo.window);
-        else if (embed && !strcmp(flag, "--negatives")) ok = parse_int(flag, v, &eo.negatives);
-        else if (embed && !strcmp(flag, "--min-count")) ok = parse_int(flag, v, &eo.min_count);
-        else if (embed && !strcmp(flag, "--subsample")) ok = parse_float(flag, v, &eo.subsample);
-        else if (embed && !strcmp(flag, "--embed-std")) ok = parse_float(flag, v, &embed_std);
-        else if (!strcmp(flag, "--seed") || !strcmp(flag, "--split-seed")) {
-            char *end;
-            unsigned long long s = strtoull(v, &end, 10);
-            ok = *v && !*end;
-            if (!ok) fprintf(stderr, "train: %s needs an integer\n", flag);
-            *(!strcmp(flag, "--seed") ? &o.seed : &o.split_seed) = s;
-        } else {
-            fprintf(stderr, "train: unknown option %s (see sentiment train --help)\n", flag);
-            return 2;
-        }
-        if (!ok) return 2;
+    int embed_option_given = 0;   // embed's own options; the other modes refuse them
+    const double any = SENT_ARGS_NO_LIMIT;
+    SentArg args[] = {
+        SENT_OPT("--data", SENT_ARG_BUFFER, o.data, .size = sizeof o.data),
+        SENT_OPT("--vocab", SENT_ARG_BUFFER, o.vocab, .size = sizeof o.vocab),
+        SENT_OPT("--out-dir", SENT_ARG_BUFFER, o.out_dir, .size = sizeof o.out_dir),
+        SENT_OPT("--init", SENT_ARG_BUFFER, o.init, .size = sizeof o.init),
+        SENT_OPT("--teacher", SENT_ARG_BUFFER, o.teacher, .size = sizeof o.teacher),
+        SENT_OPT("--sst2", SENT_ARG_BUFFER, o.sst2, .size = sizeof o.sst2),
+        SENT_OPT("--distill-alpha", SENT_ARG_FLOAT, &o.distill_alpha, .min = 0, .max = any),
+        SENT_OPT("--schedule", SENT_ARG_CHOICE, &cosine, .choices = "linear|cosine"),
+        SENT_OPT("--layers", SENT_ARG_INT, &o.model.n_layers, .min = 0, .max = any),
+        SENT_OPT("--dim", SENT_ARG_INT, &o.model.dim, .min = 0, .max = any),
+        SENT_OPT("--heads", SENT_ARG_INT, &o.model.n_heads, .min = 0, .max = any),
+        SENT_OPT("--hidden", SENT_ARG_INT, &o.model.hidden_dim, .min = 0, .max = any),
+        SENT_OPT("--max-positions", SENT_ARG_INT, &o.model.max_positions, .min = 0, .max = any),
+        SENT_OPT("--seq-len", SENT_ARG_INT, &o.seq_len, .min = 0, .max = any),
+        SENT_OPT("--head-tokens", SENT_ARG_INT, &o.head_tokens, .min = 0, .max = any),
+        SENT_OPT("--batch", SENT_ARG_INT, &o.batch, .min = 0, .max = any),
+        SENT_OPT("--epochs", SENT_ARG_INT, &o.epochs, .min = 0, .max = any, .given = &epochs_given),
+        SENT_OPT("--steps", SENT_ARG_INT, &o.max_steps, .min = 0, .max = any),
+        SENT_OPT("--warmup", SENT_ARG_INT, &o.warmup_steps, .min = 0, .max = any),
+        SENT_OPT("--valid-size", SENT_ARG_INT, &o.valid_size, .min = 0, .max = any),
+        SENT_OPT("--threads", SENT_ARG_INT, &o.threads, .min = 0, .max = any),
+        SENT_OPT("--log-every", SENT_ARG_INT, &o.log_every, .min = 0, .max = any),
+        SENT_OPT("--checkpoint-every", SENT_ARG_INT, &o.checkpoint_every, .min = 0, .max = any),
+        SENT_OPT("--bucket", SENT_ARG_INT, &o.bucket_batches, .min = 0, .max = any),
+        SENT_OPT("--lr", SENT_ARG_FLOAT, &o.lr, .min = 0, .max = any, .given = &lr_given),
+        SENT_OPT("--min-lr-ratio", SENT_ARG_FLOAT, &o.min_lr_ratio, .min = 0, .max = any),
+        SENT_OPT("--weight-decay", SENT_ARG_FLOAT, &o.weight_decay, .min = 0, .max = any),
+        SENT_OPT("--clip", SENT_ARG_FLOAT, &o.clip_norm, .min = 0, .max = any),
+        SENT_OPT("--dropout", SENT_ARG_FLOAT, &o.dropout, .min = 0, .max = any),
+        SENT_OPT("--cls-dropout", SENT_ARG_FLOAT, &o.cls_dropout, .min = 0, .max = any),
+        SENT_OPT("--mask-prob", SENT_ARG_FLOAT, &o.mask_prob, .min = 0, .max = any),
+        SENT_OPT("--seed", SENT_ARG_U64, &o.seed),
+        SENT_OPT("--split-seed", SENT_ARG_U64, &o.split_seed),
+        SENT_OPT("--window", SENT_ARG_INT, &eo.window, .min = 0, .max = any, .given = &embed_option_given),
+        SENT_OPT("--negatives", SENT_ARG_INT, &eo.negatives, .min = 0, .max = any, .given = &embed_option_given),
+        SENT_OPT("--min-count", SENT_ARG_INT, &eo.min_count, .min = 0, .max = any, .given = &embed_option_given),
+        SENT_OPT("--subsample", SENT_ARG_FLOAT, &eo.subsample, .min = 0, .max = any, .given = &embed_option_given),
+        SENT_OPT("--embed-std", SENT_ARG_FLOAT, &embed_std, .min = 0, .max = any, .given = &embed_option_given),
+    };
+    int status = sent_args_parse("train", argc - 2, argv + 2, args, SENT_ARGS_COUNT(args), usage);
+    if (status != SENT_ARGS_RUN) return status;
+    if (!embed && embed_option_given) {
+        fprintf(stderr, "train: --window, --negatives, --min-count, --subsample and --embed-std are embed options\n");
+        return 2;
     }
     if (o.threads < 1) o.threads = 1;
     reexec_with_blas_env(argc, argv, o.threads);
@@ -238,11 +205,7 @@ int cmd_train(int argc, char **argv) {
         return sent_train_run(&stored, 1);
     }
     snprintf(o.task, sizeof o.task, "%s", mode);
-    o.cosine = !strcmp(schedule, "cosine");
-    if (!o.cosine && strcmp(schedule, "linear")) {
-        fprintf(stderr, "train: --schedule is linear or cosine\n");
-        return 2;
-    }
+    o.cosine = cosine;
     if (!o.data[0] || !o.vocab[0] || !o.out_dir[0]) {
         fprintf(stderr, "train: --data, --vocab and --out-dir are required\n");
         return 2;

@@ -15,18 +15,17 @@ static const Command commands[] = {
     {"version", cmd_version, "print the program version"},
     {"tokenize", cmd_tokenize, "text lines on stdin -> BERT WordPiece token ids"},
     {"classify", cmd_classify, "reviews on stdin -> JSON label and probabilities"},
-    {"convert", cmd_convert, "Hugging Face checkpoint directory -> .smf model file"},
-    {"bench", cmd_bench, "engine benchmark: ms per review, fp32/int8, scalar/SIMD, GFLOP/s"},
-    {"train", cmd_train, "train a model (MLM pretraining, fine-tuning) -> Hugging Face checkpoint"},
     {"eval", cmd_eval, "accuracy, confusion matrix and calibration of a model on labelled TSV.gz"},
-    {"teacher", cmd_teacher, "n-gram teacher (NB log-count ratios + logistic regression): fit, or label reviews for distillation"},
+    {"convert", cmd_convert, "Hugging Face checkpoint directory -> .smf model file"},
+    {"train", cmd_train, "make a model: " CMD_TRAIN_SUBCOMMANDS " (sentiment train --help)"},
+    {"bench", cmd_bench, "engine benchmark: ms per review, fp32/int8, scalar/SIMD, GFLOP/s"},
     {"bench-kernels", cmd_bench_kernels, "kernel micro-benchmark: GFLOP/s per table vs this CPU's peak"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
 static void usage(FILE *out) {
     fprintf(out, "usage: sentiment <command> [options]   (sentiment <command> --help for details)\n\n");
-    for (int i = 0; i < n_commands; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    for (int i = 0; i < n_commands; i++) fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
 }
 
 int main(int argc, char **argv) {

@@ -7,8 +7,6 @@
 //        -> sent_classify_ids (batched forward passes) -> score = P(pos) before - after.
 #include "explain.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,20 +35,9 @@ struct SentExplainer {
     SentSpan *spans;        // [S] the answer
 };
 
-static SentStatus set_error(SentError *err, SentStatus code, const char *fmt, ...) {
-    if (err) {
-        err->code = code;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 SentExplainer *sent_explainer_new(SentClassifier *c, int max_spans, SentError *err) {
     if (!c || max_spans < 1 || max_spans > 4096) {
-        set_error(err, SENT_ERR_ARGUMENT, "explainer: need a classifier and 1..4096 passages (got %d)", max_spans);
+        sent_set_error(err, SENT_ERR_ARGUMENT, "explainer: need a classifier and 1..4096 passages (got %d)", max_spans);
         return NULL;
     }
     SentModelInfo info;
@@ -58,7 +45,7 @@ SentExplainer *sent_explainer_new(SentClassifier *c, int max_spans, SentError *e
     size_t L = (size_t)info.max_len, S = (size_t)max_spans;
     SentExplainer *e = calloc(1, sizeof *e);
     if (!e) {
-        set_error(err, SENT_ERR_MEMORY, "explainer: out of memory");
+        sent_set_error(err, SENT_ERR_MEMORY, "explainer: out of memory");
         return NULL;
     }
     e->classifier = c;
@@ -83,7 +70,7 @@ SentExplainer *sent_explainer_new(SentClassifier *c, int max_spans, SentError *e
         !e->span_first_token || !e->span_end_token || !e->seq_ids || !e->seq_ptrs || !e->seq_lens ||
         !e->results || !e->spans) {
         sent_explainer_free(e);
-        set_error(err, SENT_ERR_MEMORY, "explainer: out of memory for %d passages of %d tokens", max_spans, info.max_len);
+        sent_set_error(err, SENT_ERR_MEMORY, "explainer: out of memory for %d passages of %d tokens", max_spans, info.max_len);
         return NULL;
     }
     for (size_t s = 0; s < S; s++) e->seq_ptrs[s] = e->seq_ids + s * L;
@@ -249,18 +236,18 @@ static int make_passages(SentExplainer *e, int n_words, int n_sentences, int max
 SentStatus sent_explain(SentExplainer *e, const char *text, size_t len, const SentExplainOptions *opts,
                         SentResult *base, const SentSpan **spans, int *n_spans_out, SentError *err) {
     if (!e || !text || !opts || !base || !spans || !n_spans_out)
-        return set_error(err, SENT_ERR_ARGUMENT, "explain: bad arguments");
+        return sent_set_error(err, SENT_ERR_ARGUMENT, "explain: bad arguments");
     if (opts->max_spans < 1 || opts->max_spans > e->capacity)
-        return set_error(err, SENT_ERR_ARGUMENT, "explain: max_spans %d not in 1..%d", opts->max_spans, e->capacity);
+        return sent_set_error(err, SENT_ERR_ARGUMENT, "explain: max_spans %d not in 1..%d", opts->max_spans, e->capacity);
     int n_parts = opts->n_parts > 1 ? opts->n_parts : 1;
     if (opts->part < 0 || opts->part >= n_parts)
-        return set_error(err, SENT_ERR_ARGUMENT, "explain: part %d not in 0..%d", opts->part, n_parts - 1);
+        return sent_set_error(err, SENT_ERR_ARGUMENT, "explain: part %d not in 0..%d", opts->part, n_parts - 1);
     *spans = e->spans;
     *n_spans_out = 0;
     SentStatus status = sent_classify(e->classifier, text, len, base, err);
     if (status != SENT_OK) return status;
     int n = base->n_tokens;
-    if (n > e->max_len) return set_error(err, SENT_ERR_ARGUMENT, "explain: classifier returned %d tokens > %d", n, e->max_len);
+    if (n > e->max_len) return sent_set_error(err, SENT_ERR_ARGUMENT, "explain: classifier returned %d tokens > %d", n, e->max_len);
     memcpy(e->ids, base->ids, (size_t)n * sizeof *e->ids);
     memcpy(e->starts, base->starts, (size_t)n * sizeof *e->starts);
     memcpy(e->ends, base->ends, (size_t)n * sizeof *e->ends);

@@ -77,6 +77,7 @@ static uint64_t dtype_size(SentDType dtype) { return dtype == SENT_DTYPE_F32 ? 4
 
 // --- reading -----------------------------------------------------------------------------------
 
+// Returns 0, or -1 with err filled (every failure here is a format error).
 static int parse_entry(SentTensor *t, const uint8_t *e, int index, uint64_t data_start, uint64_t file_len,
                        char *err, size_t err_size) {
     memset(t, 0, sizeof *t);
@@ -142,20 +143,26 @@ static int parse_entry(SentTensor *t, const uint8_t *e, int index, uint64_t data
     return 0;
 }
 
-int sent_model_file_parse(SentModelFile *mf, const void *bytes_in, size_t len, char *err, size_t err_size) {
+SentStatus sent_model_file_parse(SentModelFile *mf, const void *bytes_in, size_t len, char *err, size_t err_size) {
     memset(mf, 0, sizeof *mf);
-    if (!bytes_in) return sent_errorf(err, err_size, "no model bytes");
+    if (!bytes_in) {
+        sent_errorf(err, err_size, "no model bytes");
+        return SENT_ERR_ARGUMENT;
+    }
     const uint8_t *bytes = bytes_in;
     if ((uintptr_t)bytes % 4) {
         // Tensors are read as floats in place; a misaligned buffer is copied once.
         mf->owned = malloc(len ? len : 1);
-        if (!mf->owned) return sent_errorf(err, err_size, "out of memory copying the model (%zu bytes)", len);
+        if (!mf->owned) {
+            sent_errorf(err, err_size, "out of memory copying the model (%zu bytes)", len);
+            return SENT_ERR_MEMORY;
+        }
         memcpy(mf->owned, bytes, len);
         bytes = mf->owned;
     }
     mf->bytes = bytes;
     mf->len = len;
-    int rc = -1;
+    SentStatus rc = SENT_ERR_FORMAT;  // every failure below is the bytes' fault, unless set otherwise
     if (len < SENT_SMF_HEADER_SIZE) {
         sent_errorf(err, err_size, "file too short for the header (%zu of %u bytes): not a model file or truncated", len,
              SENT_SMF_HEADER_SIZE);
@@ -206,7 +213,9 @@ int sent_model_file_parse(SentModelFile *mf, const void *bytes_in, size_t len, c
              mf->checksum, crc);
         goto done;
     }
-    mf->meta = cJSON_ParseWithLength((const char *)bytes + meta_offset, (size_t)meta_size);
+    mf->meta_text = (const char *)bytes + meta_offset;
+    mf->meta_size = (size_t)meta_size;
+    mf->meta = cJSON_ParseWithLength(mf->meta_text, mf->meta_size);
     if (!mf->meta || !cJSON_IsObject(mf->meta)) {
         sent_errorf(err, err_size, "metadata is not a JSON object");
         goto done;
@@ -214,6 +223,7 @@ int sent_model_file_parse(SentModelFile *mf, const void *bytes_in, size_t len, c
     mf->tensors = calloc(n_tensors, sizeof *mf->tensors);
     if (!mf->tensors) {
         sent_errorf(err, err_size, "out of memory for %u tensor entries", n_tensors);
+        rc = SENT_ERR_MEMORY;
         goto done;
     }
     uint64_t data_start = table_offset + table_size;
@@ -231,37 +241,47 @@ int sent_model_file_parse(SentModelFile *mf, const void *bytes_in, size_t len, c
         t->scale = t->dtype == SENT_DTYPE_I8 ? (const float *)(bytes + (uintptr_t)t->scale) : NULL;
         mf->n_tensors++;
     }
-    rc = 0;
+    rc = SENT_OK;
 done:
-    if (rc) sent_model_file_close(mf);
+    if (rc != SENT_OK) sent_model_file_close(mf);
     return rc;
 }
 
-int sent_model_file_open(SentModelFile *mf, const char *path, char *err, size_t err_size) {
+SentStatus sent_model_file_open(SentModelFile *mf, const char *path, char *err, size_t err_size) {
     memset(mf, 0, sizeof *mf);
 #ifdef __EMSCRIPTEN__
     (void)path;
-    return sent_errorf(err, err_size, "no file system in this build: load the model from memory");
+    sent_errorf(err, err_size, "no file system in this build: load the model from memory");
+    return SENT_ERR_IO;
 #else
     int fd = open(path, O_RDONLY);
-    if (fd < 0) return sent_errorf(err, err_size, "cannot open model '%s': %s", path, strerror(errno));
+    if (fd < 0) {
+        sent_errorf(err, err_size, "cannot open model '%s': %s", path, strerror(errno));
+        return SENT_ERR_IO;
+    }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return sent_errorf(err, err_size, "model '%s' is not a regular file", path);
+        sent_errorf(err, err_size, "model '%s' is not a regular file", path);
+        return SENT_ERR_IO;
     }
     size_t len = (size_t)st.st_size;
     void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
     close(fd);
-    if (len && map == MAP_FAILED) return sent_errorf(err, err_size, "cannot map model '%s': %s", path, strerror(errno));
+    if (len && map == MAP_FAILED) {
+        sent_errorf(err, err_size, "cannot map model '%s': %s", path, strerror(errno));
+        return SENT_ERR_IO;
+    }
     static const uint8_t empty[4] __attribute__((aligned(4)));
     char inner[512];
-    if (sent_model_file_parse(mf, map ? map : (const void *)empty, len, inner, sizeof inner)) {
+    SentStatus rc = sent_model_file_parse(mf, map ? map : (const void *)empty, len, inner, sizeof inner);
+    if (rc != SENT_OK) {
         if (map) munmap(map, len);
-        return sent_errorf(err, err_size, "model '%s': %s", path, inner);
+        sent_errorf(err, err_size, "model '%s': %s", path, inner);
+        return rc;
     }
     mf->mapping = map;
-    return 0;
+    return SENT_OK;
 #endif
 }
 
@@ -284,9 +304,11 @@ const SentTensor *sent_model_file_find(const SentModelFile *mf, const char *name
 
 // --- writing -----------------------------------------------------------------------------------
 
-uint8_t *sent_model_file_build(const char *meta_json, const SentTensor *tensors, int n_tensors, size_t *out_len,
-                               char *err, size_t err_size) {
+// The builder; *status says why it returned NULL.
+static uint8_t *build_file(const char *meta_json, const SentTensor *tensors, int n_tensors, size_t *out_len,
+                           SentStatus *status, char *err, size_t err_size) {
     size_t meta_size = strlen(meta_json);
+    *status = SENT_ERR_ARGUMENT;
     if (n_tensors < 1 || (unsigned)n_tensors > MAX_TENSORS || meta_size == 0 || meta_size > MAX_META_SIZE) {
         sent_errorf(err, err_size, "nothing sensible to write (%d tensors, %zu bytes of metadata)", n_tensors, meta_size);
         return NULL;
@@ -295,6 +317,7 @@ uint8_t *sent_model_file_build(const char *meta_json, const SentTensor *tensors,
     uint64_t pos = table_offset + (uint64_t)n_tensors * SENT_SMF_ENTRY_SIZE;
     uint64_t *offsets = calloc((size_t)n_tensors * 2, sizeof *offsets);  // [n, 2]: data, scale
     if (!offsets) {
+        *status = SENT_ERR_MEMORY;
         sent_errorf(err, err_size, "out of memory");
         return NULL;
     }
@@ -317,6 +340,7 @@ uint8_t *sent_model_file_build(const char *meta_json, const SentTensor *tensors,
     uint8_t *buf = calloc(1, (size_t)pos);
     if (!buf) {
         free(offsets);
+        *status = SENT_ERR_MEMORY;
         sent_errorf(err, err_size, "out of memory for a %llu-byte model file", (unsigned long long)pos);
         return NULL;
     }
@@ -351,22 +375,34 @@ uint8_t *sent_model_file_build(const char *meta_json, const SentTensor *tensors,
     free(offsets);
     wr32(buf + 60, sent_smf_checksum(buf, (size_t)pos));
     *out_len = (size_t)pos;
+    *status = SENT_OK;
     return buf;
 }
 
-int sent_model_file_write(const char *path, const char *meta_json, const SentTensor *tensors, int n_tensors,
-                          char *err, size_t err_size) {
+uint8_t *sent_model_file_build(const char *meta_json, const SentTensor *tensors, int n_tensors, size_t *out_len,
+                               char *err, size_t err_size) {
+    SentStatus status;
+    return build_file(meta_json, tensors, n_tensors, out_len, &status, err, err_size);
+}
+
+SentStatus sent_model_file_write(const char *path, const char *meta_json, const SentTensor *tensors, int n_tensors,
+                                 char *err, size_t err_size) {
     size_t len;
-    uint8_t *buf = sent_model_file_build(meta_json, tensors, n_tensors, &len, err, err_size);
-    if (!buf) return -1;
+    SentStatus status;
+    uint8_t *buf = build_file(meta_json, tensors, n_tensors, &len, &status, err, err_size);
+    if (!buf) return status;
     FILE *f = fopen(path, "wb");
     if (!f) {
         free(buf);
-        return sent_errorf(err, err_size, "cannot create '%s': %s", path, strerror(errno));
+        sent_errorf(err, err_size, "cannot create '%s': %s", path, strerror(errno));
+        return SENT_ERR_IO;
     }
     size_t written = fwrite(buf, 1, len, f);
     int closed = fclose(f);
     free(buf);
-    if (written != len || closed != 0) return sent_errorf(err, err_size, "cannot write '%s': %s", path, strerror(errno));
-    return 0;
+    if (written != len || closed != 0) {
+        sent_errorf(err, err_size, "cannot write '%s': %s", path, strerror(errno));
+        return SENT_ERR_IO;
+    }
+    return SENT_OK;
 }

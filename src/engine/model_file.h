@@ -4,7 +4,9 @@
 //
 // Reading never trusts the file: every size and offset is checked with overflow-safe arithmetic
 // before anything is dereferenced, and a truncated, corrupt or hostile file yields an error
-// message, never an out-of-bounds read. Natively the file is mmapped; in WebAssembly the page
+// message, never an out-of-bounds read. Every call that can fail returns a SentStatus (error.h):
+// SENT_ERR_IO when a path cannot be opened, mapped or written, SENT_ERR_FORMAT when the bytes are
+// not a valid file, SENT_ERR_MEMORY, SENT_ERR_ARGUMENT; the message goes to err[err_size]. Natively the file is mmapped; in WebAssembly the page
 // hands over one memory buffer (parse from memory is the primitive, open from path maps a file
 // and calls it).
 #ifndef SENT_MODEL_FILE_H
@@ -14,6 +16,7 @@
 #include <stdint.h>
 
 #include "cJSON.h"
+#include "error.h"
 
 #define SENT_SMF_MAGIC "SENTSMF\0"  // 8 bytes, NUL included
 #define SENT_SMF_VERSION 1u
@@ -46,6 +49,8 @@ typedef struct {
     const uint8_t *bytes;   // [len] the whole file (borrowed, mapped or owned; see below)
     size_t len;
     uint32_t checksum;      // CRC-32 from the header, verified
+    const char *meta_text;  // [meta_size] the metadata JSON as stored (inside bytes; not NUL-terminated)
+    size_t meta_size;
     cJSON *meta;            // parsed metadata object (owned)
     int n_tensors;
     SentTensor *tensors;    // [n_tensors] (owned)
@@ -60,10 +65,10 @@ uint32_t sent_crc32(uint32_t crc, const void *data, size_t len);
 uint32_t sent_smf_checksum(const uint8_t *bytes, size_t len);
 
 // Validates bytes[0..len) and fills mf. The bytes are borrowed and must outlive mf, unless they
-// are not 4-byte aligned, in which case they are copied. Returns 0, or -1 with err filled.
-int sent_model_file_parse(SentModelFile *mf, const void *bytes, size_t len, char *err, size_t err_size);
-// Maps path read-only and parses it. Returns 0, or -1 with err filled.
-int sent_model_file_open(SentModelFile *mf, const char *path, char *err, size_t err_size);
+// are not 4-byte aligned, in which case they are copied.
+SentStatus sent_model_file_parse(SentModelFile *mf, const void *bytes, size_t len, char *err, size_t err_size);
+// Maps path read-only and parses it.
+SentStatus sent_model_file_open(SentModelFile *mf, const char *path, char *err, size_t err_size);
 void sent_model_file_close(SentModelFile *mf);
 
 const SentTensor *sent_model_file_find(const SentModelFile *mf, const char *name);
@@ -72,8 +77,8 @@ const SentTensor *sent_model_file_find(const SentModelFile *mf, const char *name
 // sizes filled in by the caller). Returns a malloc'd buffer of *out_len bytes, or NULL with err.
 uint8_t *sent_model_file_build(const char *meta_json, const SentTensor *tensors, int n_tensors,
                                size_t *out_len, char *err, size_t err_size);
-// Builds and writes to path. Returns 0, or -1 with err filled.
-int sent_model_file_write(const char *path, const char *meta_json, const SentTensor *tensors,
+// Builds and writes to path.
+SentStatus sent_model_file_write(const char *path, const char *meta_json, const SentTensor *tensors,
                           int n_tensors, char *err, size_t err_size);
 
 #endif

@@ -3,8 +3,6 @@
 #include "sentiment.h"
 
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +23,7 @@ struct SentClassifier {
     int positive_index;
     int quantized, group_size;
     char labels[SENT_MAX_LABELS][64];
-    char *meta_json;       // NUL-terminated copy of the metadata
+    char *meta_json;       // NUL-terminated copy of the metadata text as stored in the file
     int32_t *slot_ids;     // [max_batch, max_len] each input's tokens
     int32_t *slot_starts;  // [max_batch, max_len]
     int32_t *slot_ends;    // [max_batch, max_len]
@@ -34,24 +32,6 @@ struct SentClassifier {
     int *slot_of_row;      // [max_batch] which slot each batch row came from
 };
 
-static SentStatus set_error(SentError *err, SentStatus code, const char *fmt, ...) {
-    if (err) {
-        err->code = code;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
-static void clear_error(SentError *err) {
-    if (err) {
-        err->code = SENT_OK;
-        err->message[0] = '\0';
-    }
-}
-
 // --- loading -----------------------------------------------------------------------------------
 
 // Labels, positive class and tokenizer settings from the metadata; the tokenizer is built from
@@ -59,29 +39,29 @@ static void clear_error(SentError *err) {
 static SentStatus read_metadata(SentClassifier *c, SentError *err) {
     const cJSON *meta = c->file.meta;
     char msg[256];
-    if (sent_config_from_meta(&c->cfg, meta, msg, sizeof msg)) return set_error(err, SENT_ERR_FORMAT, "%s", msg);
+    if (sent_config_from_meta(&c->cfg, meta, msg, sizeof msg)) return sent_set_error(err, SENT_ERR_FORMAT, "%s", msg);
     if (c->cfg.n_labels > SENT_MAX_LABELS)
-        return set_error(err, SENT_ERR_FORMAT, "%d labels; at most %d supported", c->cfg.n_labels, SENT_MAX_LABELS);
+        return sent_set_error(err, SENT_ERR_FORMAT, "%d labels; at most %d supported", c->cfg.n_labels, SENT_MAX_LABELS);
 
     const cJSON *labels = cJSON_GetObjectItemCaseSensitive(meta, "labels");
     if (!cJSON_IsArray(labels) || cJSON_GetArraySize(labels) != c->cfg.n_labels)
-        return set_error(err, SENT_ERR_FORMAT, "metadata \"labels\" must be an array of %d strings", c->cfg.n_labels);
+        return sent_set_error(err, SENT_ERR_FORMAT, "metadata \"labels\" must be an array of %d strings", c->cfg.n_labels);
     for (int i = 0; i < c->cfg.n_labels; i++) {
         const cJSON *l = cJSON_GetArrayItem(labels, i);
         if (!cJSON_IsString(l) || !l->valuestring[0] || strlen(l->valuestring) >= sizeof c->labels[i])
-            return set_error(err, SENT_ERR_FORMAT, "label %d is not a non-empty string under 64 bytes", i);
+            return sent_set_error(err, SENT_ERR_FORMAT, "label %d is not a non-empty string under 64 bytes", i);
         strcpy(c->labels[i], l->valuestring);
     }
     const cJSON *pos = cJSON_GetObjectItemCaseSensitive(meta, "positive_index");
     if (!cJSON_IsNumber(pos) || pos->valuedouble != floor(pos->valuedouble) || pos->valuedouble < 0 ||
         pos->valuedouble >= c->cfg.n_labels)
-        return set_error(err, SENT_ERR_FORMAT, "metadata \"positive_index\" is not a label index");
+        return sent_set_error(err, SENT_ERR_FORMAT, "metadata \"positive_index\" is not a label index");
     c->positive_index = (int)pos->valuedouble;
 
     const cJSON *q = cJSON_GetObjectItemCaseSensitive(meta, "quantization");
     const cJSON *scheme = cJSON_GetObjectItemCaseSensitive(q, "scheme");
     const cJSON *group = cJSON_GetObjectItemCaseSensitive(q, "group_size");
-    if (!cJSON_IsString(scheme)) return set_error(err, SENT_ERR_FORMAT, "metadata \"quantization.scheme\" missing");
+    if (!cJSON_IsString(scheme)) return sent_set_error(err, SENT_ERR_FORMAT, "metadata \"quantization.scheme\" missing");
     c->quantized = !strcmp(scheme->valuestring, "int8");
     c->group_size = c->quantized && cJSON_IsNumber(group) ? (int)group->valuedouble : 0;
 
@@ -92,25 +72,25 @@ static SentStatus read_metadata(SentClassifier *c, SentError *err) {
     const cJSON *head = cJSON_GetObjectItemCaseSensitive(t, "head_tokens");
     const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(t, "vocab");
     if (!cJSON_IsObject(t) || !cJSON_IsTrue(lower))
-        return set_error(err, SENT_ERR_FORMAT, "metadata \"tokenizer\" missing or not lowercase (only uncased WordPiece is supported)");
+        return sent_set_error(err, SENT_ERR_FORMAT, "metadata \"tokenizer\" missing or not lowercase (only uncased WordPiece is supported)");
     if (!cJSON_IsNumber(max_len) || max_len->valuedouble < 2 || max_len->valuedouble > c->cfg.max_position)
-        return set_error(err, SENT_ERR_FORMAT, "tokenizer.max_len must be in 2..%d", c->cfg.max_position);
+        return sent_set_error(err, SENT_ERR_FORMAT, "tokenizer.max_len must be in 2..%d", c->cfg.max_position);
     c->tokenize.max_len = (int)max_len->valuedouble;
     if (cJSON_IsString(trunc) && !strcmp(trunc->valuestring, "head")) {
         c->tokenize.truncation = SENT_TRUNCATE_HEAD;
     } else if (cJSON_IsString(trunc) && !strcmp(trunc->valuestring, "head_tail")) {
         c->tokenize.truncation = SENT_TRUNCATE_HEAD_TAIL;
         if (!cJSON_IsNumber(head) || head->valuedouble < 0 || head->valuedouble > c->tokenize.max_len - 2)
-            return set_error(err, SENT_ERR_FORMAT, "tokenizer.head_tokens must be in 0..%d", c->tokenize.max_len - 2);
+            return sent_set_error(err, SENT_ERR_FORMAT, "tokenizer.head_tokens must be in 0..%d", c->tokenize.max_len - 2);
         c->tokenize.head_tokens = (int)head->valuedouble;
     } else {
-        return set_error(err, SENT_ERR_FORMAT, "tokenizer.truncation must be \"head\" or \"head_tail\"");
+        return sent_set_error(err, SENT_ERR_FORMAT, "tokenizer.truncation must be \"head\" or \"head_tail\"");
     }
-    if (!cJSON_IsString(vocab)) return set_error(err, SENT_ERR_FORMAT, "tokenizer.vocab (vocab.txt text) missing");
+    if (!cJSON_IsString(vocab)) return sent_set_error(err, SENT_ERR_FORMAT, "tokenizer.vocab (vocab.txt text) missing");
     c->tokenizer = sent_tokenizer_new(vocab->valuestring, strlen(vocab->valuestring), msg, sizeof msg);
-    if (!c->tokenizer) return set_error(err, SENT_ERR_FORMAT, "embedded vocab: %s", msg);
+    if (!c->tokenizer) return sent_set_error(err, SENT_ERR_FORMAT, "embedded vocab: %s", msg);
     if (sent_tokenizer_vocab_size(c->tokenizer) > c->cfg.vocab_size)
-        return set_error(err, SENT_ERR_FORMAT, "embedded vocab has %d tokens, the model only %d embeddings",
+        return sent_set_error(err, SENT_ERR_FORMAT, "embedded vocab has %d tokens, the model only %d embeddings",
                          sent_tokenizer_vocab_size(c->tokenizer), c->cfg.vocab_size);
     return SENT_OK;
 }
@@ -121,17 +101,21 @@ static SentClassifier *finish_load(SentClassifier *c, const SentOptions *opts, S
     int max_batch = opts && opts->max_batch ? opts->max_batch : DEFAULT_MAX_BATCH;
     c->kernels = opts && opts->kernels ? opts->kernels : sent_kernels_best();
     if (max_batch < 1 || max_batch > MAX_BATCH_LIMIT) {
-        set_error(err, SENT_ERR_ARGUMENT, "max_batch %d not in 1..%d", max_batch, MAX_BATCH_LIMIT);
+        sent_set_error(err, SENT_ERR_ARGUMENT, "max_batch %d not in 1..%d", max_batch, MAX_BATCH_LIMIT);
         goto fail;
     }
     if (read_metadata(c, err) != SENT_OK) goto fail;
-    c->meta_json = cJSON_PrintUnformatted(c->file.meta);
+    c->meta_json = malloc(c->file.meta_size + 1);
+    if (c->meta_json) {
+        memcpy(c->meta_json, c->file.meta_text, c->file.meta_size);
+        c->meta_json[c->file.meta_size] = '\0';
+    }
     if (sent_weights_from_file(&c->weights, &c->cfg, &c->file, msg, sizeof msg)) {
-        set_error(err, SENT_ERR_FORMAT, "%s", msg);
+        sent_set_error(err, SENT_ERR_FORMAT, "%s", msg);
         goto fail;
     }
     if (sent_runstate_new(&c->state, &c->cfg, &c->weights, max_batch, c->tokenize.max_len, msg, sizeof msg)) {
-        set_error(err, SENT_ERR_MEMORY, "%s", msg);
+        sent_set_error(err, SENT_ERR_MEMORY, "%s", msg);
         goto fail;
     }
     size_t slots = (size_t)max_batch * c->tokenize.max_len;
@@ -143,10 +127,10 @@ static SentClassifier *finish_load(SentClassifier *c, const SentOptions *opts, S
     c->slot_of_row = malloc((size_t)max_batch * sizeof(int));
     if (!c->meta_json || !c->slot_ids || !c->slot_starts || !c->slot_ends || !c->batch_ids || !c->batch_offsets ||
         !c->slot_of_row) {
-        set_error(err, SENT_ERR_MEMORY, "out of memory");
+        sent_set_error(err, SENT_ERR_MEMORY, "out of memory");
         goto fail;
     }
-    clear_error(err);
+    sent_clear_error(err);
     return c;
 fail:
     sent_free(c);
@@ -156,12 +140,13 @@ fail:
 SentClassifier *sent_load_memory(const void *bytes, size_t len, const SentOptions *opts, SentError *err) {
     SentClassifier *c = calloc(1, sizeof *c);
     if (!c) {
-        set_error(err, SENT_ERR_MEMORY, "out of memory");
+        sent_set_error(err, SENT_ERR_MEMORY, "out of memory");
         return NULL;
     }
     char msg[256];
-    if (sent_model_file_parse(&c->file, bytes, len, msg, sizeof msg)) {
-        set_error(err, SENT_ERR_FORMAT, "%s", msg);
+    SentStatus status = sent_model_file_parse(&c->file, bytes, len, msg, sizeof msg);
+    if (status != SENT_OK) {
+        sent_set_error(err, status, "%s", msg);
         free(c);
         return NULL;
     }
@@ -170,19 +155,18 @@ SentClassifier *sent_load_memory(const void *bytes, size_t len, const SentOption
 
 SentClassifier *sent_load_path(const char *path, const SentOptions *opts, SentError *err) {
     if (!path) {
-        set_error(err, SENT_ERR_ARGUMENT, "no model path");
+        sent_set_error(err, SENT_ERR_ARGUMENT, "no model path");
         return NULL;
     }
     SentClassifier *c = calloc(1, sizeof *c);
     if (!c) {
-        set_error(err, SENT_ERR_MEMORY, "out of memory");
+        sent_set_error(err, SENT_ERR_MEMORY, "out of memory");
         return NULL;
     }
     char msg[256];
-    if (sent_model_file_open(&c->file, path, msg, sizeof msg)) {
-        // An unreadable path is an I/O error; a readable but invalid file is a format error.
-        set_error(err, strstr(msg, "cannot open") || strstr(msg, "cannot map") || strstr(msg, "not a regular")
-                           ? SENT_ERR_IO : SENT_ERR_FORMAT, "%s", msg);
+    SentStatus status = sent_model_file_open(&c->file, path, msg, sizeof msg);
+    if (status != SENT_OK) {
+        sent_set_error(err, status, "%s", msg);
         free(c);
         return NULL;
     }
@@ -206,16 +190,6 @@ void sent_free(SentClassifier *c) {
 }
 
 // --- classifying -------------------------------------------------------------------------------
-
-static void fail_result(SentResult *r, SentStatus code, const char *fmt, ...) {
-    memset(r, 0, sizeof *r);
-    r->status = code;
-    r->error.code = code;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->error.message, sizeof r->error.message, fmt, ap);
-    va_end(ap);
-}
 
 // Runs the slots whose results are still SENT_OK (their ids in slot_ids, lengths in n_tokens)
 // as one batch, packed without padding, and fills their probabilities.
@@ -251,7 +225,7 @@ static void run_slots(SentClassifier *c, SentResult *out, int n) {
 
 SentStatus sent_classify_batch(SentClassifier *c, const char *const *texts, const size_t *lens, int n,
                                SentResult *out, SentError *err) {
-    if (!c || !texts || !lens || !out || n < 0) return set_error(err, SENT_ERR_ARGUMENT, "bad arguments");
+    if (!c || !texts || !lens || !out || n < 0) return sent_set_error(err, SENT_ERR_ARGUMENT, "bad arguments");
     int L = c->tokenize.max_len;
     for (int start = 0; start < n; start += c->state.max_batch) {
         int chunk = n - start < c->state.max_batch ? n - start : c->state.max_batch;
@@ -263,15 +237,15 @@ SentStatus sent_classify_batch(SentClassifier *c, const char *const *texts, cons
                                 .ends = c->slot_ends + (size_t)i * L};
             char msg[256];
             if (!texts[start + i]) {
-                fail_result(r, SENT_ERR_ARGUMENT, "text %d is NULL", start + i);
+                r->status = sent_set_error(&r->error, SENT_ERR_ARGUMENT, "text %d is NULL", start + i);
             } else if (lens[start + i] > SENT_MAX_TEXT_BYTES) {
-                fail_result(r, SENT_ERR_INPUT, "text is %zu bytes; the limit is %u", lens[start + i],
-                            SENT_MAX_TEXT_BYTES);
+                r->status = sent_set_error(&r->error, SENT_ERR_INPUT, "text is %zu bytes; the limit is %u",
+                                           lens[start + i], SENT_MAX_TEXT_BYTES);
             } else if (sent_tokenizer_encode(c->tokenizer, texts[start + i], lens[start + i], &c->tokenize, &enc, msg,
                                              sizeof msg)) {
-                fail_result(r, SENT_ERR_INPUT, "%s", msg);
+                r->status = sent_set_error(&r->error, SENT_ERR_INPUT, "%s", msg);
             } else if (enc.n_total <= 2) {
-                fail_result(r, SENT_ERR_INPUT, "text has no words to classify");
+                r->status = sent_set_error(&r->error, SENT_ERR_INPUT, "text has no words to classify");
             } else {
                 r->status = SENT_OK;
                 r->n_tokens = enc.n;
@@ -288,24 +262,24 @@ SentStatus sent_classify_batch(SentClassifier *c, const char *const *texts, cons
             for (int i = 0; i < chunk; i++) out[start + i].ids = out[start + i].starts = out[start + i].ends = NULL;
         }
     }
-    clear_error(err);
+    sent_clear_error(err);
     return SENT_OK;
 }
 
 SentStatus sent_classify(SentClassifier *c, const char *text, size_t len, SentResult *out, SentError *err) {
-    if (!c || !text || !out) return set_error(err, SENT_ERR_ARGUMENT, "bad arguments");
+    if (!c || !text || !out) return sent_set_error(err, SENT_ERR_ARGUMENT, "bad arguments");
     sent_classify_batch(c, &text, &len, 1, out, err);
     if (out->status != SENT_OK) {
         if (err) *err = out->error;
         return out->status;
     }
-    clear_error(err);
+    sent_clear_error(err);
     return SENT_OK;
 }
 
 SentStatus sent_classify_ids(SentClassifier *c, const int32_t *const *ids, const int *lens, int n, SentResult *out,
                              SentError *err) {
-    if (!c || !ids || !lens || !out || n < 0) return set_error(err, SENT_ERR_ARGUMENT, "bad arguments");
+    if (!c || !ids || !lens || !out || n < 0) return sent_set_error(err, SENT_ERR_ARGUMENT, "bad arguments");
     int L = c->tokenize.max_len;
     for (int start = 0; start < n; start += c->state.max_batch) {
         int chunk = n - start < c->state.max_batch ? n - start : c->state.max_batch;
@@ -315,15 +289,16 @@ SentStatus sent_classify_ids(SentClassifier *c, const int32_t *const *ids, const
             int len = lens[start + i];
             memset(r, 0, sizeof *r);
             if (!seq || len < 1 || len > L) {
-                fail_result(r, SENT_ERR_INPUT, "sequence %d: length %d not in 1..%d", start + i, len, L);
+                r->status = sent_set_error(&r->error, SENT_ERR_INPUT, "sequence %d: length %d not in 1..%d", start + i,
+                                           len, L);
                 continue;
             }
             int bad = -1;
             for (int t = 0; t < len && bad < 0; t++)
                 if (seq[t] < 0 || seq[t] >= c->cfg.vocab_size) bad = t;
             if (bad >= 0) {
-                fail_result(r, SENT_ERR_INPUT, "sequence %d: id %d at %d is not in 0..%d", start + i, (int)seq[bad], bad,
-                            c->cfg.vocab_size - 1);
+                r->status = sent_set_error(&r->error, SENT_ERR_INPUT, "sequence %d: id %d at %d is not in 0..%d",
+                                           start + i, (int)seq[bad], bad, c->cfg.vocab_size - 1);
                 continue;
             }
             int32_t *slot = c->slot_ids + (size_t)i * L;
@@ -336,7 +311,7 @@ SentStatus sent_classify_ids(SentClassifier *c, const int32_t *const *ids, const
         for (int i = 0; i < chunk; i++)
             if (out[start + i].status == SENT_OK) out[start + i].ids = ids[start + i];  // the caller's own array
     }
-    clear_error(err);
+    sent_clear_error(err);
     return SENT_OK;
 }
 
@@ -371,5 +346,6 @@ const char *sent_label_name(const SentClassifier *c, int i) {
 }
 
 const char *sent_metadata_json(const SentClassifier *c) { return c->meta_json; }
+const struct cJSON *sent_metadata(const SentClassifier *c) { return c->file.meta; }
 const SentTokenizer *sent_get_tokenizer(const SentClassifier *c) { return c->tokenizer; }
 const SentKernels *sent_get_kernels(const SentClassifier *c) { return c->kernels; }

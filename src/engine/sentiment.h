@@ -17,25 +17,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
 #include "kernels.h"
 #include "tokenizer.h"
 
 // The release: the CLI prints it, the Makefile names the shared library and sentiment.pc after it.
 #define SENT_VERSION "0.1.0"
-
-typedef enum {
-    SENT_OK = 0,
-    SENT_ERR_ARGUMENT = 1,   // a NULL pointer, a bad option, a batch too large
-    SENT_ERR_IO = 2,         // the model file cannot be opened or mapped
-    SENT_ERR_FORMAT = 3,     // the model file is corrupt, truncated or inconsistent
-    SENT_ERR_MEMORY = 4,     // an allocation at load time failed
-    SENT_ERR_INPUT = 5,      // this input cannot be classified (too long, bad ids, ...)
-} SentStatus;
-
-typedef struct {
-    SentStatus code;
-    char message[256];
-} SentError;
 
 #define SENT_MAX_LABELS 16
 // Texts longer than this are refused (SENT_ERR_INPUT) rather than tokenized: IMDb's longest
@@ -103,7 +90,10 @@ void sent_model_info(const SentClassifier *c, SentModelInfo *info);
 const char *sent_label_raw(const SentClassifier *c, int i);
 // "Positive" for the positive class, "Negative" for the others of a two-class model, else the raw label.
 const char *sent_label_name(const SentClassifier *c, int i);
-const char *sent_metadata_json(const SentClassifier *c);   // the file's metadata JSON, NUL-terminated
+// The file's metadata: as stored (NUL-terminated JSON text), and parsed (the one tree the loader read).
+const char *sent_metadata_json(const SentClassifier *c);
+struct cJSON;
+const struct cJSON *sent_metadata(const SentClassifier *c);
 const SentTokenizer *sent_get_tokenizer(const SentClassifier *c);
 const SentKernels *sent_get_kernels(const SentClassifier *c);
 

@@ -29,7 +29,8 @@ void sent_fclose_check(FILE *f, const char *file, int line);
 char *sent_read_file(const char *path, size_t *out_len);
 
 // Writes a printf-style message into err[err_size] (when err is non-NULL) and returns -1, so
-// library code reports a failure in one line: `return sent_errorf(err, err_size, "...", ...);`.
+// lower layers report a failure in one line: `return sent_errorf(err, err_size, "...", ...);`.
+// The error convention (which layer uses this, which a SentError) is in error.h.
 int sent_errorf(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 // Monotonic wall-clock seconds, for benchmarks and progress reports.

@@ -32,6 +32,10 @@ function withBytes(bytes, fn) {
     try { return fn(ptr, bytes.length); } finally { mod._free(ptr); }
 }
 const classify = (bytes) => withBytes(bytes, (p, n) => JSON.parse(mod.UTF8ToString(mod._sent_wasm_classify(p, n))));
+// Every export fails the same way (src/wasm/wasm_error.h): {"error":{"code","message"}}, and for
+// the exports that return a number, the same JSON from sent_wasm_last_error.
+const errorOf = (answer) => answer.error && answer.error.message;
+const lastError = () => errorOf(JSON.parse(mod.UTF8ToString(mod._sent_wasm_last_error())));
 
 // Loads a model; the bytes stay allocated until unload (the module borrows them).
 let modelPtr = 0;
@@ -40,7 +44,7 @@ function load(bytes) {
     modelPtr = mod._malloc(bytes.length);
     mod.HEAPU8.set(bytes, modelPtr);
     if (mod._sent_wasm_load(modelPtr, bytes.length) !== 0) {
-        const message = mod.UTF8ToString(mod._sent_wasm_last_error());
+        const message = lastError();
         mod._free(modelPtr);
         modelPtr = 0;
         return message;
@@ -85,7 +89,7 @@ for (const model of process.argv.slice(2)) {
     let maxDiff = 0;
     reviews.forEach((review, i) => {
         const got = classify(review), want = expected[i];
-        check(!got.error && !want.error, `${model} review ${i}: errors ${got.error} / ${want.error}`);
+        check(!got.error && !want.error, `${model} review ${i}: errors ${errorOf(got)} / ${want.error}`);
         if (got.error || want.error) return;
         check(got.label === want.label && got.tokens === want.tokens && got.truncated === want.truncated,
             `${model} review ${i}: wasm ${JSON.stringify(got)} vs native ${JSON.stringify(want)}`);
@@ -98,9 +102,10 @@ for (const model of process.argv.slice(2)) {
         `max |p_wasm - p_native| = ${maxDiff.toExponential(2)}`);
 
     // Bad reviews cost an error answer, and the next review still works.
-    check(/no words/.test(classify(enc.encode('')).error), 'empty review gives an error');
-    check(/no words/.test(classify(enc.encode('   \t ')).error), 'blank review gives an error');
-    check(/limit/.test(classify(new Uint8Array((1 << 20) + 1).fill(0x61)).error), 'a review over 1 MiB gives an error');
+    check(/no words/.test(errorOf(classify(enc.encode('')))), 'empty review gives an error');
+    check(classify(enc.encode('')).error.code === 'input', 'an empty review is an input error');
+    check(/no words/.test(errorOf(classify(enc.encode('   \t ')))), 'blank review gives an error');
+    check(/limit/.test(errorOf(classify(new Uint8Array((1 << 20) + 1).fill(0x61)))), 'a review over 1 MiB gives an error');
     check(!classify(reviews[0]).error, 'a good review after bad ones is classified');
 }
 
@@ -116,9 +121,9 @@ const corruptions = [
     ['not a model', enc.encode('{"hello": "world"}'.repeat(10))],
 ];
 for (const [what, bytes] of corruptions) {
-    const error = bytes.length ? load(bytes) : (mod._sent_wasm_load(0, 0) === 0 ? null : mod.UTF8ToString(mod._sent_wasm_last_error()));
+    const error = bytes.length ? load(bytes) : (mod._sent_wasm_load(0, 0) === 0 ? null : lastError());
     check(typeof error === 'string' && error.length > 0, `${what}: load must fail with a message (got ${error})`);
-    check(/no model/.test(classify(reviews[0]).error || ''), `${what}: classify without a model gives an error`);
+    check(/no model/.test(errorOf(classify(reviews[0])) || ''), `${what}: classify without a model gives an error`);
 }
 check(load(good) === null && !classify(reviews[0]).error, 'the good model loads again after the bad ones');
 unload();

@@ -26,7 +26,9 @@ export async function loadWasmTokenizer(modulePath, vocabPath) {
     m.HEAPU8.set(vocab, vocabPtr);
     const tok = m._sent_wasm_tokenizer_new(vocabPtr, vocab.length);
     m._free(vocabPtr);
-    if (!tok) throw new Error(`wasm tokenizer: ${m.UTF8ToString(m._sent_wasm_tokenizer_error())}`);
+    // A failed export's reason: {"error":{"code","message"}} (src/wasm/wasm_error.h).
+    const lastError = () => JSON.parse(m.UTF8ToString(m._sent_wasm_last_error())).error.message;
+    if (!tok) throw new Error(`wasm tokenizer: ${lastError()}`);
 
     // One scratch area, grown when a longer text comes: text bytes, then ids/starts/ends/n_total.
     let cap = 0, textPtr = 0, idsPtr = 0, startsPtr = 0, endsPtr = 0, totalPtr = m._malloc(4);
@@ -47,7 +49,7 @@ export async function loadWasmTokenizer(modulePath, vocabPath) {
         reserve(bytes.length, limit);
         m.HEAPU8.set(bytes, textPtr);
         const n = m._sent_wasm_tokenize(tok, textPtr, bytes.length, limit, truncation, head, idsPtr, startsPtr, endsPtr, totalPtr);
-        if (n < 0) throw new Error(`wasm tokenizer: ${m.UTF8ToString(m._sent_wasm_tokenizer_error())}`);
+        if (n < 0) throw new Error(`wasm tokenizer: ${lastError()}`);
         const view = (p) => m.HEAP32.subarray(p >> 2, (p >> 2) + n);
         return { ids: view(idsPtr), starts: view(startsPtr), ends: view(endsPtr), nTotal: m.HEAP32[totalPtr >> 2] };
     }

@@ -59,11 +59,11 @@ expect "teacher labels: bad probability" "bad_prob.tsv:2: p_positive" train "$tm
 expect "teacher labels: no header" "no_header.tsv:1: expected the header" train "$tmp/four.tsv.gz" --teacher "$tmp/no_header.tsv"
 expect "teacher labels: absent" "cannot open teacher labels" train "$tmp/four.tsv.gz" --teacher "$tmp/absent.tsv"
 head -c 1000 /dev/urandom >"$tmp/bad_teacher.bin"
-expect "teacher: corrupt file" "not a complete teacher file" "$bin" teacher label --teacher "$tmp/bad_teacher.bin" \
+expect "teacher: corrupt file" "not a complete teacher file" "$bin" train teacher label --teacher "$tmp/bad_teacher.bin" \
     --data "$tmp/four.tsv.gz" --out "$tmp/l.tsv"
-expect "teacher: unknown mode" "unknown mode" "$bin" teacher predict --data x --out y
-expect "teacher: bad number" "needs a number" "$bin" teacher fit --data x --out y --bits 40
-expect "teacher: bad data" "bad_escape.tsv.gz:2: bad escape" "$bin" teacher fit --data "$tmp/bad_escape.tsv.gz" --out "$tmp/t.bin"
+expect "teacher: unknown mode" "unknown mode" "$bin" train teacher predict --data x --out y
+expect "teacher: bad number" "needs a number" "$bin" train teacher fit --data x --out y --bits 40
+expect "teacher: bad data" "bad_escape.tsv.gz:2: bad escape" "$bin" train teacher fit --data "$tmp/bad_escape.tsv.gz" --out "$tmp/t.bin"
 expect "distill-alpha above 1" "inconsistent" "$bin" train finetune --data x --vocab x --out-dir x --distill-alpha 1.5
 
 mkdir -p "$tmp/resume"
@@ -73,7 +73,8 @@ expect "corrupt checkpoint" "checkpoint .*: " "$bin" train resume --out-dir "$tm
 head -c 5 /dev/urandom >"$tmp/resume/checkpoint.bin"
 expect "random checkpoint" "not a checkpoint" "$bin" train resume --out-dir "$tmp/resume"
 
-expect "eval without model" "usage" "$bin" eval --data tests/data/imdb_test_sample.tsv.gz
+# eval finds the default model as classify does, so the option it cannot do without is --data
+expect "eval without data" "usage" "$bin" eval --model weights/sentiment.smf
 head -c 100 /dev/urandom >"$tmp/bad.smf"
 expect "eval corrupt model" "bad.smf" "$bin" eval --model "$tmp/bad.smf" --data tests/data/imdb_test_sample.tsv.gz
 

@@ -50,7 +50,7 @@ grep -q "embed result" "$tmp/emb-resume.log" || { cat "$tmp/emb-resume.log"; ech
 # unlabelled copy of it; a student then trains on both (the copy through the teacher alone)
 zcat tests/data/imdb_test_sample.tsv.gz | awk -F'\t' 'BEGIN { OFS = "\t" } NR > 1 { $2 = -1 } { print }' \
     | gzip -c >"$tmp/unsup.tsv.gz"
-"$bin" teacher fit --data tests/data/imdb_test_sample.tsv.gz --out "$tmp/teacher.bin" --valid-size 100 \
+"$bin" train teacher fit --data tests/data/imdb_test_sample.tsv.gz --out "$tmp/teacher.bin" --valid-size 100 \
     --bits 18 >"$tmp/teacher.out" 2>&1 || { cat "$tmp/teacher.out"; echo "FAIL: teacher fit"; exit 1; }
 /usr/bin/python3 - "$tmp/teacher.out" <<'PY' || { cat "$tmp/teacher.out"; echo "FAIL: teacher accuracy"; exit 1; }
 import re, sys
@@ -58,7 +58,7 @@ acc = float(re.search(r"teacher validation: accuracy ([0-9.]+)%", open(sys.argv[
 print(f"teacher: {acc:.1f}% on the sample's 100 validation reviews (fitted on 900)")
 sys.exit(0 if acc >= 70 else 1)
 PY
-"$bin" teacher label --teacher "$tmp/teacher.bin" --data tests/data/imdb_test_sample.tsv.gz,"$tmp/unsup.tsv.gz" \
+"$bin" train teacher label --teacher "$tmp/teacher.bin" --data tests/data/imdb_test_sample.tsv.gz,"$tmp/unsup.tsv.gz" \
     --out "$tmp/labels.tsv" 2>/dev/null
 [ "$(wc -l <"$tmp/labels.tsv")" -eq 2001 ] && [ "$(grep -c '^unsup.tsv.gz	' "$tmp/labels.tsv")" -eq 1000 ] \
     || { head -3 "$tmp/labels.tsv"; echo "FAIL: teacher label"; exit 1; }

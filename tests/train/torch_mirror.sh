@@ -19,8 +19,8 @@ trap 'rm -rf "$tmp"' EXIT
 zcat tests/data/imdb_test_sample.tsv.gz | awk -F'\t' 'BEGIN { OFS = "\t" } NR > 1 { $2 = -1 } { print }' \
     | gzip -c >"$tmp/unsup.tsv.gz"
 data=tests/data/imdb_test_sample.tsv.gz,$tmp/unsup.tsv.gz
-"$bin" teacher fit --data tests/data/imdb_test_sample.tsv.gz --out "$tmp/teacher.bin" --valid-size 100 --bits 18 >/dev/null 2>&1
-"$bin" teacher label --teacher "$tmp/teacher.bin" --data "$data" --out "$tmp/labels.tsv" 2>/dev/null
+"$bin" train teacher fit --data tests/data/imdb_test_sample.tsv.gz --out "$tmp/teacher.bin" --valid-size 100 --bits 18 >/dev/null 2>&1
+"$bin" train teacher label --teacher "$tmp/teacher.bin" --data "$data" --out "$tmp/labels.tsv" 2>/dev/null
 "$bin" train pack --data "$data" --vocab weights/vocab.txt --out-dir "$tmp/pack" --seq-len 64 --head-tokens 16 \
     --max-positions 64 --valid-size 100 --teacher "$tmp/labels.tsv" >"$tmp/pack.out" 2>&1
 grep -q "packed 2000 reviews (1000 labelled, 100 of them validation)" "$tmp/pack.out" \

@@ -51,14 +51,15 @@ async function loadEngine() {
     const model = readFileSync(MODEL);
     const modelPtr = mod._malloc(model.length);
     mod.HEAPU8.set(model, modelPtr); // stays allocated: the explainer borrows it
+    // Every export fails the same way (src/wasm/wasm_error.h): {"error":{"code","message"}}.
     if (mod._sent_wasm_explain_load(modelPtr, model.length) !== 0)
-        throw new Error(`model rejected: ${mod.UTF8ToString(mod._sent_wasm_explain_last_error())}`);
+        throw new Error(`model rejected: ${JSON.parse(mod.UTF8ToString(mod._sent_wasm_last_error())).error.message}`);
     const call = (fn, bytes) => {
         const ptr = mod._malloc(bytes.length);
         mod.HEAPU8.set(bytes, ptr);
         const answer = JSON.parse(mod.UTF8ToString(fn(ptr, bytes.length)));
         mod._free(ptr);
-        if (answer.error) throw new Error(answer.error);
+        if (answer.error) throw new Error(answer.error.message);
         return answer;
     };
     const explain = (bytes) => call(mod._sent_wasm_explain, bytes);
