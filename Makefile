@@ -108,7 +108,7 @@ VERSION := $(shell sed -n 's/^\#define SENT_VERSION "\(.*\)"/\1/p' src/engine/se
 SONAME := libsentiment.so.$(firstword $(subst ., ,$(VERSION)))
 PIC_CFLAGS := -std=c11 -O3 -fPIC -fopenmp -MMD -MP $(WASM_INCLUDES) $(DEFINES)
 PIC_OBJ := $(call objs,pic,$(ENGINE_SRC) $(THIRD_PARTY_SRC))
-PUBLIC_HEADERS := src/engine/sentiment.h src/engine/explain.h src/engine/tokenizer.h src/engine/kernels.h
+PUBLIC_HEADERS := src/engine/sentiment.h src/engine/error.h src/engine/explain.h src/engine/tokenizer.h src/engine/kernels.h
 LIB_A := $(BUILD)/lib/libsentiment.a
 LIB_SO := $(BUILD)/lib/libsentiment.so.$(VERSION)
 
