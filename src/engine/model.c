@@ -163,7 +163,45 @@ fail_layers:
     return -1;
 }
 
+// Every linear layer of w: 6 per block, then the head's two; returns how many.
+static int all_linears(SentWeights *w, int n_layers, SentLinear **out) {
+    int n = 0;
+    for (int l = 0; l < n_layers && w->layers; l++) {
+        SentLayerWeights *lw = &w->layers[l];
+        SentLinear *block[] = {&lw->q_lin, &lw->k_lin, &lw->v_lin, &lw->out_lin, &lw->lin1, &lw->lin2};
+        for (int i = 0; i < 6; i++) out[n++] = block[i];
+    }
+    out[n++] = &w->pre_classifier;
+    out[n++] = &w->classifier;
+    return n;
+}
+
+static void free_packed(SentWeights *w, int n_layers) {
+    SentLinear *lins[6 * 256 + 2];
+    int n = all_linears(w, n_layers, lins);
+    for (int i = 0; i < n; i++) {
+        free(lins[i]->packed);
+        lins[i]->packed = NULL;
+    }
+    w->packed_for = NULL;
+}
+
+int sent_weights_pack(SentWeights *w, const SentConfig *cfg, const SentKernels *k) {
+    free_packed(w, cfg->n_layers);
+    SentLinear *lins[6 * 256 + 2];   // n_layers <= 256 (sent_config_from_meta)
+    int n = all_linears(w, cfg->n_layers, lins);
+    for (int i = 0; i < n; i++)
+        if (!lins[i]->w && sent_q8_pack(k, &lins[i]->q, &lins[i]->packed)) {
+            free_packed(w, cfg->n_layers);
+            return -1;
+        }
+    w->packed_for = k;
+    w->n_layers_packed = cfg->n_layers;
+    return 0;
+}
+
 void sent_weights_free(SentWeights *w) {
+    free_packed(w, w->n_layers_packed);
     free(w->layers);
     memset(w, 0, sizeof *w);
 }
@@ -243,14 +281,18 @@ void sent_runstate_free(SentRunState *s) {
 
 // --- forward -----------------------------------------------------------------------------------
 
-// y[N, out] = x[N, in] W^T + b, through the fp32 or the int8 kernel.
-static void linear_forward(const SentKernels *k, SentRunState *s, float *y, const float *x, const SentLinear *lin,
-                           int N) {
+// y[N, out] = act(x[N, in] W^T + b) (act: GELU with SENT_LINEAR_GELU in flags), through the
+// fp32 or the int8 kernel; int8 weights not packed for k (an out-of-memory repack) go through
+// the scalar reference, which reads the plain layout.
+static void linear_forward(const SentKernels *k, const SentWeights *w, SentRunState *s, float *y, const float *x,
+                           const SentLinear *lin, int N, int flags) {
     if (lin->w) {
         k->linear_f32(y, x, lin->w, lin->b, N, lin->in, lin->out);
+        if (flags & SENT_LINEAR_GELU) k->gelu_erf(y, N * lin->out);
     } else {
+        const SentKernels *kq = w->packed_for == k ? k : sent_kernels_scalar();
         k->quantize_q8(s->xq, s->xs, x, N, lin->in, lin->q.group_size);
-        k->linear_q8(y, s->xq, s->xs, &lin->q, lin->b, N, lin->in, lin->out);
+        kq->linear_q8(y, s->xq, s->xs, &lin->q, kq == k ? lin->packed : NULL, lin->b, N, lin->in, lin->out, flags);
     }
 }
 
@@ -274,7 +316,7 @@ static void embedding_row(float *out, const SentEmbedding *e, int row, int accum
 // with key mask masks + b * mask_stride (mask_stride 0: s->ones, the packed case).
 static void forward(const SentConfig *cfg, const SentWeights *w, SentRunState *s, const SentKernels *k,
                     const int32_t *ids, int N, int B, const uint8_t *masks, int mask_stride, float *hidden_states) {
-    int D = cfg->dim, H = cfg->hidden_dim, head_dim = D / cfg->n_heads;
+    int D = cfg->dim, head_dim = D / cfg->n_heads;
     float eps = cfg->layer_norm_eps;
     size_t layer_stride = (size_t)N * D;
 
@@ -292,22 +334,21 @@ static void forward(const SentConfig *cfg, const SentWeights *w, SentRunState *s
     for (int l = 0; l < cfg->n_layers; l++) {
         const SentLayerWeights *lw = &w->layers[l];
         // self-attention sublayer
-        linear_forward(k, s, s->q, s->x, &lw->q_lin, N);
-        linear_forward(k, s, s->k, s->x, &lw->k_lin, N);
-        linear_forward(k, s, s->v, s->x, &lw->v_lin, N);
+        linear_forward(k, w, s, s->q, s->x, &lw->q_lin, N, 0);
+        linear_forward(k, w, s, s->k, s->x, &lw->k_lin, N, 0);
+        linear_forward(k, w, s, s->v, s->x, &lw->v_lin, N, 0);
         for (int b = 0; b < B; b++) {
             size_t off = (size_t)s->seq_start[b] * D;
             const uint8_t *mask = mask_stride ? masks + (size_t)b * mask_stride : s->ones;
             k->attention(s->ctx + off, s->q + off, s->k + off, s->v + off, mask, s->seq_len[b], cfg->n_heads,
                          head_dim, s->scratch);
         }
-        linear_forward(k, s, s->xb, s->ctx, &lw->out_lin, N);
+        linear_forward(k, w, s, s->xb, s->ctx, &lw->out_lin, N, 0);
         k->add(s->xb, s->x, N * D);
         k->layernorm(s->x, s->xb, lw->sa_ln_w, lw->sa_ln_b, N, D, eps);
         // feed-forward sublayer
-        linear_forward(k, s, s->h, s->x, &lw->lin1, N);
-        k->gelu_erf(s->h, N * H);
-        linear_forward(k, s, s->xb, s->h, &lw->lin2, N);
+        linear_forward(k, w, s, s->h, s->x, &lw->lin1, N, SENT_LINEAR_GELU);
+        linear_forward(k, w, s, s->xb, s->h, &lw->lin2, N, 0);
         k->add(s->xb, s->x, N * D);
         k->layernorm(s->x, s->xb, lw->out_ln_w, lw->out_ln_b, N, D, eps);
         if (hidden_states) memcpy(hidden_states + (size_t)(l + 1) * layer_stride, s->x, layer_stride * sizeof(float));
@@ -316,13 +357,14 @@ static void forward(const SentConfig *cfg, const SentWeights *w, SentRunState *s
     // head: [CLS] state → pre_classifier → ReLU → classifier
     for (int b = 0; b < B; b++)
         memcpy(s->pooled + (size_t)b * D, s->x + (size_t)s->seq_start[b] * D, D * sizeof(float));
-    linear_forward(k, s, s->pre, s->pooled, &w->pre_classifier, B);
+    linear_forward(k, w, s, s->pre, s->pooled, &w->pre_classifier, B, 0);
     for (int i = 0; i < B * D; i++) s->pre[i] = s->pre[i] > 0 ? s->pre[i] : 0;
-    linear_forward(k, s, s->logits, s->pre, &w->classifier, B);
+    linear_forward(k, w, s, s->logits, s->pre, &w->classifier, B, 0);
 }
 
-void sent_model_forward(const SentConfig *cfg, const SentWeights *w, SentRunState *s, const SentKernels *k,
+void sent_model_forward(const SentConfig *cfg, SentWeights *w, SentRunState *s, const SentKernels *k,
                         const int32_t *ids, const uint8_t *mask, int B, int T, float *hidden_states) {
+    if (w->packed_for != k) sent_weights_pack(w, cfg, k);
     for (int b = 0; b < B; b++) {
         s->seq_start[b] = b * T;
         s->seq_len[b] = T;
@@ -330,8 +372,9 @@ void sent_model_forward(const SentConfig *cfg, const SentWeights *w, SentRunStat
     forward(cfg, w, s, k, ids, B * T, B, mask, T, hidden_states);
 }
 
-void sent_model_forward_packed(const SentConfig *cfg, const SentWeights *w, SentRunState *s, const SentKernels *k,
+void sent_model_forward_packed(const SentConfig *cfg, SentWeights *w, SentRunState *s, const SentKernels *k,
                                const int32_t *ids, const int *offsets, int B, float *hidden_states) {
+    if (w->packed_for != k) sent_weights_pack(w, cfg, k);
     for (int b = 0; b < B; b++) {
         s->seq_start[b] = offsets[b];
         s->seq_len[b] = offsets[b + 1] - offsets[b];
