@@ -406,28 +406,63 @@ static size_t q8_packed_size_wasm(const SentQ8 *w) {
 
 static void q8_pack_wasm(void *p, const SentQ8 *w) { sent_q8_pack_panels(p, &Q8_FORMAT_WASM, w); }
 
+// x is read through an int16 copy of each 4-row tile (rows up to Q8_MAX_K inputs, zero-padded
+// so a group's odd tail reads a neighbour against zero weight padding): a broadcast pair is
+// then one v128.load32_splat instead of a load16_splat + i16x8.extend. Longer rows read the
+// int8 row directly (PREP = 0).
+enum { Q8_MAX_K = 4096, Q8_LDP = Q8_MAX_K + 16 };
+
+// (x[k], x[k+1]) as an int16 pair in every 32-bit lane; from the int8 row, the odd last input
+// of a group (last_odd) pairs with 0.
+INLINE v128_t x_pair_wasm(const void *x, size_t k, int last_odd, const int PREP) {
+    if (PREP) return wasm_v128_load32_splat((const int16_t *)x + k);
+    const int8_t *p = (const int8_t *)x + k;
+    if (last_odd) return wasm_i32x4_splat((int32_t)(uint16_t)(int16_t)p[0]);
+    return wasm_i16x8_extend_low_i8x16(wasm_v128_load16_splat(p));
+}
+
+// dst[rows, ldp] = int16 x[rows, I], then zeros up to I + 8.
+static void widen_rows_wasm(int16_t *dst, int ldp, const int8_t *x, int ldx, int rows, int I) {
+    for (int r = 0; r < rows; r++) {
+        int16_t *d = dst + (size_t)r * ldp;
+        const int8_t *src = x + (size_t)r * ldx;
+        int k = 0;
+        for (; k + 16 <= I; k += 16) {
+            v128_t v = wasm_v128_load(src + k);
+            wasm_v128_store(d + k, wasm_i16x8_extend_low_i8x16(v));
+            wasm_v128_store(d + k + 8, wasm_i16x8_extend_high_i8x16(v));
+        }
+        for (; k < I; k++) d[k] = src[k];
+        wasm_v128_store(d + I, wasm_i32x4_splat(0));
+    }
+}
+
 // y[MR, count] = act(sum over groups of xs * ws * (x . w) + bias), one panel of 8 outputs.
-INLINE void tile_q8_wasm(float *y, int ldy, const int8_t *x, int ldx, const float *xs, int ldxs,
+INLINE void tile_q8_wasm(float *y, int ldy, const void *x, int ldx, const float *xs, int ldxs,
                          const unsigned char *panel, const SentQ8Layout *L, int gs, const float *bias, int count,
-                         int flags, const MathConstants *mc, const int MR) {
+                         int flags, const MathConstants *mc, const int MR, const int PREP) {
     const int16_t *wp = (const int16_t *)panel;                   // [groups][steps][8][2]
     const float *ws = (const float *)(panel + L->scale_offset);   // [groups][8]
     int pairs = gs / 2;
     v128_t accf[Q8_MR][2];
     for (int i = 0; i < MR; i++) accf[i][0] = accf[i][1] = wasm_f32x4_splat(0.0f);
     for (int g = 0; g < L->groups; g++) {
-        const int8_t *xg = x + (size_t)g * gs;
+        size_t xg = (size_t)g * gs;
         const int16_t *wg = wp + (size_t)g * L->steps * 16;
         v128_t acc[Q8_MR][2];
         for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = wasm_i32x4_splat(0);
-        for (int s = 0; s <= pairs; s++) {
-            if (s == pairs && !(gs & 1)) break;
+        for (int s = 0; s < pairs; s++) {
             v128_t w0 = wasm_v128_load(wg + (size_t)s * 16), w1 = wasm_v128_load(wg + (size_t)s * 16 + 8);
             for (int i = 0; i < MR; i++) {
-                const int8_t *xp = xg + (size_t)i * ldx + 2 * s;
-                // The odd last input of a group pairs with 0 (its weight pair ends in padding).
-                v128_t xv = s < pairs ? wasm_i16x8_extend_low_i8x16(wasm_v128_load16_splat(xp))
-                                      : wasm_i32x4_splat((int32_t)(uint16_t)(int16_t)xp[0]);
+                v128_t xv = x_pair_wasm(x, (size_t)i * ldx + xg + 2 * s, 0, PREP);
+                acc[i][0] = wasm_i32x4_add(acc[i][0], wasm_i32x4_dot_i16x8(xv, w0));
+                acc[i][1] = wasm_i32x4_add(acc[i][1], wasm_i32x4_dot_i16x8(xv, w1));
+            }
+        }
+        if (gs & 1) {
+            v128_t w0 = wasm_v128_load(wg + (size_t)pairs * 16), w1 = wasm_v128_load(wg + (size_t)pairs * 16 + 8);
+            for (int i = 0; i < MR; i++) {
+                v128_t xv = x_pair_wasm(x, (size_t)i * ldx + xg + gs - 1, 1, PREP);
                 acc[i][0] = wasm_i32x4_add(acc[i][0], wasm_i32x4_dot_i16x8(xv, w0));
                 acc[i][1] = wasm_i32x4_add(acc[i][1], wasm_i32x4_dot_i16x8(xv, w1));
             }
@@ -458,26 +493,40 @@ INLINE void tile_q8_wasm(float *y, int ldy, const int8_t *x, int ldx, const floa
     }
 }
 
+#define Q8_TILE_WASM(MR, PREP) \
+    tile_q8_wasm(yt, O, src, ld, xst, L.groups, panel, &L, gs, bt, count, flags, &mc, MR, PREP)
+
 static void linear_q8_wasm(float *y, const int8_t *xq, const float *xs, const SentQ8 *w, const void *packed,
                            const float *b, int N, int I, int O, int flags) {
     // y: [N, O], xq: [N, I], xs: [N, I / gs], packed: Q8_FORMAT_WASM panels of w [O, I]
-    int gs = w->group_size;
+    static int16_t xw[Q8_MR * Q8_LDP] __attribute__((aligned(16)));   // [MR, Q8_LDP]: single-threaded module
+    int gs = w->group_size, prep = I <= Q8_MAX_K;
     SentQ8Layout L = sent_q8_layout(&Q8_FORMAT_WASM, O, I, gs);
     MathConstants mc;
     load_math_constants(&mc);
-    for (int p = 0; p < L.panels; p++) {
-        const unsigned char *panel = (const unsigned char *)packed + L.panel_bytes * p;
-        int o = p * 8, count = min_int(8, O - o);
-        const float *bt = b ? b + o : NULL;
-        for (int n = 0; n < N; n += Q8_MR) {
-            const int8_t *xt = xq + (size_t)n * I;
-            const float *xst = xs + (size_t)n * L.groups;
+    // Row tiles outside, panels inside: the x copy is made once per tile; the weights of a
+    // whole layer (<= 2 x 3 MiB as int16 for distilbert-base) come from L2/L3 either way.
+    for (int n = 0; n < N; n += Q8_MR) {
+        int mr = min_int(Q8_MR, N - n), ld = I;
+        const int8_t *xt = xq + (size_t)n * I;
+        const void *src = xt;
+        if (prep) widen_rows_wasm(xw, Q8_LDP, xt, I, mr, I), src = xw, ld = Q8_LDP;
+        const float *xst = xs + (size_t)n * L.groups;
+        for (int p = 0; p < L.panels; p++) {
+            const unsigned char *panel = (const unsigned char *)packed + L.panel_bytes * p;
+            int o = p * 8, count = min_int(8, O - o);
+            const float *bt = b ? b + o : NULL;
             float *yt = y + (size_t)n * O + o;
-            switch (min_int(Q8_MR, N - n)) {
-            case 4: tile_q8_wasm(yt, O, xt, I, xst, L.groups, panel, &L, gs, bt, count, flags, &mc, 4); break;
-            case 3: tile_q8_wasm(yt, O, xt, I, xst, L.groups, panel, &L, gs, bt, count, flags, &mc, 3); break;
-            case 2: tile_q8_wasm(yt, O, xt, I, xst, L.groups, panel, &L, gs, bt, count, flags, &mc, 2); break;
-            default: tile_q8_wasm(yt, O, xt, I, xst, L.groups, panel, &L, gs, bt, count, flags, &mc, 1); break;
+            if (prep) {
+                if (mr == 4) Q8_TILE_WASM(4, 1);
+                else if (mr == 3) Q8_TILE_WASM(3, 1);
+                else if (mr == 2) Q8_TILE_WASM(2, 1);
+                else Q8_TILE_WASM(1, 1);
+            } else {
+                if (mr == 4) Q8_TILE_WASM(4, 0);
+                else if (mr == 3) Q8_TILE_WASM(3, 0);
+                else if (mr == 2) Q8_TILE_WASM(2, 0);
+                else Q8_TILE_WASM(1, 0);
             }
         }
     }

@@ -599,26 +599,59 @@ static void q8_pack_avx2(void *p, const SentQ8 *w) { sent_q8_pack_panels(p, &Q8_
 static void q8_pack_avx512(void *p, const SentQ8 *w) { sent_q8_pack_panels(p, &Q8_FORMAT_AVX512, w); }
 static void q8_pack_vnni(void *p, const SentQ8 *w) { sent_q8_pack_panels(p, &Q8_FORMAT_VNNI, w); }
 
-// (x[0], x[1]) as an int16 pair in every 32-bit lane; the odd last input of a group pairs
-// with 0 (its weight pair's second half is the zero padding).
-INLINE AVX2 __m256i x_pair256(const int8_t *x) {
-    int16_t v;
-    memcpy(&v, x, 2);
-    return _mm256_cvtepi8_epi16(_mm_set1_epi16(v));
-}
+// x is read through a prepared copy of each MR-row tile (rows up to Q8_MAX_K inputs): for the
+// int16 paths widened to int16, for VNNI offset to u8, so each broadcast of a pair or quad is
+// a single load (vpbroadcastd m32 runs on the load ports). Widening (or offsetting) at every
+// broadcast instead costs one or two shuffle-port uops per row and step, and that port was the
+// bottleneck: 4x2 tiles on the shipped shapes (512 x 256 -> 1024, 1 thread, load ~10) ran at
+// ~33 GOP/s (avx512) and ~15 (avx2) that way. The copy is made once per row tile and panel
+// block, and padded with zeros, so a group's odd tail reads a neighbour (against zero
+// weight padding) instead of needing its own code. Longer rows read x directly (PREP = 0).
+enum { Q8_MAX_K = 4096, Q8_LDP = Q8_MAX_K + 64 };
+// Panels per block (the unit of the thread split): the x tile copy is shared by a block.
+enum { Q8_BLOCK_AVX2 = 8, Q8_BLOCK_512 = 4 };
+
 INLINE AVX2 int32_t x_single(const int8_t *x) { return (int32_t)(uint16_t)(int16_t)x[0]; }
 
+// (x[k], x[k+1]) as an int16 pair in every 32-bit lane; from the int8 row, the odd last input
+// of a group (last_odd) pairs with 0 (its weight pair's second half is the zero padding).
+INLINE AVX2 __m256i x_pair256(const void *x, size_t k, int last_odd, const int PREP) {
+    int32_t v;
+    if (PREP) {
+        memcpy(&v, (const int16_t *)x + k, 4);
+        return _mm256_set1_epi32(v);
+    }
+    const int8_t *p = (const int8_t *)x + k;
+    if (last_odd) return _mm256_set1_epi32(x_single(p));
+    int16_t v2;
+    memcpy(&v2, p, 2);
+    return _mm256_cvtepi8_epi16(_mm_set1_epi16(v2));
+}
+
+// dst[rows, ldp] = int16 x[rows, I] (row stride ldx), then zeros up to I + 16.
+INLINE AVX2 void widen_rows_avx2(int16_t *dst, int ldp, const int8_t *x, int ldx, int rows, int I) {
+    for (int r = 0; r < rows; r++) {
+        int16_t *d = dst + (size_t)r * ldp;
+        const int8_t *s = x + (size_t)r * ldx;
+        int k = 0;
+        for (; k + 16 <= I; k += 16)
+            _mm256_storeu_si256((__m256i *)(d + k), _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(s + k))));
+        for (; k < I; k++) d[k] = s[k];
+        _mm256_storeu_si256((__m256i *)(d + I), _mm256_setzero_si256());
+    }
+}
+
 // y[MR, count] = act(sum over groups of xs * ws * (x . w) + bias), one panel of 8 outputs.
-INLINE AVX2 void tile_q8_avx2(float *y, int ldy, const int8_t *x, int ldx, const float *xs, int ldxs,
+INLINE AVX2 void tile_q8_avx2(float *y, int ldy, const void *x, int ldx, const float *xs, int ldxs,
                               const unsigned char *panel, const SentQ8Layout *L, int gs, const float *bias, int count,
-                              int flags, const int MR) {
+                              int flags, const int MR, const int PREP) {
     const int16_t *wp = (const int16_t *)panel;   // [groups][steps][8][2]
     const float *ws = (const float *)(panel + L->scale_offset);   // [groups][8]
     int pairs = gs / 2;
     __m256 accf[Q8_MR];
     for (int i = 0; i < MR; i++) accf[i] = _mm256_setzero_ps();
     for (int g = 0; g < L->groups; g++) {
-        const int8_t *xg = x + (size_t)g * gs;
+        size_t xg = (size_t)g * gs;
         const int16_t *wg = wp + (size_t)g * L->steps * 16;
         __m256i acc[Q8_MR];
         for (int i = 0; i < MR; i++) acc[i] = _mm256_setzero_si256();
@@ -626,12 +659,12 @@ INLINE AVX2 void tile_q8_avx2(float *y, int ldy, const int8_t *x, int ldx, const
             __m256i wv = _mm256_loadu_si256((const __m256i *)(wg + (size_t)s * 16));
             KEEP_IN_REGISTER(wv);
             for (int i = 0; i < MR; i++)
-                acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(wv, x_pair256(xg + (size_t)i * ldx + 2 * s)));
+                acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(wv, x_pair256(x, (size_t)i * ldx + xg + 2 * s, 0, PREP)));
         }
         if (gs & 1) {
             __m256i wv = _mm256_loadu_si256((const __m256i *)(wg + (size_t)pairs * 16));
             for (int i = 0; i < MR; i++)
-                acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(wv, _mm256_set1_epi32(x_single(xg + (size_t)i * ldx + gs - 1))));
+                acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(wv, x_pair256(x, (size_t)i * ldx + xg + gs - 1, 1, PREP)));
         }
         __m256 wsv = _mm256_loadu_ps(ws + (size_t)g * 8);
         for (int i = 0; i < MR; i++)
@@ -648,25 +681,43 @@ INLINE AVX2 void tile_q8_avx2(float *y, int ldy, const int8_t *x, int ldx, const
     }
 }
 
+// One tile call with MR (1..4) rows and prepared or direct x: constant arguments for the
+// always-inline tiles, so each combination gets its own register allocation.
+#define Q8_DISPATCH(TILE, mr, prep, ...)                                          \
+    do {                                                                          \
+        if (prep) {                                                               \
+            if (mr == 4) TILE(__VA_ARGS__, 4, 1);                                 \
+            else if (mr == 3) TILE(__VA_ARGS__, 3, 1);                            \
+            else if (mr == 2) TILE(__VA_ARGS__, 2, 1);                            \
+            else TILE(__VA_ARGS__, 1, 1);                                         \
+        } else {                                                                  \
+            if (mr == 4) TILE(__VA_ARGS__, 4, 0);                                 \
+            else if (mr == 3) TILE(__VA_ARGS__, 3, 0);                            \
+            else if (mr == 2) TILE(__VA_ARGS__, 2, 0);                            \
+            else TILE(__VA_ARGS__, 1, 0);                                         \
+        }                                                                         \
+    } while (0)
+
 static AVX2 void linear_q8_avx2(float *y, const int8_t *xq, const float *xs, const SentQ8 *w, const void *packed,
                                 const float *b, int N, int I, int O, int flags) {
     // y: [N, O], xq: [N, I], xs: [N, I / gs], packed: Q8_FORMAT_AVX2 panels of w [O, I]
-    int gs = w->group_size;
+    int gs = w->group_size, prep = I <= Q8_MAX_K;
     SentQ8Layout L = sent_q8_layout(&Q8_FORMAT_AVX2, O, I, gs);
+    int blocks = (L.panels + Q8_BLOCK_AVX2 - 1) / Q8_BLOCK_AVX2;
 #pragma omp parallel for schedule(static) if ((long)N * I * O >= PARALLEL_MIN_MACS)
-    for (int p = 0; p < L.panels; p++) {
-        const unsigned char *panel = (const unsigned char *)packed + L.panel_bytes * p;
-        int o = p * 8, count = min_int(8, O - o);
-        const float *bt = b ? b + o : NULL;
+    for (int blk = 0; blk < blocks; blk++) {
+        int16_t xw[Q8_MR * Q8_LDP] __attribute__((aligned(64)));   // [MR, Q8_LDP] the tile's x as int16
+        int p_end = min_int(L.panels, (blk + 1) * Q8_BLOCK_AVX2);
         for (int n = 0; n < N; n += Q8_MR) {
+            int mr = min_int(Q8_MR, N - n), ld = I;
             const int8_t *xt = xq + (size_t)n * I;
-            const float *xst = xs + (size_t)n * L.groups;
-            float *yt = y + (size_t)n * O + o;
-            switch (min_int(Q8_MR, N - n)) {
-            case 4: tile_q8_avx2(yt, O, xt, I, xst, L.groups, panel, &L, gs, bt, count, flags, 4); break;
-            case 3: tile_q8_avx2(yt, O, xt, I, xst, L.groups, panel, &L, gs, bt, count, flags, 3); break;
-            case 2: tile_q8_avx2(yt, O, xt, I, xst, L.groups, panel, &L, gs, bt, count, flags, 2); break;
-            default: tile_q8_avx2(yt, O, xt, I, xst, L.groups, panel, &L, gs, bt, count, flags, 1); break;
+            const void *src = xt;
+            if (prep) widen_rows_avx2(xw, Q8_LDP, xt, I, mr, I), src = xw, ld = Q8_LDP;
+            for (int p = blk * Q8_BLOCK_AVX2; p < p_end; p++) {
+                const unsigned char *panel = (const unsigned char *)packed + L.panel_bytes * p;
+                int o = p * 8, count = min_int(8, O - o);
+                Q8_DISPATCH(tile_q8_avx2, mr, prep, y + (size_t)n * O + o, O, src, ld, xs + (size_t)n * L.groups,
+                            L.groups, panel, &L, gs, b ? b + o : NULL, count, flags);
             }
         }
     }
@@ -694,38 +745,45 @@ INLINE AVX512 void store_tile_q8_avx512(float *y, int ldy, __m512 accf[Q8_MR][2]
     }
 }
 
-INLINE AVX512 __m512i x_pair512(const int8_t *x) {
-    int16_t v;
-    memcpy(&v, x, 2);
-    return _mm512_cvtepi8_epi16(_mm256_set1_epi16(v));
+INLINE AVX512 __m512i x_pair512(const void *x, size_t k, int last_odd, const int PREP) {
+    int32_t v;
+    if (PREP) {
+        memcpy(&v, (const int16_t *)x + k, 4);
+        return _mm512_set1_epi32(v);
+    }
+    const int8_t *p = (const int8_t *)x + k;
+    if (last_odd) return _mm512_set1_epi32(x_single(p));
+    int16_t v2;
+    memcpy(&v2, p, 2);
+    return _mm512_cvtepi8_epi16(_mm256_set1_epi16(v2));
 }
 
 // AVX-512 without VNNI: MR rows x NP panels of 16 outputs, int16 pairs through vpmaddwd.
-INLINE AVX512 void tile_q8_avx512(float *y, int ldy, const int8_t *x, int ldx, const float *xs, int ldxs,
+INLINE AVX512 void tile_q8_avx512(float *y, int ldy, const void *x, int ldx, const float *xs, int ldxs,
                                   const unsigned char *panel, const SentQ8Layout *L, int gs, const float *bias,
-                                  int count, int flags, const int MR, const int NP) {
+                                  int count, int flags, const int NP, const int MR, const int PREP) {
     int pairs = gs / 2;
     __m512 accf[Q8_MR][2];
     for (int i = 0; i < MR; i++)
         for (int p = 0; p < NP; p++) accf[i][p] = _mm512_setzero_ps();
     for (int g = 0; g < L->groups; g++) {
-        const int8_t *xg = x + (size_t)g * gs;
+        size_t xg = (size_t)g * gs;
         const int16_t *wg[2];   // [steps][16][2] each
         for (int p = 0; p < NP; p++) wg[p] = (const int16_t *)(panel + L->panel_bytes * p) + (size_t)g * L->steps * 32;
         __m512i acc[Q8_MR][2];
         for (int i = 0; i < MR; i++)
             for (int p = 0; p < NP; p++) acc[i][p] = _mm512_setzero_si512();
-        for (int s = 0; s <= pairs; s++) {
-            if (s == pairs && !(gs & 1)) break;
-            __m512i wv[2], xv[Q8_MR];
+        for (int s = 0; s < L->steps; s++) {
+            int last_odd = s == pairs;   // only when gs is odd
+            __m512i wv[2];
             for (int p = 0; p < NP; p++) {
                 wv[p] = _mm512_loadu_si512(wg[p] + (size_t)s * 32);
                 KEEP_IN_REGISTER(wv[p]);
             }
-            for (int i = 0; i < MR; i++)
-                xv[i] = s < pairs ? x_pair512(xg + (size_t)i * ldx + 2 * s) : _mm512_set1_epi32(x_single(xg + (size_t)i * ldx + gs - 1));
-            for (int i = 0; i < MR; i++)
-                for (int p = 0; p < NP; p++) acc[i][p] = _mm512_add_epi32(acc[i][p], _mm512_madd_epi16(wv[p], xv[i]));
+            for (int i = 0; i < MR; i++) {
+                __m512i xv = x_pair512(x, (size_t)i * ldx + xg + 2 * s, last_odd, PREP);
+                for (int p = 0; p < NP; p++) acc[i][p] = _mm512_add_epi32(acc[i][p], _mm512_madd_epi16(wv[p], xv));
+            }
         }
         for (int p = 0; p < NP; p++) {
             __m512 wsv = _mm512_loadu_ps((const float *)(panel + L->panel_bytes * p + L->scale_offset) + (size_t)g * 16);
@@ -737,24 +795,42 @@ INLINE AVX512 void tile_q8_avx512(float *y, int ldy, const int8_t *x, int ldx, c
     store_tile_q8_avx512(y, ldy, accf, bias, count, flags, MR, NP);
 }
 
-// x[0..3] as u8 (x + 128) in every lane; a group's tail of r < 4 inputs pads with x = 0 (its
-// weights are zero padding).
-INLINE VNNI __m512i x_quad_u8(const int8_t *x, int r) {
+// dst[rows, ldp] = x[rows, I] + 128 as u8 (an XOR), then zeros up to I + 64.
+INLINE VNNI void offset_rows_vnni(uint8_t *dst, int ldp, const int8_t *x, int ldx, int rows, int I) {
+    const __m512i offset = _mm512_set1_epi8((char)0x80);
+    for (int r = 0; r < rows; r++) {
+        uint8_t *d = dst + (size_t)r * ldp;
+        const int8_t *s = x + (size_t)r * ldx;
+        for (int k = 0; k < I; k += 64) {
+            __mmask64 m = I - k >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (I - k)) - 1;
+            _mm512_mask_storeu_epi8(d + k, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, s + k), offset));
+        }
+        _mm512_storeu_si512(d + I, _mm512_setzero_si512());
+    }
+}
+
+// x[k..k+3] + 128 as u8 in every lane: one load from the prepared row, or from the int8 row
+// (`r` < 4 inputs at a group's tail, the rest 0 against zero weight padding).
+INLINE VNNI __m512i x_quad_u8(const void *x, size_t k, int r, const int PREP) {
     uint32_t v = 0;
-    memcpy(&v, x, (size_t)r);
+    if (PREP) {
+        memcpy(&v, (const uint8_t *)x + k, 4);
+        return _mm512_set1_epi32((int)v);
+    }
+    memcpy(&v, (const int8_t *)x + k, (size_t)r);
     return _mm512_set1_epi32((int)(v ^ 0x80808080u));
 }
 
 // AVX-512 VNNI: MR rows x NP panels of 16 outputs, four inputs per vpdpbusd.
-INLINE VNNI void tile_q8_vnni(float *y, int ldy, const int8_t *x, int ldx, const float *xs, int ldxs,
+INLINE VNNI void tile_q8_vnni(float *y, int ldy, const void *x, int ldx, const float *xs, int ldxs,
                               const unsigned char *panel, const SentQ8Layout *L, int gs, const float *bias, int count,
-                              int flags, const int MR, const int NP) {
+                              int flags, const int NP, const int MR, const int PREP) {
     int quads = gs / 4, rest = gs % 4;
     __m512 accf[Q8_MR][2];
     for (int i = 0; i < MR; i++)
         for (int p = 0; p < NP; p++) accf[i][p] = _mm512_setzero_ps();
     for (int g = 0; g < L->groups; g++) {
-        const int8_t *xg = x + (size_t)g * gs;
+        size_t xg = (size_t)g * gs;
         const int8_t *wg[2];   // [steps][16][4] each
         __m512i acc[Q8_MR][2];
         for (int p = 0; p < NP; p++) {
@@ -770,13 +846,13 @@ INLINE VNNI void tile_q8_vnni(float *y, int ldy, const int8_t *x, int ldx, const
                 KEEP_IN_REGISTER(wv[p]);
             }
             for (int i = 0; i < MR; i++) {
-                __m512i xv = x_quad_u8(xg + (size_t)i * ldx + 4 * s, 4);
+                __m512i xv = x_quad_u8(x, (size_t)i * ldx + xg + 4 * s, 4, PREP);
                 for (int p = 0; p < NP; p++) acc[i][p] = _mm512_dpbusd_epi32(acc[i][p], xv, wv[p]);
             }
         }
         if (rest) {
             for (int i = 0; i < MR; i++) {
-                __m512i xv = x_quad_u8(xg + (size_t)i * ldx + 4 * quads, rest);
+                __m512i xv = x_quad_u8(x, (size_t)i * ldx + xg + 4 * quads, rest, PREP);
                 for (int p = 0; p < NP; p++)
                     acc[i][p] = _mm512_dpbusd_epi32(acc[i][p], xv, _mm512_loadu_si512(wg[p] + (size_t)quads * 64));
             }
@@ -791,46 +867,58 @@ INLINE VNNI void tile_q8_vnni(float *y, int ldy, const int8_t *x, int ldx, const
     store_tile_q8_avx512(y, ldy, accf, bias, count, flags, MR, NP);
 }
 
-// Both 512-bit drivers: threads over pairs of panels (32 outputs), each sweeping every row
-// tile of x against its pair, whose weights (32 x I bytes, int16: twice) stay in L1/L2.
-#define LINEAR_Q8_512(TILE, FORMAT)                                                                               \
-    int gs = w->group_size;                                                                                       \
+// Both 512-bit drivers: threads over blocks of Q8_BLOCK_512 panels; in a block, each MR-row
+// tile of x is prepared once (PREPARE into a stack copy) and swept over the block's panels two
+// at a time (32 outputs), whose weights (block: 64 x I bytes, int16: twice) stay in L2.
+#define LINEAR_Q8_512(TILE, FORMAT, XT, PREPARE)                                                                  \
+    int gs = w->group_size, prep = I <= Q8_MAX_K;                                                                 \
     SentQ8Layout L = sent_q8_layout(&FORMAT, O, I, gs);                                                           \
-    int pairs = (L.panels + 1) / 2;                                                                               \
+    int blocks = (L.panels + Q8_BLOCK_512 - 1) / Q8_BLOCK_512;                                                    \
     _Pragma("omp parallel for schedule(static) if ((long)N * I * O >= PARALLEL_MIN_MACS)")                      \
-    for (int pp = 0; pp < pairs; pp++) {                                                                          \
-        const unsigned char *panel = (const unsigned char *)packed + L.panel_bytes * 2 * pp;                      \
-        int o = pp * 32, count = min_int(32, O - o), np = min_int(2, L.panels - 2 * pp);                          \
-        const float *bt = b ? b + o : NULL;                                                                       \
+    for (int blk = 0; blk < blocks; blk++) {                                                                      \
+        XT xw[Q8_MR * Q8_LDP] __attribute__((aligned(64)));   /* [MR, Q8_LDP] the tile's prepared x */            \
+        int p_end = min_int(L.panels, (blk + 1) * Q8_BLOCK_512);                                                  \
         for (int n = 0; n < N; n += Q8_MR) {                                                                      \
+            int mr = min_int(Q8_MR, N - n), ld = I;                                                               \
             const int8_t *xt = xq + (size_t)n * I;                                                                \
-            const float *xst = xs + (size_t)n * L.groups;                                                         \
-            float *yt = y + (size_t)n * O + o;                                                                    \
-            int mr = min_int(Q8_MR, N - n);                                                                       \
-            if (np == 2) {                                                                                        \
-                if (mr == 4) TILE(yt, O, xt, I, xst, L.groups, panel, &L, gs, bt, count, flags, 4, 2);            \
-                else if (mr == 3) TILE(yt, O, xt, I, xst, L.groups, panel, &L, gs, bt, count, flags, 3, 2);       \
-                else if (mr == 2) TILE(yt, O, xt, I, xst, L.groups, panel, &L, gs, bt, count, flags, 2, 2);       \
-                else TILE(yt, O, xt, I, xst, L.groups, panel, &L, gs, bt, count, flags, 1, 2);                    \
-            } else {                                                                                              \
-                if (mr == 4) TILE(yt, O, xt, I, xst, L.groups, panel, &L, gs, bt, count, flags, 4, 1);            \
-                else if (mr == 3) TILE(yt, O, xt, I, xst, L.groups, panel, &L, gs, bt, count, flags, 3, 1);       \
-                else if (mr == 2) TILE(yt, O, xt, I, xst, L.groups, panel, &L, gs, bt, count, flags, 2, 1);       \
-                else TILE(yt, O, xt, I, xst, L.groups, panel, &L, gs, bt, count, flags, 1, 1);                    \
+            const void *src = xt;                                                                                 \
+            if (prep) PREPARE(xw, Q8_LDP, xt, I, mr, I), src = xw, ld = Q8_LDP;                                   \
+            for (int p = blk * Q8_BLOCK_512; p < p_end; p += 2) {                                                 \
+                const unsigned char *panel = (const unsigned char *)packed + L.panel_bytes * p;                   \
+                int o = p * 16, count = min_int(32, O - o);                                                       \
+                float *yt = y + (size_t)n * O + o;                                                                \
+                const float *xst = xs + (size_t)n * L.groups, *bt = b ? b + o : NULL;                             \
+                if (p + 1 < p_end)                                                                                \
+                    Q8_DISPATCH(TILE, mr, prep, yt, O, src, ld, xst, L.groups, panel, &L, gs, bt, count, flags, 2); \
+                else                                                                                              \
+                    Q8_DISPATCH(TILE, mr, prep, yt, O, src, ld, xst, L.groups, panel, &L, gs, bt, count, flags, 1); \
             }                                                                                                     \
         }                                                                                                         \
     }
 
+// dst[rows, ldp] = int16 x[rows, I], then zeros up to I + 32.
+INLINE AVX512 void widen_rows_avx512(int16_t *dst, int ldp, const int8_t *x, int ldx, int rows, int I) {
+    for (int r = 0; r < rows; r++) {
+        int16_t *d = dst + (size_t)r * ldp;
+        const int8_t *s = x + (size_t)r * ldx;
+        for (int k = 0; k < I; k += 32) {
+            __mmask32 m = I - k >= 32 ? ~(__mmask32)0 : ((__mmask32)1 << (I - k)) - 1;
+            _mm512_mask_storeu_epi16(d + k, m, _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, s + k)));
+        }
+        _mm512_storeu_si512(d + I, _mm512_setzero_si512());
+    }
+}
+
 static AVX512 void linear_q8_avx512(float *y, const int8_t *xq, const float *xs, const SentQ8 *w, const void *packed,
                                     const float *b, int N, int I, int O, int flags) {
     // y: [N, O], xq: [N, I], xs: [N, I / gs], packed: Q8_FORMAT_AVX512 panels of w [O, I]
-    LINEAR_Q8_512(tile_q8_avx512, Q8_FORMAT_AVX512)
+    LINEAR_Q8_512(tile_q8_avx512, Q8_FORMAT_AVX512, int16_t, widen_rows_avx512)
 }
 
 static VNNI void linear_q8_vnni(float *y, const int8_t *xq, const float *xs, const SentQ8 *w, const void *packed,
                                 const float *b, int N, int I, int O, int flags) {
     // y: [N, O], xq: [N, I], xs: [N, I / gs], packed: Q8_FORMAT_VNNI panels of w [O, I]
-    LINEAR_Q8_512(tile_q8_vnni, Q8_FORMAT_VNNI)
+    LINEAR_Q8_512(tile_q8_vnni, Q8_FORMAT_VNNI, uint8_t, offset_rows_vnni)
 }
 
 // --- AVX-512 attention ---------------------------------------------------------------------------
