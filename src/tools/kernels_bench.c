@@ -262,7 +262,9 @@ static void print_linear_table(FILE *out, const SentKernels **tables, int n_tabl
 }
 
 // int8 speed against the quantization group size, best table, one thread: the per-group
-// rescaling (int32 -> float, times two scales) is a large part of the int8 cost.
+// rescaling (int32 -> float, times two scales) was most of the int8 cost with the dot-product
+// kernels; with packed panels it is a convert, a multiply of the scales and an FMA per
+// accumulator and group.
 static void print_group_sizes(FILE *out, const float *x, const float *w, const float *b, int8_t *wq, float *ws,
                               int8_t *xq, float *xs, float *y) {
     const SentKernels *k = sent_kernels_best();
