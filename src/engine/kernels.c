@@ -1,6 +1,7 @@
 // Picks the kernel table: the fastest one this build and this CPU can run, and the list of all
 // of them for the tests and the benchmark. The SIMD tables answer NULL where they cannot run.
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -33,4 +34,57 @@ const SentKernels *sent_kernels_by_name(const char *name) {
     for (int i = 0; i < n; i++)
         if (!strcmp(tables[i]->name, name)) return tables[i];
     return NULL;
+}
+
+int sent_q8_pack(const SentKernels *k, const SentQ8 *w, void **packed) {
+    *packed = NULL;
+    size_t bytes = k->q8_packed_size(w);
+    if (!bytes) return 0;
+    // aligned_alloc wants a multiple of the alignment; the layouts are already.
+    *packed = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+    if (!*packed) return -1;
+    k->q8_pack(*packed, w);
+    return 0;
+}
+
+SentQ8Layout sent_q8_layout(const SentQ8Format *f, int O, int I, int group_size) {
+    SentQ8Layout L;
+    L.groups = I / group_size;
+    L.steps = (group_size + f->ku - 1) / f->ku;
+    L.panels = (O + f->nr - 1) / f->nr;
+    size_t weights = (size_t)L.groups * L.steps * f->nr * f->ku * (f->wide ? 2 : 1);
+    size_t per_group = (size_t)L.groups * f->nr * 4;
+    L.scale_offset = (weights + 63) & ~(size_t)63;
+    L.corr_offset = L.scale_offset + ((per_group + 63) & ~(size_t)63);
+    L.panel_bytes = f->with_corr ? L.corr_offset + ((per_group + 63) & ~(size_t)63) : L.corr_offset;
+    return L;
+}
+
+void sent_q8_pack_panels(void *packed, const SentQ8Format *f, const SentQ8 *w) {
+    // packed: [panels] blocks of L.panel_bytes; w->q: [O, I], w->scale: [O, I / gs]
+    int O = w->rows, I = w->cols, gs = w->group_size, nr = f->nr, ku = f->ku;
+    SentQ8Layout L = sent_q8_layout(f, O, I, gs);
+    memset(packed, 0, L.panel_bytes * L.panels);
+    for (int p = 0; p < L.panels; p++) {
+        unsigned char *panel = (unsigned char *)packed + L.panel_bytes * p;
+        int8_t *w8 = (int8_t *)panel;
+        int16_t *w16 = (int16_t *)panel;
+        float *scale = (float *)(panel + L.scale_offset);
+        int32_t *corr = (int32_t *)(panel + L.corr_offset);
+        for (int j = 0; j < nr && p * nr + j < O; j++) {
+            int o = p * nr + j;
+            for (int g = 0; g < L.groups; g++) {
+                int32_t sum = 0;
+                for (int k = 0; k < gs; k++) {
+                    int8_t v = w->q[(size_t)o * I + (size_t)g * gs + k];
+                    size_t at = (((size_t)g * L.steps + k / ku) * nr + j) * ku + k % ku;
+                    if (f->wide) w16[at] = v;
+                    else w8[at] = v;
+                    sum += v;
+                }
+                scale[(size_t)g * nr + j] = w->scale[(size_t)o * L.groups + g];
+                if (f->with_corr) corr[(size_t)g * nr + j] = -128 * sum;
+            }
+        }
+    }
 }

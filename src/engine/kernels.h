@@ -14,13 +14,18 @@
 //   amax = max |x| over the group, xs = amax / 127, xq = round-half-even(x * (127 / amax)),
 //   and a group with amax < SENT_Q8_TINY (zeros included) gets xs = 0, xq = 0.
 // - No table allocates; attention's scratch is only needed by the scalar table.
+// - int8 accumulation is exact: every table sums xq * wq in int32 (wrapping arithmetic where
+//   the instruction wraps; the true sum of a group, |sum| <= 127 * 128 * group_size, fits as
+//   long as group_size < 2^17, so the wrapped result is the exact one), then scales per group.
 // - Native SIMD tables split linear and attention work over OpenMP threads.
 #ifndef SENT_KERNELS_H
 #define SENT_KERNELS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define SENT_Q8_TINY 1e-30f
+#define SENT_LINEAR_GELU 1   // linear_q8 flag: GELU applied to the output (lin1's, fused in the store)
 
 typedef struct {
     const int8_t *q;      // [rows, cols]
@@ -34,9 +39,17 @@ typedef struct {
     void (*linear_f32)(float *y, const float *x, const float *w, const float *b, int N, int I, int O);
     // Quantizes activations x[N,I] to xq[N,I] with one scale per group: xs[N, I/group_size].
     void (*quantize_q8)(int8_t *xq, float *xs, const float *x, int N, int I, int group_size);
-    // y[N,O] = dequant(xq, xs) . dequant(w)^T + b   (w->group_size is the activations' group)
-    void (*linear_q8)(float *y, const int8_t *xq, const float *xs, const SentQ8 *w, const float *b,
-                      int N, int I, int O);
+    // int8 weights are repacked once (at model load) into the layout this table's linear_q8
+    // streams: q8_packed_size(w) bytes (0: the table reads w as it is, the scalar table), which
+    // q8_pack fills from w; `packed` must be 64-byte aligned (sent_q8_pack allocates it so).
+    size_t (*q8_packed_size)(const SentQ8 *w);
+    void (*q8_pack)(void *packed, const SentQ8 *w);
+    // y[N,O] = act(dequant(xq, xs) . dequant(w)^T + b), act = GELU (erf) when flags has
+    // SENT_LINEAR_GELU, else identity; w->group_size is the activations' group. `packed` is
+    // what this table's q8_pack wrote for w (NULL when q8_packed_size is 0); w's plain arrays
+    // are then not read, only its sizes.
+    void (*linear_q8)(float *y, const int8_t *xq, const float *xs, const SentQ8 *w, const void *packed,
+                      const float *b, int N, int I, int O, int flags);
     // y[N,D] = LayerNorm(x[N,D]) * gamma + beta   (y may alias x)
     void (*layernorm)(float *y, const float *x, const float *gamma, const float *beta, int N, int D,
                       float eps);
@@ -60,6 +73,31 @@ const SentKernels *sent_kernels_avx2(void);
 const SentKernels *sent_kernels_avx512(void);
 const SentKernels *sent_kernels_avx512vnni(void);
 const SentKernels *sent_kernels_wasm(void);
+
+// Allocates and fills k's packed copy of w (64-byte aligned, free() it): 0 and *packed = NULL
+// when k reads w as it is, 0 with *packed set, or -1 when out of memory.
+int sent_q8_pack(const SentKernels *k, const SentQ8 *w, void **packed);
+
+// The panel layout the SIMD tables pack int8 weights into (kernels.c packs, the tables read):
+// output rows in panels of nr (the last zero-padded), each panel one contiguous block
+//   weights [groups][steps][nr][ku]  (steps = ceil(group_size / ku), k zero-padded per group;
+//                                    int8, or int16 when wide: the multiply instruction's pairs)
+//   scales  [groups][nr]  float      (w->scale of each row)
+//   corr    [groups][nr]  int32      (with_corr: -128 * sum of the group's weights, for u8 x s8)
+// so a tile streams one panel front to back and a group's rescale reads nr scales at once.
+typedef struct {
+    int nr, ku, wide, with_corr;
+} SentQ8Format;
+
+typedef struct {
+    int groups, steps;                  // per panel: groups, k steps (of ku inputs) per group
+    size_t scale_offset, corr_offset;   // bytes from the panel's start
+    size_t panel_bytes;                 // panel stride, a multiple of 64
+    int panels;
+} SentQ8Layout;
+
+SentQ8Layout sent_q8_layout(const SentQ8Format *f, int O, int I, int group_size);
+void sent_q8_pack_panels(void *packed, const SentQ8Format *f, const SentQ8 *w);
 
 // Every table this build and CPU can run, scalar first; returns how many were written.
 int sent_kernels_all(const SentKernels **tables, int max_tables);

@@ -41,9 +41,20 @@ static void quantize_q8_scalar(int8_t *xq, float *xs, const float *x, int N, int
     }
 }
 
-static void linear_q8_scalar(float *y, const int8_t *xq, const float *xs, const SentQ8 *w, const float *b,
-                             int N, int I, int O) {
-    // y: [N, O], xq: [N, I], xs: [N, I / gs], w->q: [O, I], w->scale: [O, I / gs]
+static void gelu_erf_scalar(float *x, int n);
+
+// The reference reads the plain [O, I] layout: its "packing" is the identity.
+static size_t q8_packed_size_scalar(const SentQ8 *w) {
+    (void)w;
+    return 0;
+}
+
+static void q8_pack_scalar(void *packed, const SentQ8 *w) { (void)packed, (void)w; }
+
+static void linear_q8_scalar(float *y, const int8_t *xq, const float *xs, const SentQ8 *w, const void *packed,
+                             const float *b, int N, int I, int O, int flags) {
+    // y: [N, O], xq: [N, I], xs: [N, I / gs], w->q: [O, I], w->scale: [O, I / gs]; packed unused
+    (void)packed;
     int gs = w->group_size, groups = I / gs;
     for (int n = 0; n < N; n++) {
         for (int o = 0; o < O; o++) {
@@ -57,6 +68,7 @@ static void linear_q8_scalar(float *y, const int8_t *xq, const float *xs, const 
             }
             y[(size_t)n * O + o] = (float)sum;
         }
+        if (flags & SENT_LINEAR_GELU) gelu_erf_scalar(y + (size_t)n * O, O);
     }
 }
 
@@ -124,6 +136,8 @@ static const SentKernels scalar_kernels = {
     .name = "scalar",
     .linear_f32 = linear_f32_scalar,
     .quantize_q8 = quantize_q8_scalar,
+    .q8_packed_size = q8_packed_size_scalar,
+    .q8_pack = q8_pack_scalar,
     .linear_q8 = linear_q8_scalar,
     .layernorm = layernorm_scalar,
     .gelu_erf = gelu_erf_scalar,

@@ -4,13 +4,12 @@
 // Relaxed SIMD (FMA, relaxed dot products) is not available in our emcc, so multiply-adds are
 // a mul and an add, and int8 dot products widen to int16 and use i32x4.dot_i16x8.
 //
-// Same structure as kernels_x86.c: dot-product GEMM tiles with horizontal reductions, online
-// softmax attention, branch-free erf for GELU. V8 maps these onto 16 xmm registers, so tiles are
-// small: 2x4 accumulators for fp32 (3x4 measured slower: 23 instead of 34 GFLOP/s, node 20), 4x2
-// (int + float) for int8, each weight row widened once for 4 x rows (2x2 with the widening
-// repeated per row was 10-17 % slower on the shipped 4x256 model under node 20). Loops over a
-// tile's rows and columns have constant trip counts so clang keeps the accumulators in wasm
-// locals rather than in linear memory.
+// Same structure as kernels_x86.c: dot-product fp32 GEMM tiles with horizontal reductions,
+// packed-panel int8 GEMM tiles (see linear_q8_wasm), online softmax attention, branch-free erf
+// for GELU. V8 maps these onto 16 xmm registers, so tiles are small: 2x4 accumulators for fp32
+// (3x4 measured slower: 23 instead of 34 GFLOP/s, node 20). Loops over a tile's rows and
+// columns have constant trip counts so clang keeps the accumulators in wasm locals rather than
+// in linear memory.
 #include <stddef.h>
 
 #include "kernels.h"
@@ -337,7 +336,7 @@ static void attention_wasm(float *out, const float *q, const float *k, const flo
 
 // --- linear layers ------------------------------------------------------------------------------
 
-enum { F32_OB = 64, F32_KC = 512, Q8_OB = 48 };
+enum { F32_OB = 64, F32_KC = 512 };
 
 // y[MR, NR] (+)= x[MR, K] . w[NR, K]^T (+ bias): 2x4 accumulators of 4 lanes.
 INLINE void tile_f32_wasm(float *y, int ldy, const float *x, const float *w, int ld, int K, const float *bias,
@@ -389,82 +388,145 @@ static void linear_f32_wasm(float *y, const float *x, const float *w, const floa
     }
 }
 
-// y[MR, NR] = sum over groups of xs * ws * (xq . wq) (+ bias). Each 16-byte step widens every
-// weight row to int16 halves once and every x row once, then i32x4.dot_i16x8 sums adjacent
-// products exactly: 4 x rows share the widened weights, which is where the tile's work goes.
-INLINE void tile_q8_wasm(float *y, int ldy, const int8_t *x, const float *xs, const int8_t *w, const float *ws, int ld,
-                         int ld_scale, int groups, int gs, const float *bias, const int MR, const int NR) {
-    v128_t accf[4][2];
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++) accf[i][j] = wasm_f32x4_splat(0.0f);
-    for (int g = 0; g < groups; g++) {
-        v128_t acc[4][2];
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NR; j++) acc[i][j] = wasm_i32x4_splat(0);
-        for (int k = g * gs; k < (g + 1) * gs; k += 16) {
-            int count = min_int(16, (g + 1) * gs - k);
-            v128_t xv[4], wv[2];
-            if (count == 16) {
-                for (int i = 0; i < MR; i++) xv[i] = wasm_v128_load(x + (size_t)i * ld + k);
-                for (int j = 0; j < NR; j++) wv[j] = wasm_v128_load(w + (size_t)j * ld + k);
-            } else {
-                // Group tails (group sizes not a multiple of 16): copy through zero-filled buffers.
-                for (int i = 0; i < MR; i++) {
-                    int8_t buf[16] = {0};
-                    memcpy(buf, x + (size_t)i * ld + k, (size_t)count);
-                    xv[i] = wasm_v128_load(buf);
-                }
-                for (int j = 0; j < NR; j++) {
-                    int8_t buf[16] = {0};
-                    memcpy(buf, w + (size_t)j * ld + k, (size_t)count);
-                    wv[j] = wasm_v128_load(buf);
-                }
-            }
-            v128_t w_lo[2], w_hi[2];
-            for (int j = 0; j < NR; j++) {
-                w_lo[j] = wasm_i16x8_extend_low_i8x16(wv[j]);
-                w_hi[j] = wasm_i16x8_extend_high_i8x16(wv[j]);
-            }
-            for (int i = 0; i < MR; i++) {
-                v128_t x_lo = wasm_i16x8_extend_low_i8x16(xv[i]), x_hi = wasm_i16x8_extend_high_i8x16(xv[i]);
-                for (int j = 0; j < NR; j++)
-                    acc[i][j] = wasm_i32x4_add(acc[i][j], wasm_i32x4_add(wasm_i32x4_dot_i16x8(x_lo, w_lo[j]),
-                                                                         wasm_i32x4_dot_i16x8(x_hi, w_hi[j])));
-            }
-        }
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NR; j++)
-                accf[i][j] = madd(wasm_f32x4_convert_i32x4(acc[i][j]),
-                                  wasm_f32x4_splat(xs[(size_t)i * ld_scale + g] * ws[(size_t)j * ld_scale + g]),
-                                  accf[i][j]);
-    }
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++) y[(size_t)i * ldy + j] = hsum(accf[i][j]) + (bias ? bias[j] : 0.0f);
+// int8: weights repacked once at load into panels of 8 output rows (SentQ8Format in
+// kernels.h), pre-widened to int16 pairs, so i32x4.dot_i16x8 of a panel's two vectors against
+// one broadcast pair of x (i16x8.extend of a load16_splat) adds two products into each of 8
+// outputs' int32 lanes: no horizontal sums, and the weight widening of the previous kernel
+// (done once per 4 x rows) is gone. A 4x8 tile: 8 int32 + 8 float accumulators, which V8
+// partly spills on x64's 16 xmm registers. Products <= 127 * 128, pairs <= 32512: the dot is
+// exact and i32x4.add wraps, so (see kernels.h) the group sums are exact.
+enum { Q8_MR = 4 };
+
+static const SentQ8Format Q8_FORMAT_WASM = {.nr = 8, .ku = 2, .wide = 1, .with_corr = 0};
+
+static size_t q8_packed_size_wasm(const SentQ8 *w) {
+    SentQ8Layout L = sent_q8_layout(&Q8_FORMAT_WASM, w->rows, w->cols, w->group_size);
+    return L.panel_bytes * L.panels;
 }
 
-static void linear_q8_wasm(float *y, const int8_t *xq, const float *xs, const SentQ8 *w, const float *b, int N, int I,
-                           int O) {
-    // y: [N, O], xq: [N, I], xs: [N, I / gs], w->q: [O, I], w->scale: [O, I / gs]
-    int gs = w->group_size, groups = I / gs;
-    for (int o0 = 0; o0 < O; o0 += Q8_OB) {
-        int o_end = min_int(O, o0 + Q8_OB);
-        for (int n = 0; n < N; n += 4) {
-            int mr = min_int(4, N - n);
-            for (int o = o0; o < o_end; o += 2) {
-                int nr = min_int(2, o_end - o);
-                float *yt = y + (size_t)n * O + o;
-                const int8_t *xt = xq + (size_t)n * I, *wt = w->q + (size_t)o * I;
-                const float *xst = xs + (size_t)n * groups, *wst = w->scale + (size_t)o * groups;
-                const float *bt = b ? b + o : NULL;
-                if (mr == 4 && nr == 2) {
-                    tile_q8_wasm(yt, O, xt, xst, wt, wst, I, groups, groups, gs, bt, 4, 2);
-                } else {
-                    for (int i = 0; i < mr; i++)
-                        for (int j = 0; j < nr; j++)
-                            tile_q8_wasm(yt + (size_t)i * O + j, O, xt + (size_t)i * I, xst + (size_t)i * groups,
-                                         wt + (size_t)j * I, wst + (size_t)j * groups, I, groups, groups, gs,
-                                         bt ? bt + j : NULL, 1, 1);
-                }
+static void q8_pack_wasm(void *p, const SentQ8 *w) { sent_q8_pack_panels(p, &Q8_FORMAT_WASM, w); }
+
+// x is read through an int16 copy of each 4-row tile (rows up to Q8_MAX_K inputs, zero-padded
+// so a group's odd tail reads a neighbour against zero weight padding): a broadcast pair is
+// then one v128.load32_splat instead of a load16_splat + i16x8.extend. Longer rows read the
+// int8 row directly (PREP = 0).
+enum { Q8_MAX_K = 4096, Q8_LDP = Q8_MAX_K + 16 };
+
+// (x[k], x[k+1]) as an int16 pair in every 32-bit lane; from the int8 row, the odd last input
+// of a group (last_odd) pairs with 0.
+INLINE v128_t x_pair_wasm(const void *x, size_t k, int last_odd, const int PREP) {
+    if (PREP) return wasm_v128_load32_splat((const int16_t *)x + k);
+    const int8_t *p = (const int8_t *)x + k;
+    if (last_odd) return wasm_i32x4_splat((int32_t)(uint16_t)(int16_t)p[0]);
+    return wasm_i16x8_extend_low_i8x16(wasm_v128_load16_splat(p));
+}
+
+// dst[rows, ldp] = int16 x[rows, I], then zeros up to I + 8.
+static void widen_rows_wasm(int16_t *dst, int ldp, const int8_t *x, int ldx, int rows, int I) {
+    for (int r = 0; r < rows; r++) {
+        int16_t *d = dst + (size_t)r * ldp;
+        const int8_t *src = x + (size_t)r * ldx;
+        int k = 0;
+        for (; k + 16 <= I; k += 16) {
+            v128_t v = wasm_v128_load(src + k);
+            wasm_v128_store(d + k, wasm_i16x8_extend_low_i8x16(v));
+            wasm_v128_store(d + k + 8, wasm_i16x8_extend_high_i8x16(v));
+        }
+        for (; k < I; k++) d[k] = src[k];
+        wasm_v128_store(d + I, wasm_i32x4_splat(0));
+    }
+}
+
+// y[MR, count] = act(sum over groups of xs * ws * (x . w) + bias), one panel of 8 outputs.
+INLINE void tile_q8_wasm(float *y, int ldy, const void *x, int ldx, const float *xs, int ldxs,
+                         const unsigned char *panel, const SentQ8Layout *L, int gs, const float *bias, int count,
+                         int flags, const MathConstants *mc, const int MR, const int PREP) {
+    const int16_t *wp = (const int16_t *)panel;                   // [groups][steps][8][2]
+    const float *ws = (const float *)(panel + L->scale_offset);   // [groups][8]
+    int pairs = gs / 2;
+    v128_t accf[Q8_MR][2];
+    for (int i = 0; i < MR; i++) accf[i][0] = accf[i][1] = wasm_f32x4_splat(0.0f);
+    for (int g = 0; g < L->groups; g++) {
+        size_t xg = (size_t)g * gs;
+        const int16_t *wg = wp + (size_t)g * L->steps * 16;
+        v128_t acc[Q8_MR][2];
+        for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = wasm_i32x4_splat(0);
+        for (int s = 0; s < pairs; s++) {
+            v128_t w0 = wasm_v128_load(wg + (size_t)s * 16), w1 = wasm_v128_load(wg + (size_t)s * 16 + 8);
+            for (int i = 0; i < MR; i++) {
+                v128_t xv = x_pair_wasm(x, (size_t)i * ldx + xg + 2 * s, 0, PREP);
+                acc[i][0] = wasm_i32x4_add(acc[i][0], wasm_i32x4_dot_i16x8(xv, w0));
+                acc[i][1] = wasm_i32x4_add(acc[i][1], wasm_i32x4_dot_i16x8(xv, w1));
+            }
+        }
+        if (gs & 1) {
+            v128_t w0 = wasm_v128_load(wg + (size_t)pairs * 16), w1 = wasm_v128_load(wg + (size_t)pairs * 16 + 8);
+            for (int i = 0; i < MR; i++) {
+                v128_t xv = x_pair_wasm(x, (size_t)i * ldx + xg + gs - 1, 1, PREP);
+                acc[i][0] = wasm_i32x4_add(acc[i][0], wasm_i32x4_dot_i16x8(xv, w0));
+                acc[i][1] = wasm_i32x4_add(acc[i][1], wasm_i32x4_dot_i16x8(xv, w1));
+            }
+        }
+        v128_t ws0 = wasm_v128_load(ws + (size_t)g * 8), ws1 = wasm_v128_load(ws + (size_t)g * 8 + 4);
+        for (int i = 0; i < MR; i++) {
+            v128_t xsv = wasm_f32x4_splat(xs[(size_t)i * ldxs + g]);
+            accf[i][0] = madd(wasm_f32x4_convert_i32x4(acc[i][0]), wasm_f32x4_mul(ws0, xsv), accf[i][0]);
+            accf[i][1] = madd(wasm_f32x4_convert_i32x4(acc[i][1]), wasm_f32x4_mul(ws1, xsv), accf[i][1]);
+        }
+    }
+    float bias8[8] = {0};
+    if (bias) memcpy(bias8, bias, sizeof(float) * (size_t)count);
+    v128_t b0 = wasm_v128_load(bias8), b1 = wasm_v128_load(bias8 + 4);
+    for (int i = 0; i < MR; i++) {
+        v128_t v0 = wasm_f32x4_add(accf[i][0], b0), v1 = wasm_f32x4_add(accf[i][1], b1);
+        if (flags & SENT_LINEAR_GELU) v0 = gelu4(v0, mc), v1 = gelu4(v1, mc);
+        float *dst = y + (size_t)i * ldy;
+        if (count == 8) {
+            wasm_v128_store(dst, v0);
+            wasm_v128_store(dst + 4, v1);
+        } else {
+            float out[8];
+            wasm_v128_store(out, v0);
+            wasm_v128_store(out + 4, v1);
+            memcpy(dst, out, sizeof(float) * (size_t)count);
+        }
+    }
+}
+
+#define Q8_TILE_WASM(MR, PREP) \
+    tile_q8_wasm(yt, O, src, ld, xst, L.groups, panel, &L, gs, bt, count, flags, &mc, MR, PREP)
+
+static void linear_q8_wasm(float *y, const int8_t *xq, const float *xs, const SentQ8 *w, const void *packed,
+                           const float *b, int N, int I, int O, int flags) {
+    // y: [N, O], xq: [N, I], xs: [N, I / gs], packed: Q8_FORMAT_WASM panels of w [O, I]
+    static int16_t xw[Q8_MR * Q8_LDP] __attribute__((aligned(16)));   // [MR, Q8_LDP]: single-threaded module
+    int gs = w->group_size, prep = I <= Q8_MAX_K;
+    SentQ8Layout L = sent_q8_layout(&Q8_FORMAT_WASM, O, I, gs);
+    MathConstants mc;
+    load_math_constants(&mc);
+    // Row tiles outside, panels inside: the x copy is made once per tile; the weights of a
+    // whole layer (<= 2 x 3 MiB as int16 for distilbert-base) come from L2/L3 either way.
+    for (int n = 0; n < N; n += Q8_MR) {
+        int mr = min_int(Q8_MR, N - n), ld = I;
+        const int8_t *xt = xq + (size_t)n * I;
+        const void *src = xt;
+        if (prep) widen_rows_wasm(xw, Q8_LDP, xt, I, mr, I), src = xw, ld = Q8_LDP;
+        const float *xst = xs + (size_t)n * L.groups;
+        for (int p = 0; p < L.panels; p++) {
+            const unsigned char *panel = (const unsigned char *)packed + L.panel_bytes * p;
+            int o = p * 8, count = min_int(8, O - o);
+            const float *bt = b ? b + o : NULL;
+            float *yt = y + (size_t)n * O + o;
+            if (prep) {
+                if (mr == 4) Q8_TILE_WASM(4, 1);
+                else if (mr == 3) Q8_TILE_WASM(3, 1);
+                else if (mr == 2) Q8_TILE_WASM(2, 1);
+                else Q8_TILE_WASM(1, 1);
+            } else {
+                if (mr == 4) Q8_TILE_WASM(4, 0);
+                else if (mr == 3) Q8_TILE_WASM(3, 0);
+                else if (mr == 2) Q8_TILE_WASM(2, 0);
+                else Q8_TILE_WASM(1, 0);
             }
         }
     }
@@ -474,6 +536,8 @@ static const SentKernels wasm_kernels = {
     .name = "wasm-simd128",
     .linear_f32 = linear_f32_wasm,
     .quantize_q8 = quantize_q8_wasm,
+    .q8_packed_size = q8_packed_size_wasm,
+    .q8_pack = q8_pack_wasm,
     .linear_q8 = linear_q8_wasm,
     .layernorm = layernorm_wasm,
     .gelu_erf = gelu_erf_wasm,

@@ -7,6 +7,7 @@
 // dot products along I, reduced horizontally once per tile. No packing, no allocation. The loops
 // around the tile block for the caches: a block of OB weight rows and KC inputs (a few hundred
 // KiB) stays in L2 while every MR-row tile of x (a few KiB) sweeps it from L1.
+// (That is the fp32 GEMM; the int8 GEMMs read weights packed at load, see "int8 linear layers".)
 //
 // The element-wise ops and LayerNorm use 256-bit vectors in every table: Zen 4 (this machine)
 // executes 512-bit arithmetic on 256-bit units, so wider vectors would only add code. The
@@ -468,90 +469,6 @@ static AVX2 void linear_f32_avx2(float *y, const float *x, const float *w, const
     }
 }
 
-// int8 without VNNI: maddubs multiplies unsigned by signed bytes, so it gets |w| (as unsigned,
-// |-128| = 128 too) and x with w's sign moved onto it (x is in [-127, 127], so negating it is
-// safe). The pair sums (<= 2*128*127) cannot saturate int16. madd with ones widens the pairs.
-enum { Q8_OB = 48 };   // weight block: 48 rows x I bytes (<= 150 KiB for I = 3072)
-
-// y[MR, NR] (+)= sum over groups of xs * ws * (xq . wq), 2x2 tiles (int and float accumulators).
-INLINE AVX2 void tile_q8_avx2(float *y, int ldy, const int8_t *x, const float *xs, const int8_t *w, const float *ws,
-                              int ld, int ld_scale, int groups, int gs, const float *bias, const int MR,
-                              const int NR) {
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256 accf[2][2];
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++) accf[i][j] = _mm256_setzero_ps();
-    for (int g = 0; g < groups; g++) {
-        __m256i acc[2][2];
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NR; j++) acc[i][j] = _mm256_setzero_si256();
-        for (int k = g * gs; k < (g + 1) * gs; k += 32) {
-            int count = min_int(32, (g + 1) * gs - k);
-            __m256i xv[2], wv[2];
-            if (count == 32) {
-                for (int i = 0; i < MR; i++) xv[i] = _mm256_loadu_si256((const __m256i *)(x + (size_t)i * ld + k));
-                for (int j = 0; j < NR; j++) wv[j] = _mm256_loadu_si256((const __m256i *)(w + (size_t)j * ld + k));
-            } else {
-                // Group tails (group sizes not a multiple of 32): copy through zero-filled buffers.
-                for (int i = 0; i < MR; i++) {
-                    int8_t buf[32] = {0};
-                    for (int c = 0; c < count; c++) buf[c] = x[(size_t)i * ld + k + c];
-                    xv[i] = _mm256_loadu_si256((const __m256i *)buf);
-                }
-                for (int j = 0; j < NR; j++) {
-                    int8_t buf[32] = {0};
-                    for (int c = 0; c < count; c++) buf[c] = w[(size_t)j * ld + k + c];
-                    wv[j] = _mm256_loadu_si256((const __m256i *)buf);
-                }
-            }
-            for (int j = 0; j < NR; j++) {
-                __m256i wabs = _mm256_abs_epi8(wv[j]);
-                for (int i = 0; i < MR; i++) {
-                    __m256i pairs = _mm256_maddubs_epi16(wabs, _mm256_sign_epi8(xv[i], wv[j]));
-                    acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(pairs, ones));
-                }
-            }
-        }
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NR; j++)
-                accf[i][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[i][j]),
-                                             _mm256_set1_ps(xs[(size_t)i * ld_scale + g] * ws[(size_t)j * ld_scale + g]),
-                                             accf[i][j]);
-    }
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++) y[(size_t)i * ldy + j] = hsum_256(accf[i][j]) + (bias ? bias[j] : 0.0f);
-}
-
-static AVX2 void linear_q8_avx2(float *y, const int8_t *xq, const float *xs, const SentQ8 *w, const float *b, int N,
-                                int I, int O) {
-    // y: [N, O], xq: [N, I], xs: [N, I / gs], w->q: [O, I], w->scale: [O, I / gs]
-    int gs = w->group_size, groups = I / gs;
-    int n_blocks = (O + Q8_OB - 1) / Q8_OB;
-#pragma omp parallel for schedule(static) if ((long)N * I * O >= PARALLEL_MIN_MACS)
-    for (int ob = 0; ob < n_blocks; ob++) {
-        int o_end = min_int(O, (ob + 1) * Q8_OB);
-        for (int n = 0; n < N; n += 2) {
-            int mr = min_int(2, N - n);
-            for (int o = ob * Q8_OB; o < o_end; o += 2) {
-                int nr = min_int(2, o_end - o);
-                float *yt = y + (size_t)n * O + o;
-                const int8_t *xt = xq + (size_t)n * I, *wt = w->q + (size_t)o * I;
-                const float *xst = xs + (size_t)n * groups, *wst = w->scale + (size_t)o * groups;
-                const float *bt = b ? b + o : NULL;
-                if (mr == 2 && nr == 2) {
-                    tile_q8_avx2(yt, O, xt, xst, wt, wst, I, groups, groups, gs, bt, 2, 2);
-                } else {
-                    for (int i = 0; i < mr; i++)
-                        for (int j = 0; j < nr; j++)
-                            tile_q8_avx2(yt + (size_t)i * O + j, O, xt + (size_t)i * I, xst + (size_t)i * groups,
-                                         wt + (size_t)j * I, wst + (size_t)j * groups, I, groups, groups, gs,
-                                         bt ? bt + j : NULL, 1, 1);
-                }
-            }
-        }
-    }
-}
-
 // --- AVX-512 linear layers ----------------------------------------------------------------------
 
 INLINE AVX512 __m256 fold512(__m512 a) {
@@ -643,112 +560,365 @@ static AVX512 void linear_f32_avx512(float *y, const float *x, const float *w, c
     }
 }
 
-// int8 with VNNI: vpdpbusd multiplies unsigned by signed bytes, four at a time into int32
-// lanes. The weight is made unsigned (w + 128, an XOR) and the activations stay signed, so
-// sum((w + 128) x) = sum(w x) + 128 sum(x): the correction depends on the activations only and
-// is computed per lane, per group, once per MR-row tile of x (vpdpbusd of 128s with x), then
-// reused against every weight row of the block. Every lane then holds an exact int32 before
-// it is scaled into the float accumulators. That rescaling (convert, two scales, FMA per
-// accumulator per group) costs more than the vpdpbusd itself at group 64: the bench measures
-// ~108 GOP/s at group 64, ~180 at 256, ~240 per row, against 76-103 GFLOP/s for fp32.
-enum { Q8_GCHUNK = 64 };   // groups whose corrections are kept at once: 4 x 64 x 64 B = 16 KiB
+// --- int8 linear layers (packed panels) ---------------------------------------------------------
 
-INLINE AVX512 __mmask64 tail_mask64(int count) { return count >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << count) - 1; }
+// The weights are repacked once at load (SentQ8Format in kernels.h): panels of NR output rows
+// with k interleaved the way the multiply instruction takes it, so a register tile of MR rows
+// of x by one or two panels accumulates whole int32 vectors of NR outputs: one broadcast of x
+// per row and step, one load per panel and step, no horizontal sums. Per group, each int32
+// accumulator is converted once and FMA'd into a float accumulator with (x scale) * (the
+// panel's NR weight scales); bias and GELU are applied in the store.
+//
+// Instruction choices and why they are exact:
+// - VNNI (vpdpbusd, u8 x s8 -> 4 products summed into int32): x goes in as u8 (x + 128, an XOR
+//   with 0x80 per broadcast) against signed weights, and the accumulator starts each group at
+//   -128 * sum(w) of that group and output (precomputed at pack time), so it ends at
+//   sum(x w) exactly. vpdpbusd does not saturate: intermediate sums may wrap, the final one
+//   (|sum| <= 127 * 128 * group_size) fits int32, and wrapping arithmetic makes it exact.
+// - No VNNI (avx512, avx2): vpmaddwd on int16 pairs, weights pre-widened to int16 at pack time
+//   and x widened per broadcast. Products are <= 127 * 128 = 16256 in magnitude (x never -128),
+//   a pair <= 32512: vpmaddwd is exact (it only wraps for (-32768)^2 twice) and vpaddd wraps
+//   like vpdpbusd, with the same exact end result. vpmaddubsw is not usable: u8 (x + 128, up to
+//   255) times s8 (-128) pairs reach 65280 and saturate int16; the old abs/sign trick needs
+//   vpsignb, which AVX-512 lacks. Pre-widened int16 weights vs int8 widened per load: only the
+//   former is implemented (time); it costs twice the weight bytes, which stay in L1/L2 here.
+enum { Q8_MR = 4 };   // rows of x per tile
 
-// Lane-wise -128 * sum(x) of each group of the MR rows, for groups [0, groups).
-INLINE VNNI void q8_corrections_vnni(__m512i *neg_corr, const int8_t *x, int ld, int groups, int gs, int MR) {
-    // neg_corr: [MR, Q8_GCHUNK] vectors; x: [MR, groups * gs] (row stride ld)
-    const __m512i offset = _mm512_set1_epi8((char)0x80);
-    for (int i = 0; i < MR; i++)
-        for (int g = 0; g < groups; g++) {
-            __m512i c = _mm512_setzero_si512();
-            for (int k = g * gs; k < (g + 1) * gs; k += 64)
-                c = _mm512_dpbusd_epi32(c, offset, _mm512_maskz_loadu_epi8(tail_mask64((g + 1) * gs - k), x + (size_t)i * ld + k));
-            neg_corr[i * Q8_GCHUNK + g] = _mm512_sub_epi32(_mm512_setzero_si512(), c);
-        }
+static const SentQ8Format Q8_FORMAT_AVX2 = {.nr = 8, .ku = 2, .wide = 1, .with_corr = 0};
+static const SentQ8Format Q8_FORMAT_AVX512 = {.nr = 16, .ku = 2, .wide = 1, .with_corr = 0};
+static const SentQ8Format Q8_FORMAT_VNNI = {.nr = 16, .ku = 4, .wide = 0, .with_corr = 1};
+
+static size_t q8_size(const SentQ8Format *f, const SentQ8 *w) {
+    SentQ8Layout L = sent_q8_layout(f, w->rows, w->cols, w->group_size);
+    return L.panel_bytes * L.panels;
 }
+static size_t q8_packed_size_avx2(const SentQ8 *w) { return q8_size(&Q8_FORMAT_AVX2, w); }
+static size_t q8_packed_size_avx512(const SentQ8 *w) { return q8_size(&Q8_FORMAT_AVX512, w); }
+static size_t q8_packed_size_vnni(const SentQ8 *w) { return q8_size(&Q8_FORMAT_VNNI, w); }
+static void q8_pack_avx2(void *p, const SentQ8 *w) { sent_q8_pack_panels(p, &Q8_FORMAT_AVX2, w); }
+static void q8_pack_avx512(void *p, const SentQ8 *w) { sent_q8_pack_panels(p, &Q8_FORMAT_AVX512, w); }
+static void q8_pack_vnni(void *p, const SentQ8 *w) { sent_q8_pack_panels(p, &Q8_FORMAT_VNNI, w); }
 
-// y[MR, NR] (+)= sum over groups of xs * ws * (xq . wq): 4x3 int accumulators + 4x3 float ones.
-INLINE VNNI void tile_q8_vnni(float *y, int ldy, const int8_t *x, const float *xs, const int8_t *w, const float *ws,
-                              const __m512i *neg_corr, int ld, int ld_scale, int groups, int gs, const float *bias,
-                              int accumulate, const int MR, const int NR) {
-    const __m512i offset = _mm512_set1_epi8((char)0x80);
-    __m512 accf[4][3];
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++) accf[i][j] = _mm512_setzero_ps();
-    for (int g = 0; g < groups; g++) {
-        __m512i acc[4][3];
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NR; j++) acc[i][j] = neg_corr[i * Q8_GCHUNK + g];
-        for (int k = g * gs; k < (g + 1) * gs; k += 64) {
-            __mmask64 m = tail_mask64((g + 1) * gs - k);
-            __m512i xv[4];
-            for (int i = 0; i < MR; i++) {
-                xv[i] = _mm512_maskz_loadu_epi8(m, x + (size_t)i * ld + k);
-                KEEP_IN_REGISTER(xv[i]);
-            }
-            for (int j = 0; j < NR; j++) {
-                // Bytes past the group load as 0 in x, so their (0 + 128) * 0 adds nothing.
-                __m512i wv = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, w + (size_t)j * ld + k), offset);
-                KEEP_IN_REGISTER(wv);
-                for (int i = 0; i < MR; i++) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], wv, xv[i]);
-            }
-        }
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NR; j++)
-                accf[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[i][j]),
-                                             _mm512_set1_ps(xs[(size_t)i * ld_scale + g] * ws[(size_t)j * ld_scale + g]),
-                                             accf[i][j]);
+// x is read through a prepared copy of each MR-row tile (rows up to Q8_MAX_K inputs): for the
+// int16 paths widened to int16, for VNNI offset to u8, so each broadcast of a pair or quad is
+// a single load (vpbroadcastd m32 runs on the load ports). Widening (or offsetting) at every
+// broadcast instead costs one or two shuffle-port uops per row and step, and that port was the
+// bottleneck: 4x2 tiles on the shipped shapes (512 x 256 -> 1024, 1 thread, load ~10) ran at
+// ~33 GOP/s (avx512) and ~15 (avx2) that way. The copy is made once per row tile and panel
+// block, and padded with zeros, so a group's odd tail reads a neighbour (against zero
+// weight padding) instead of needing its own code. Longer rows read x directly (PREP = 0).
+enum { Q8_MAX_K = 4096, Q8_LDP = Q8_MAX_K + 64 };
+// Panels per block (the unit of the thread split): the x tile copy is shared by a block.
+enum { Q8_BLOCK_AVX2 = 8, Q8_BLOCK_512 = 4 };
+
+INLINE AVX2 int32_t x_single(const int8_t *x) { return (int32_t)(uint16_t)(int16_t)x[0]; }
+
+// (x[k], x[k+1]) as an int16 pair in every 32-bit lane; from the int8 row, the odd last input
+// of a group (last_odd) pairs with 0 (its weight pair's second half is the zero padding).
+INLINE AVX2 __m256i x_pair256(const void *x, size_t k, int last_odd, const int PREP) {
+    int32_t v;
+    if (PREP) {
+        memcpy(&v, (const int16_t *)x + k, 4);
+        return _mm256_set1_epi32(v);
     }
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++) {
-            float *dst = y + (size_t)i * ldy + j;
-            *dst = _mm512_reduce_add_ps(accf[i][j]) + (accumulate ? *dst : bias ? bias[j] : 0.0f);
-        }
+    const int8_t *p = (const int8_t *)x + k;
+    if (last_odd) return _mm256_set1_epi32(x_single(p));
+    int16_t v2;
+    memcpy(&v2, p, 2);
+    return _mm256_cvtepi8_epi16(_mm_set1_epi16(v2));
 }
 
-static VNNI void linear_q8_vnni(float *y, const int8_t *xq, const float *xs, const SentQ8 *w, const float *b, int N,
-                                int I, int O) {
-    // y: [N, O], xq: [N, I], xs: [N, I / gs], w->q: [O, I], w->scale: [O, I / gs]
-    int gs = w->group_size, groups = I / gs;
-    int n_blocks = (O + Q8_OB - 1) / Q8_OB;
+// dst[rows, ldp] = int16 x[rows, I] (row stride ldx), then zeros up to I + 16.
+INLINE AVX2 void widen_rows_avx2(int16_t *dst, int ldp, const int8_t *x, int ldx, int rows, int I) {
+    for (int r = 0; r < rows; r++) {
+        int16_t *d = dst + (size_t)r * ldp;
+        const int8_t *s = x + (size_t)r * ldx;
+        int k = 0;
+        for (; k + 16 <= I; k += 16)
+            _mm256_storeu_si256((__m256i *)(d + k), _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(s + k))));
+        for (; k < I; k++) d[k] = s[k];
+        _mm256_storeu_si256((__m256i *)(d + I), _mm256_setzero_si256());
+    }
+}
+
+// y[MR, count] = act(sum over groups of xs * ws * (x . w) + bias), one panel of 8 outputs.
+INLINE AVX2 void tile_q8_avx2(float *y, int ldy, const void *x, int ldx, const float *xs, int ldxs,
+                              const unsigned char *panel, const SentQ8Layout *L, int gs, const float *bias, int count,
+                              int flags, const int MR, const int PREP) {
+    const int16_t *wp = (const int16_t *)panel;   // [groups][steps][8][2]
+    const float *ws = (const float *)(panel + L->scale_offset);   // [groups][8]
+    int pairs = gs / 2;
+    __m256 accf[Q8_MR];
+    for (int i = 0; i < MR; i++) accf[i] = _mm256_setzero_ps();
+    for (int g = 0; g < L->groups; g++) {
+        size_t xg = (size_t)g * gs;
+        const int16_t *wg = wp + (size_t)g * L->steps * 16;
+        __m256i acc[Q8_MR];
+        for (int i = 0; i < MR; i++) acc[i] = _mm256_setzero_si256();
+        for (int s = 0; s < pairs; s++) {
+            __m256i wv = _mm256_loadu_si256((const __m256i *)(wg + (size_t)s * 16));
+            KEEP_IN_REGISTER(wv);
+            for (int i = 0; i < MR; i++)
+                acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(wv, x_pair256(x, (size_t)i * ldx + xg + 2 * s, 0, PREP)));
+        }
+        if (gs & 1) {
+            __m256i wv = _mm256_loadu_si256((const __m256i *)(wg + (size_t)pairs * 16));
+            for (int i = 0; i < MR; i++)
+                acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(wv, x_pair256(x, (size_t)i * ldx + xg + gs - 1, 1, PREP)));
+        }
+        __m256 wsv = _mm256_loadu_ps(ws + (size_t)g * 8);
+        for (int i = 0; i < MR; i++)
+            accf[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[i]), _mm256_mul_ps(wsv, _mm256_set1_ps(xs[(size_t)i * ldxs + g])),
+                                      accf[i]);
+    }
+    __m256i m = tail_mask256(count);
+    __m256 bv = !bias ? _mm256_setzero_ps() : count == 8 ? _mm256_loadu_ps(bias) : _mm256_maskload_ps(bias, m);
+    for (int i = 0; i < MR; i++) {
+        __m256 v = _mm256_add_ps(accf[i], bv);
+        if (flags & SENT_LINEAR_GELU) v = gelu256(v);
+        if (count == 8) _mm256_storeu_ps(y + (size_t)i * ldy, v);
+        else _mm256_maskstore_ps(y + (size_t)i * ldy, m, v);
+    }
+}
+
+// One tile call with MR (1..4) rows and prepared or direct x: constant arguments for the
+// always-inline tiles, so each combination gets its own register allocation.
+#define Q8_DISPATCH(TILE, mr, prep, ...)                                          \
+    do {                                                                          \
+        if (prep) {                                                               \
+            if (mr == 4) TILE(__VA_ARGS__, 4, 1);                                 \
+            else if (mr == 3) TILE(__VA_ARGS__, 3, 1);                            \
+            else if (mr == 2) TILE(__VA_ARGS__, 2, 1);                            \
+            else TILE(__VA_ARGS__, 1, 1);                                         \
+        } else {                                                                  \
+            if (mr == 4) TILE(__VA_ARGS__, 4, 0);                                 \
+            else if (mr == 3) TILE(__VA_ARGS__, 3, 0);                            \
+            else if (mr == 2) TILE(__VA_ARGS__, 2, 0);                            \
+            else TILE(__VA_ARGS__, 1, 0);                                         \
+        }                                                                         \
+    } while (0)
+
+static AVX2 void linear_q8_avx2(float *y, const int8_t *xq, const float *xs, const SentQ8 *w, const void *packed,
+                                const float *b, int N, int I, int O, int flags) {
+    // y: [N, O], xq: [N, I], xs: [N, I / gs], packed: Q8_FORMAT_AVX2 panels of w [O, I]
+    int gs = w->group_size, prep = I <= Q8_MAX_K;
+    SentQ8Layout L = sent_q8_layout(&Q8_FORMAT_AVX2, O, I, gs);
+    int blocks = (L.panels + Q8_BLOCK_AVX2 - 1) / Q8_BLOCK_AVX2;
 #pragma omp parallel for schedule(static) if ((long)N * I * O >= PARALLEL_MIN_MACS)
-    for (int ob = 0; ob < n_blocks; ob++) {
-        __m512i neg_corr[4 * Q8_GCHUNK];   // [MR, Q8_GCHUNK]
-        int o_end = min_int(O, (ob + 1) * Q8_OB);
-        for (int g0 = 0; g0 < groups; g0 += Q8_GCHUNK) {
-            int gc = min_int(Q8_GCHUNK, groups - g0), accumulate = g0 > 0;
-            size_t k0 = (size_t)g0 * gs;
-            for (int n = 0; n < N; n += 4) {
-                int mr = min_int(4, N - n);
-                const int8_t *xt = xq + (size_t)n * I + k0;
-                const float *xst = xs + (size_t)n * groups + g0;
-                if (mr == 4) {
-                    q8_corrections_vnni(neg_corr, xt, I, gc, gs, 4);
-                } else {
-                    q8_corrections_vnni(neg_corr, xt, I, gc, gs, 1);
-                    for (int i = 1; i < mr; i++)
-                        q8_corrections_vnni(neg_corr + i * Q8_GCHUNK, xt + (size_t)i * I, I, gc, gs, 1);
-                }
-                for (int o = ob * Q8_OB; o < o_end; o += 3) {
-                    int nr = min_int(3, o_end - o);
-                    float *yt = y + (size_t)n * O + o;
-                    const int8_t *wt = w->q + (size_t)o * I + k0;
-                    const float *wst = w->scale + (size_t)o * groups + g0;
-                    const float *bt = b ? b + o : NULL;
-                    if (mr == 4 && nr == 3) {
-                        tile_q8_vnni(yt, O, xt, xst, wt, wst, neg_corr, I, groups, gc, gs, bt, accumulate, 4, 3);
-                    } else {
-                        for (int i = 0; i < mr; i++)
-                            for (int j = 0; j < nr; j++)
-                                tile_q8_vnni(yt + (size_t)i * O + j, O, xt + (size_t)i * I, xst + (size_t)i * groups,
-                                             wt + (size_t)j * I, wst + (size_t)j * groups, neg_corr + i * Q8_GCHUNK,
-                                             I, groups, gc, gs, bt ? bt + j : NULL, accumulate, 1, 1);
-                    }
-                }
+    for (int blk = 0; blk < blocks; blk++) {
+        int16_t xw[Q8_MR * Q8_LDP] __attribute__((aligned(64)));   // [MR, Q8_LDP] the tile's x as int16
+        int p_end = min_int(L.panels, (blk + 1) * Q8_BLOCK_AVX2);
+        for (int n = 0; n < N; n += Q8_MR) {
+            int mr = min_int(Q8_MR, N - n), ld = I;
+            const int8_t *xt = xq + (size_t)n * I;
+            const void *src = xt;
+            if (prep) widen_rows_avx2(xw, Q8_LDP, xt, I, mr, I), src = xw, ld = Q8_LDP;
+            for (int p = blk * Q8_BLOCK_AVX2; p < p_end; p++) {
+                const unsigned char *panel = (const unsigned char *)packed + L.panel_bytes * p;
+                int o = p * 8, count = min_int(8, O - o);
+                Q8_DISPATCH(tile_q8_avx2, mr, prep, y + (size_t)n * O + o, O, src, ld, xs + (size_t)n * L.groups,
+                            L.groups, panel, &L, gs, b ? b + o : NULL, count, flags);
             }
         }
     }
+}
+
+// 16 lanes of the first `count` outputs of a panel (count may be <= 0: none).
+INLINE AVX512 __mmask16 lanes16(int count) { return count >= 16 ? (__mmask16)0xffff : count <= 0 ? 0 : tail_mask16(count); }
+
+INLINE AVX512 __m512 gelu512(__m512 v) {
+    return _mm512_insertf32x8(_mm512_castps256_ps512(gelu256(_mm512_castps512_ps256(v))),
+                              gelu256(_mm512_extractf32x8_ps(v, 1)), 1);
+}
+
+// The store of a 512-bit tile: y[MR, count] = act(accf + bias) over NP panels of 16.
+INLINE AVX512 void store_tile_q8_avx512(float *y, int ldy, __m512 accf[Q8_MR][2], const float *bias, int count, int flags,
+                                        const int MR, const int NP) {
+    for (int p = 0; p < NP; p++) {
+        __mmask16 m = lanes16(count - 16 * p);
+        __m512 bv = bias ? _mm512_maskz_loadu_ps(m, bias + 16 * p) : _mm512_setzero_ps();
+        for (int i = 0; i < MR; i++) {
+            __m512 v = _mm512_add_ps(accf[i][p], bv);
+            if (flags & SENT_LINEAR_GELU) v = gelu512(v);
+            _mm512_mask_storeu_ps(y + (size_t)i * ldy + 16 * p, m, v);
+        }
+    }
+}
+
+INLINE AVX512 __m512i x_pair512(const void *x, size_t k, int last_odd, const int PREP) {
+    int32_t v;
+    if (PREP) {
+        memcpy(&v, (const int16_t *)x + k, 4);
+        return _mm512_set1_epi32(v);
+    }
+    const int8_t *p = (const int8_t *)x + k;
+    if (last_odd) return _mm512_set1_epi32(x_single(p));
+    int16_t v2;
+    memcpy(&v2, p, 2);
+    return _mm512_cvtepi8_epi16(_mm256_set1_epi16(v2));
+}
+
+// AVX-512 without VNNI: MR rows x NP panels of 16 outputs, int16 pairs through vpmaddwd.
+INLINE AVX512 void tile_q8_avx512(float *y, int ldy, const void *x, int ldx, const float *xs, int ldxs,
+                                  const unsigned char *panel, const SentQ8Layout *L, int gs, const float *bias,
+                                  int count, int flags, const int NP, const int MR, const int PREP) {
+    int pairs = gs / 2;
+    __m512 accf[Q8_MR][2];
+    for (int i = 0; i < MR; i++)
+        for (int p = 0; p < NP; p++) accf[i][p] = _mm512_setzero_ps();
+    for (int g = 0; g < L->groups; g++) {
+        size_t xg = (size_t)g * gs;
+        const int16_t *wg[2];   // [steps][16][2] each
+        for (int p = 0; p < NP; p++) wg[p] = (const int16_t *)(panel + L->panel_bytes * p) + (size_t)g * L->steps * 32;
+        __m512i acc[Q8_MR][2];
+        for (int i = 0; i < MR; i++)
+            for (int p = 0; p < NP; p++) acc[i][p] = _mm512_setzero_si512();
+        for (int s = 0; s < L->steps; s++) {
+            int last_odd = s == pairs;   // only when gs is odd
+            __m512i wv[2];
+            for (int p = 0; p < NP; p++) {
+                wv[p] = _mm512_loadu_si512(wg[p] + (size_t)s * 32);
+                KEEP_IN_REGISTER(wv[p]);
+            }
+            for (int i = 0; i < MR; i++) {
+                __m512i xv = x_pair512(x, (size_t)i * ldx + xg + 2 * s, last_odd, PREP);
+                for (int p = 0; p < NP; p++) acc[i][p] = _mm512_add_epi32(acc[i][p], _mm512_madd_epi16(wv[p], xv));
+            }
+        }
+        for (int p = 0; p < NP; p++) {
+            __m512 wsv = _mm512_loadu_ps((const float *)(panel + L->panel_bytes * p + L->scale_offset) + (size_t)g * 16);
+            for (int i = 0; i < MR; i++)
+                accf[i][p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[i][p]),
+                                             _mm512_mul_ps(wsv, _mm512_set1_ps(xs[(size_t)i * ldxs + g])), accf[i][p]);
+        }
+    }
+    store_tile_q8_avx512(y, ldy, accf, bias, count, flags, MR, NP);
+}
+
+// dst[rows, ldp] = x[rows, I] + 128 as u8 (an XOR), then zeros up to I + 64.
+INLINE VNNI void offset_rows_vnni(uint8_t *dst, int ldp, const int8_t *x, int ldx, int rows, int I) {
+    const __m512i offset = _mm512_set1_epi8((char)0x80);
+    for (int r = 0; r < rows; r++) {
+        uint8_t *d = dst + (size_t)r * ldp;
+        const int8_t *s = x + (size_t)r * ldx;
+        for (int k = 0; k < I; k += 64) {
+            __mmask64 m = I - k >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (I - k)) - 1;
+            _mm512_mask_storeu_epi8(d + k, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, s + k), offset));
+        }
+        _mm512_storeu_si512(d + I, _mm512_setzero_si512());
+    }
+}
+
+// x[k..k+3] + 128 as u8 in every lane: one load from the prepared row, or from the int8 row
+// (`r` < 4 inputs at a group's tail, the rest 0 against zero weight padding).
+INLINE VNNI __m512i x_quad_u8(const void *x, size_t k, int r, const int PREP) {
+    uint32_t v = 0;
+    if (PREP) {
+        memcpy(&v, (const uint8_t *)x + k, 4);
+        return _mm512_set1_epi32((int)v);
+    }
+    memcpy(&v, (const int8_t *)x + k, (size_t)r);
+    return _mm512_set1_epi32((int)(v ^ 0x80808080u));
+}
+
+// AVX-512 VNNI: MR rows x NP panels of 16 outputs, four inputs per vpdpbusd.
+INLINE VNNI void tile_q8_vnni(float *y, int ldy, const void *x, int ldx, const float *xs, int ldxs,
+                              const unsigned char *panel, const SentQ8Layout *L, int gs, const float *bias, int count,
+                              int flags, const int NP, const int MR, const int PREP) {
+    int quads = gs / 4, rest = gs % 4;
+    __m512 accf[Q8_MR][2];
+    for (int i = 0; i < MR; i++)
+        for (int p = 0; p < NP; p++) accf[i][p] = _mm512_setzero_ps();
+    for (int g = 0; g < L->groups; g++) {
+        size_t xg = (size_t)g * gs;
+        const int8_t *wg[2];   // [steps][16][4] each
+        __m512i acc[Q8_MR][2];
+        for (int p = 0; p < NP; p++) {
+            const unsigned char *pp = panel + L->panel_bytes * p;
+            wg[p] = (const int8_t *)pp + (size_t)g * L->steps * 64;
+            __m512i corr = _mm512_loadu_si512((const int32_t *)(pp + L->corr_offset) + (size_t)g * 16);
+            for (int i = 0; i < MR; i++) acc[i][p] = corr;
+        }
+        for (int s = 0; s < quads; s++) {
+            __m512i wv[2];
+            for (int p = 0; p < NP; p++) {
+                wv[p] = _mm512_loadu_si512(wg[p] + (size_t)s * 64);
+                KEEP_IN_REGISTER(wv[p]);
+            }
+            for (int i = 0; i < MR; i++) {
+                __m512i xv = x_quad_u8(x, (size_t)i * ldx + xg + 4 * s, 4, PREP);
+                for (int p = 0; p < NP; p++) acc[i][p] = _mm512_dpbusd_epi32(acc[i][p], xv, wv[p]);
+            }
+        }
+        if (rest) {
+            for (int i = 0; i < MR; i++) {
+                __m512i xv = x_quad_u8(x, (size_t)i * ldx + xg + 4 * quads, rest, PREP);
+                for (int p = 0; p < NP; p++)
+                    acc[i][p] = _mm512_dpbusd_epi32(acc[i][p], xv, _mm512_loadu_si512(wg[p] + (size_t)quads * 64));
+            }
+        }
+        for (int p = 0; p < NP; p++) {
+            __m512 wsv = _mm512_loadu_ps((const float *)(panel + L->panel_bytes * p + L->scale_offset) + (size_t)g * 16);
+            for (int i = 0; i < MR; i++)
+                accf[i][p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[i][p]),
+                                             _mm512_mul_ps(wsv, _mm512_set1_ps(xs[(size_t)i * ldxs + g])), accf[i][p]);
+        }
+    }
+    store_tile_q8_avx512(y, ldy, accf, bias, count, flags, MR, NP);
+}
+
+// Both 512-bit drivers: threads over blocks of Q8_BLOCK_512 panels; in a block, each MR-row
+// tile of x is prepared once (PREPARE into a stack copy) and swept over the block's panels two
+// at a time (32 outputs), whose weights (block: 64 x I bytes, int16: twice) stay in L2.
+#define LINEAR_Q8_512(TILE, FORMAT, XT, PREPARE)                                                                  \
+    int gs = w->group_size, prep = I <= Q8_MAX_K;                                                                 \
+    SentQ8Layout L = sent_q8_layout(&FORMAT, O, I, gs);                                                           \
+    int blocks = (L.panels + Q8_BLOCK_512 - 1) / Q8_BLOCK_512;                                                    \
+    _Pragma("omp parallel for schedule(static) if ((long)N * I * O >= PARALLEL_MIN_MACS)")                      \
+    for (int blk = 0; blk < blocks; blk++) {                                                                      \
+        XT xw[Q8_MR * Q8_LDP] __attribute__((aligned(64)));   /* [MR, Q8_LDP] the tile's prepared x */            \
+        int p_end = min_int(L.panels, (blk + 1) * Q8_BLOCK_512);                                                  \
+        for (int n = 0; n < N; n += Q8_MR) {                                                                      \
+            int mr = min_int(Q8_MR, N - n), ld = I;                                                               \
+            const int8_t *xt = xq + (size_t)n * I;                                                                \
+            const void *src = xt;                                                                                 \
+            if (prep) PREPARE(xw, Q8_LDP, xt, I, mr, I), src = xw, ld = Q8_LDP;                                   \
+            for (int p = blk * Q8_BLOCK_512; p < p_end; p += 2) {                                                 \
+                const unsigned char *panel = (const unsigned char *)packed + L.panel_bytes * p;                   \
+                int o = p * 16, count = min_int(32, O - o);                                                       \
+                float *yt = y + (size_t)n * O + o;                                                                \
+                const float *xst = xs + (size_t)n * L.groups, *bt = b ? b + o : NULL;                             \
+                if (p + 1 < p_end)                                                                                \
+                    Q8_DISPATCH(TILE, mr, prep, yt, O, src, ld, xst, L.groups, panel, &L, gs, bt, count, flags, 2); \
+                else                                                                                              \
+                    Q8_DISPATCH(TILE, mr, prep, yt, O, src, ld, xst, L.groups, panel, &L, gs, bt, count, flags, 1); \
+            }                                                                                                     \
+        }                                                                                                         \
+    }
+
+// dst[rows, ldp] = int16 x[rows, I], then zeros up to I + 32.
+INLINE AVX512 void widen_rows_avx512(int16_t *dst, int ldp, const int8_t *x, int ldx, int rows, int I) {
+    for (int r = 0; r < rows; r++) {
+        int16_t *d = dst + (size_t)r * ldp;
+        const int8_t *s = x + (size_t)r * ldx;
+        for (int k = 0; k < I; k += 32) {
+            __mmask32 m = I - k >= 32 ? ~(__mmask32)0 : ((__mmask32)1 << (I - k)) - 1;
+            _mm512_mask_storeu_epi16(d + k, m, _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, s + k)));
+        }
+        _mm512_storeu_si512(d + I, _mm512_setzero_si512());
+    }
+}
+
+static AVX512 void linear_q8_avx512(float *y, const int8_t *xq, const float *xs, const SentQ8 *w, const void *packed,
+                                    const float *b, int N, int I, int O, int flags) {
+    // y: [N, O], xq: [N, I], xs: [N, I / gs], packed: Q8_FORMAT_AVX512 panels of w [O, I]
+    LINEAR_Q8_512(tile_q8_avx512, Q8_FORMAT_AVX512, int16_t, widen_rows_avx512)
+}
+
+static VNNI void linear_q8_vnni(float *y, const int8_t *xq, const float *xs, const SentQ8 *w, const void *packed,
+                                const float *b, int N, int I, int O, int flags) {
+    // y: [N, O], xq: [N, I], xs: [N, I / gs], packed: Q8_FORMAT_VNNI panels of w [O, I]
+    LINEAR_Q8_512(tile_q8_vnni, Q8_FORMAT_VNNI, uint8_t, offset_rows_vnni)
 }
 
 // --- AVX-512 attention ---------------------------------------------------------------------------
@@ -879,6 +1049,8 @@ static const SentKernels avx2_kernels = {
     .name = "avx2",
     .linear_f32 = linear_f32_avx2,
     .quantize_q8 = quantize_q8_avx2,
+    .q8_packed_size = q8_packed_size_avx2,
+    .q8_pack = q8_pack_avx2,
     .linear_q8 = linear_q8_avx2,
     .layernorm = layernorm_avx2,
     .gelu_erf = gelu_erf_avx2,
@@ -886,12 +1058,14 @@ static const SentKernels avx2_kernels = {
     .attention = attention_avx2,
 };
 
-// AVX-512 without VNNI (Skylake-X class): 512-bit fp32 GEMM, the AVX2 int8 path.
+// AVX-512 without VNNI (Skylake-X class): 512-bit fp32 GEMM, int8 through 512-bit vpmaddwd.
 static const SentKernels avx512_kernels = {
     .name = "avx512",
     .linear_f32 = linear_f32_avx512,
     .quantize_q8 = quantize_q8_avx2,
-    .linear_q8 = linear_q8_avx2,
+    .q8_packed_size = q8_packed_size_avx512,
+    .q8_pack = q8_pack_avx512,
+    .linear_q8 = linear_q8_avx512,
     .layernorm = layernorm_avx2,
     .gelu_erf = gelu_erf_avx2,
     .add = add_avx2,
@@ -902,6 +1076,8 @@ static const SentKernels avx512vnni_kernels = {
     .name = "avx512vnni",
     .linear_f32 = linear_f32_avx512,
     .quantize_q8 = quantize_q8_avx2,
+    .q8_packed_size = q8_packed_size_vnni,
+    .q8_pack = q8_pack_vnni,
     .linear_q8 = linear_q8_vnni,
     .layernorm = layernorm_avx2,
     .gelu_erf = gelu_erf_avx2,

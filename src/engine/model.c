@@ -163,7 +163,45 @@ fail_layers:
     return -1;
 }
 
+// Every linear layer of w: 6 per block, then the head's two; returns how many.
+static int all_linears(SentWeights *w, int n_layers, SentLinear **out) {
+    int n = 0;
+    for (int l = 0; l < n_layers && w->layers; l++) {
+        SentLayerWeights *lw = &w->layers[l];
+        SentLinear *block[] = {&lw->q_lin, &lw->k_lin, &lw->v_lin, &lw->out_lin, &lw->lin1, &lw->lin2};
+        for (int i = 0; i < 6; i++) out[n++] = block[i];
+    }
+    out[n++] = &w->pre_classifier;
+    out[n++] = &w->classifier;
+    return n;
+}
+
+static void free_packed(SentWeights *w, int n_layers) {
+    SentLinear *lins[6 * 256 + 2];
+    int n = all_linears(w, n_layers, lins);
+    for (int i = 0; i < n; i++) {
+        free(lins[i]->packed);
+        lins[i]->packed = NULL;
+    }
+    w->packed_for = NULL;
+}
+
+int sent_weights_pack(SentWeights *w, const SentConfig *cfg, const SentKernels *k) {
+    free_packed(w, cfg->n_layers);
+    SentLinear *lins[6 * 256 + 2];   // n_layers <= 256 (sent_config_from_meta)
+    int n = all_linears(w, cfg->n_layers, lins);
+    for (int i = 0; i < n; i++)
+        if (!lins[i]->w && sent_q8_pack(k, &lins[i]->q, &lins[i]->packed)) {
+            free_packed(w, cfg->n_layers);
+            return -1;
+        }
+    w->packed_for = k;
+    w->n_layers_packed = cfg->n_layers;
+    return 0;
+}
+
 void sent_weights_free(SentWeights *w) {
+    free_packed(w, w->n_layers_packed);
     free(w->layers);
     memset(w, 0, sizeof *w);
 }
@@ -243,14 +281,18 @@ void sent_runstate_free(SentRunState *s) {
 
 // --- forward -----------------------------------------------------------------------------------
 
-// y[N, out] = x[N, in] W^T + b, through the fp32 or the int8 kernel.
-static void linear_forward(const SentKernels *k, SentRunState *s, float *y, const float *x, const SentLinear *lin,
-                           int N) {
+// y[N, out] = act(x[N, in] W^T + b) (act: GELU with SENT_LINEAR_GELU in flags), through the
+// fp32 or the int8 kernel; int8 weights not packed for k (an out-of-memory repack) go through
+// the scalar reference, which reads the plain layout.
+static void linear_forward(const SentKernels *k, const SentWeights *w, SentRunState *s, float *y, const float *x,
+                           const SentLinear *lin, int N, int flags) {
     if (lin->w) {
         k->linear_f32(y, x, lin->w, lin->b, N, lin->in, lin->out);
+        if (flags & SENT_LINEAR_GELU) k->gelu_erf(y, N * lin->out);
     } else {
+        const SentKernels *kq = w->packed_for == k ? k : sent_kernels_scalar();
         k->quantize_q8(s->xq, s->xs, x, N, lin->in, lin->q.group_size);
-        k->linear_q8(y, s->xq, s->xs, &lin->q, lin->b, N, lin->in, lin->out);
+        kq->linear_q8(y, s->xq, s->xs, &lin->q, kq == k ? lin->packed : NULL, lin->b, N, lin->in, lin->out, flags);
     }
 }
 
@@ -270,11 +312,72 @@ static void embedding_row(float *out, const SentEmbedding *e, int row, int accum
     }
 }
 
+// One query row against a sequence's keys, all heads: out[C] = softmax(q k^T / sqrt(hd)) v
+// over the keys with mask[t] set (zero when none is), computed as the kernels' attention does
+// (max-subtracted exponentials, float), without their per-query-block machinery.
+static void attention_one_query(float *out, const float *q, const float *k, const float *v, const uint8_t *mask,
+                                int T, int n_heads, int head_dim, float *scores) {
+    // out, q: [C]; k, v: [T, C] (C = n_heads * head_dim); mask: [T]; scores: [T]
+    int C = n_heads * head_dim;
+    float scale = 1.0f / sqrtf((float)head_dim);
+    for (int h = 0; h < n_heads; h++) {
+        const float *qh = q + (size_t)h * head_dim;
+        float max_score = -INFINITY, denom = 0.0f;
+        for (int t = 0; t < T; t++) {
+            if (!mask[t]) continue;
+            const float *kt = k + (size_t)t * C + (size_t)h * head_dim;
+            float dot = 0.0f;
+            for (int d = 0; d < head_dim; d++) dot += qh[d] * kt[d];
+            scores[t] = dot * scale;
+            if (scores[t] > max_score) max_score = scores[t];
+        }
+        float *oh = out + (size_t)h * head_dim;
+        for (int d = 0; d < head_dim; d++) oh[d] = 0.0f;
+        for (int t = 0; t < T; t++) {
+            if (!mask[t]) continue;
+            float p = expf(scores[t] - max_score);
+            denom += p;
+            const float *vt = v + (size_t)t * C + (size_t)h * head_dim;
+            for (int d = 0; d < head_dim; d++) oh[d] += p * vt[d];
+        }
+        float inv = denom > 0.0f ? 1.0f / denom : 0.0f;
+        for (int d = 0; d < head_dim; d++) oh[d] *= inv;
+    }
+}
+
+// The last block when only the head's input is wanted: the classifier reads each sequence's
+// [CLS] row, so K and V are computed for every row (every key), but Q, attention, out_lin,
+// both LayerNorms and the FFN only for the B [CLS] rows. Leaves those rows in s->pooled [B, D];
+// s->q, s->ctx, s->xb, s->h are used for B rows only.
+static void last_layer_cls(const SentConfig *cfg, const SentLayerWeights *lw, const SentWeights *w, SentRunState *s,
+                           const SentKernels *k, int N, int B, const uint8_t *masks, int mask_stride) {
+    int D = cfg->dim, head_dim = D / cfg->n_heads;
+    float eps = cfg->layer_norm_eps;
+    for (int b = 0; b < B; b++)
+        memcpy(s->pooled + (size_t)b * D, s->x + (size_t)s->seq_start[b] * D, D * sizeof(float));
+    linear_forward(k, w, s, s->k, s->x, &lw->k_lin, N, 0);
+    linear_forward(k, w, s, s->v, s->x, &lw->v_lin, N, 0);
+    linear_forward(k, w, s, s->q, s->pooled, &lw->q_lin, B, 0);   // s->q: [B, D]
+    for (int b = 0; b < B; b++) {
+        size_t off = (size_t)s->seq_start[b] * D;
+        const uint8_t *mask = mask_stride ? masks + (size_t)b * mask_stride : s->ones;
+        attention_one_query(s->ctx + (size_t)b * D, s->q + (size_t)b * D, s->k + off, s->v + off, mask,
+                            s->seq_len[b], cfg->n_heads, head_dim, s->scratch);
+    }
+    linear_forward(k, w, s, s->xb, s->ctx, &lw->out_lin, B, 0);
+    k->add(s->xb, s->pooled, B * D);
+    k->layernorm(s->pooled, s->xb, lw->sa_ln_w, lw->sa_ln_b, B, D, eps);
+    linear_forward(k, w, s, s->h, s->pooled, &lw->lin1, B, SENT_LINEAR_GELU);
+    linear_forward(k, w, s, s->xb, s->h, &lw->lin2, B, 0);
+    k->add(s->xb, s->pooled, B * D);
+    k->layernorm(s->pooled, s->xb, lw->out_ln_w, lw->out_ln_b, B, D, eps);
+}
+
 // The network over N rows holding B sequences: sequence b is rows [seq_start[b], +seq_len[b])
 // with key mask masks + b * mask_stride (mask_stride 0: s->ones, the packed case).
 static void forward(const SentConfig *cfg, const SentWeights *w, SentRunState *s, const SentKernels *k,
                     const int32_t *ids, int N, int B, const uint8_t *masks, int mask_stride, float *hidden_states) {
-    int D = cfg->dim, H = cfg->hidden_dim, head_dim = D / cfg->n_heads;
+    int D = cfg->dim, head_dim = D / cfg->n_heads;
     float eps = cfg->layer_norm_eps;
     size_t layer_stride = (size_t)N * D;
 
@@ -289,40 +392,46 @@ static void forward(const SentConfig *cfg, const SentWeights *w, SentRunState *s
     k->layernorm(s->x, s->x, w->emb_ln_w, w->emb_ln_b, N, D, eps);
     if (hidden_states) memcpy(hidden_states, s->x, layer_stride * sizeof(float));
 
-    for (int l = 0; l < cfg->n_layers; l++) {
+    // Without hidden_states the last block runs for the [CLS] rows only (last_layer_cls).
+    int full_layers = hidden_states ? cfg->n_layers : cfg->n_layers - 1;
+    for (int l = 0; l < full_layers; l++) {
         const SentLayerWeights *lw = &w->layers[l];
         // self-attention sublayer
-        linear_forward(k, s, s->q, s->x, &lw->q_lin, N);
-        linear_forward(k, s, s->k, s->x, &lw->k_lin, N);
-        linear_forward(k, s, s->v, s->x, &lw->v_lin, N);
+        linear_forward(k, w, s, s->q, s->x, &lw->q_lin, N, 0);
+        linear_forward(k, w, s, s->k, s->x, &lw->k_lin, N, 0);
+        linear_forward(k, w, s, s->v, s->x, &lw->v_lin, N, 0);
         for (int b = 0; b < B; b++) {
             size_t off = (size_t)s->seq_start[b] * D;
             const uint8_t *mask = mask_stride ? masks + (size_t)b * mask_stride : s->ones;
             k->attention(s->ctx + off, s->q + off, s->k + off, s->v + off, mask, s->seq_len[b], cfg->n_heads,
                          head_dim, s->scratch);
         }
-        linear_forward(k, s, s->xb, s->ctx, &lw->out_lin, N);
+        linear_forward(k, w, s, s->xb, s->ctx, &lw->out_lin, N, 0);
         k->add(s->xb, s->x, N * D);
         k->layernorm(s->x, s->xb, lw->sa_ln_w, lw->sa_ln_b, N, D, eps);
         // feed-forward sublayer
-        linear_forward(k, s, s->h, s->x, &lw->lin1, N);
-        k->gelu_erf(s->h, N * H);
-        linear_forward(k, s, s->xb, s->h, &lw->lin2, N);
+        linear_forward(k, w, s, s->h, s->x, &lw->lin1, N, SENT_LINEAR_GELU);
+        linear_forward(k, w, s, s->xb, s->h, &lw->lin2, N, 0);
         k->add(s->xb, s->x, N * D);
         k->layernorm(s->x, s->xb, lw->out_ln_w, lw->out_ln_b, N, D, eps);
         if (hidden_states) memcpy(hidden_states + (size_t)(l + 1) * layer_stride, s->x, layer_stride * sizeof(float));
     }
 
+    if (full_layers < cfg->n_layers)
+        last_layer_cls(cfg, &w->layers[full_layers], w, s, k, N, B, masks, mask_stride);
+    else
+        for (int b = 0; b < B; b++)
+            memcpy(s->pooled + (size_t)b * D, s->x + (size_t)s->seq_start[b] * D, D * sizeof(float));
+
     // head: [CLS] state → pre_classifier → ReLU → classifier
-    for (int b = 0; b < B; b++)
-        memcpy(s->pooled + (size_t)b * D, s->x + (size_t)s->seq_start[b] * D, D * sizeof(float));
-    linear_forward(k, s, s->pre, s->pooled, &w->pre_classifier, B);
+    linear_forward(k, w, s, s->pre, s->pooled, &w->pre_classifier, B, 0);
     for (int i = 0; i < B * D; i++) s->pre[i] = s->pre[i] > 0 ? s->pre[i] : 0;
-    linear_forward(k, s, s->logits, s->pre, &w->classifier, B);
+    linear_forward(k, w, s, s->logits, s->pre, &w->classifier, B, 0);
 }
 
-void sent_model_forward(const SentConfig *cfg, const SentWeights *w, SentRunState *s, const SentKernels *k,
+void sent_model_forward(const SentConfig *cfg, SentWeights *w, SentRunState *s, const SentKernels *k,
                         const int32_t *ids, const uint8_t *mask, int B, int T, float *hidden_states) {
+    if (w->packed_for != k) sent_weights_pack(w, cfg, k);
     for (int b = 0; b < B; b++) {
         s->seq_start[b] = b * T;
         s->seq_len[b] = T;
@@ -330,8 +439,9 @@ void sent_model_forward(const SentConfig *cfg, const SentWeights *w, SentRunStat
     forward(cfg, w, s, k, ids, B * T, B, mask, T, hidden_states);
 }
 
-void sent_model_forward_packed(const SentConfig *cfg, const SentWeights *w, SentRunState *s, const SentKernels *k,
+void sent_model_forward_packed(const SentConfig *cfg, SentWeights *w, SentRunState *s, const SentKernels *k,
                                const int32_t *ids, const int *offsets, int B, float *hidden_states) {
+    if (w->packed_for != k) sent_weights_pack(w, cfg, k);
     for (int b = 0; b < B; b++) {
         s->seq_start[b] = offsets[b];
         s->seq_len[b] = offsets[b + 1] - offsets[b];

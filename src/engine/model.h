@@ -35,6 +35,7 @@ typedef struct {
     SentQ8 q;         // int8 weights and scales when w is NULL
     const float *b;   // [out]
     int in, out;
+    void *packed;     // int8: q in the layout of SentWeights.packed_for (owned; NULL: plain)
 } SentLinear;
 
 // An embedding table [rows, cols], fp32 or int8 (rows dequantized when looked up).
@@ -60,6 +61,8 @@ typedef struct {
     SentLayerWeights *layers;            // [L] (owned array of views)
     SentLinear pre_classifier;           // [D, D]
     SentLinear classifier;               // [C, D]
+    const SentKernels *packed_for;       // the table the int8 linears are packed for (NULL: none)
+    int n_layers_packed;                 // layers whose linears hold packings (for freeing)
 } SentWeights;
 
 typedef struct {
@@ -86,6 +89,10 @@ int sent_config_from_meta(SentConfig *cfg, const cJSON *meta, char *err, size_t 
 int sent_weights_from_file(SentWeights *w, const SentConfig *cfg, const SentModelFile *mf, char *err,
                            size_t err_size);
 void sent_weights_free(SentWeights *w);
+// Repacks every int8 linear for table k (freeing an earlier packing): 0, or -1 when out of
+// memory, and then nothing is packed (passes fall back to the scalar reference on the plain
+// layout). The classifier packs at load, so its passes never allocate.
+int sent_weights_pack(SentWeights *w, const SentConfig *cfg, const SentKernels *k);
 
 int sent_runstate_new(SentRunState *s, const SentConfig *cfg, const SentWeights *w, int max_batch, int max_len,
                       char *err, size_t err_size);
@@ -94,8 +101,9 @@ void sent_runstate_free(SentRunState *s);
 // Runs B padded sequences of T tokens. ids[B*T] must be < V, 1 <= T <= min(P, max_len),
 // B <= max_batch, mask[B*T] is 1 on real tokens, 0 on padding (checked by the caller).
 // Leaves logits in s->logits [B, C]. hidden_states, when not NULL, receives the embeddings
-// output and every layer's output: [L+1, B, T, D].
-void sent_model_forward(const SentConfig *cfg, const SentWeights *w, SentRunState *s, const SentKernels *k,
+// output and every layer's output: [L+1, B, T, D]. Both forward functions first pack w for k
+// (sent_weights_pack) when it is packed for another table: a one-off cost on a table change.
+void sent_model_forward(const SentConfig *cfg, SentWeights *w, SentRunState *s, const SentKernels *k,
                         const int32_t *ids, const uint8_t *mask, int B, int T, float *hidden_states);
 
 // Runs B sequences packed end to end without padding: ids[offsets[b] .. offsets[b+1]) is
@@ -103,7 +111,7 @@ void sent_model_forward(const SentConfig *cfg, const SentWeights *w, SentRunStat
 // Each sequence attends only to itself, so the logits equal the padded batch's, with no work
 // spent on padding. Leaves logits in s->logits [B, C]; hidden_states, when not NULL, is
 // [L+1, offsets[B], D].
-void sent_model_forward_packed(const SentConfig *cfg, const SentWeights *w, SentRunState *s, const SentKernels *k,
+void sent_model_forward_packed(const SentConfig *cfg, SentWeights *w, SentRunState *s, const SentKernels *k,
                                const int32_t *ids, const int *offsets, int B, float *hidden_states);
 
 // Multiply-adds of one forward pass over T tokens (for GFLOP/s figures: 2 FLOP each).

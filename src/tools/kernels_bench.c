@@ -197,6 +197,7 @@ typedef struct {
     int N, I, O, group_size;
     const float *x, *w, *b;   // [N, I], [O, I], [O]
     SentQ8 wq;
+    void *packed;             // wq in c->k's layout (sent_q8_pack), NULL for the scalar table
     int8_t *xq;               // [N, I]
     float *xs, *y;            // [N, I / group_size], [N, O]
 } LinearCtx;
@@ -210,7 +211,7 @@ static void run_linear_f32(void *p) {
 static void run_linear_q8(void *p) {
     LinearCtx *c = p;
     c->k->quantize_q8(c->xq, c->xs, c->x, c->N, c->I, c->group_size);
-    c->k->linear_q8(c->y, c->xq, c->xs, &c->wq, c->b, c->N, c->I, c->O);
+    c->k->linear_q8(c->y, c->xq, c->xs, &c->wq, c->packed, c->b, c->N, c->I, c->O, 0);
 }
 
 static const int bench_rows[] = {128, 256, 512};
@@ -246,8 +247,11 @@ static void print_linear_table(FILE *out, const SentKernels **tables, int n_tabl
                     fprintf(out, " %16s %15s", "-", "-");
                     continue;
                 }
+                // Packing happens once per model load, so it is not timed.
+                if (sent_q8_pack(c.k, &c.wq, &c.packed)) exit(1);
                 double f32 = flops / best_seconds(run_linear_f32, &c, scalar ? 2 : 3, scalar ? 0.0 : 0.25) / 1e9;
                 double q8 = flops / best_seconds(run_linear_q8, &c, scalar ? 2 : 3, scalar ? 0.0 : 0.25) / 1e9;
+                free(c.packed);
                 fprintf(out, " %16.1f %15.1f", f32, q8);
                 if (f32 > best_f32) best_f32 = f32;
             }
@@ -258,7 +262,9 @@ static void print_linear_table(FILE *out, const SentKernels **tables, int n_tabl
 }
 
 // int8 speed against the quantization group size, best table, one thread: the per-group
-// rescaling (int32 -> float, times two scales) is a large part of the int8 cost.
+// rescaling (int32 -> float, times two scales) was most of the int8 cost with the dot-product
+// kernels; with packed panels it is a convert, a multiply of the scales and an FMA per
+// accumulator and group.
 static void print_group_sizes(FILE *out, const float *x, const float *w, const float *b, int8_t *wq, float *ws,
                               int8_t *xq, float *xs, float *y) {
     const SentKernels *k = sent_kernels_best();
@@ -276,7 +282,9 @@ static void print_group_sizes(FILE *out, const float *x, const float *w, const f
             LinearCtx c = {.k = k, .N = N, .I = I, .O = O, .group_size = groups[g], .x = x, .w = w, .b = b,
                            .wq = {.q = wq, .scale = ws, .rows = O, .cols = I, .group_size = groups[g]},
                            .xq = xq, .xs = xs, .y = y};
+            if (sent_q8_pack(c.k, &c.wq, &c.packed)) exit(1);
             fprintf(out, " %10.1f", 2.0 * N * I * O / best_seconds(run_linear_q8, &c, 3, 0.25) / 1e9);
+            free(c.packed);
         }
         fputc('\n', out);
         fflush(out);

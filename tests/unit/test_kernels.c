@@ -7,8 +7,10 @@
 // - fp32 dot products: |y - ref| <= 2e-6 * sum|x_i w_i| + 1e-6 * |b| (float accumulation over
 //   up to 3072 terms in vector lanes; the bound is relative to the magnitudes summed).
 // - quantize_q8 and add: bit-exact (the rounding is part of the contract).
-// - linear_q8: the integer dot products are exact, so only the float scaling and summation
-//   differ: |y - ref| <= 2e-6 * (sum_g xs ws sum|xq wq| + |b|).
+// - linear_q8 (each table on its own packed weights): the integer dot products are exact, so
+//   only the float scaling and summation differ: |y - ref| <= 2e-6 * (sum_g xs ws sum|xq wq| +
+//   |b|); with the fused GELU, against GELU in double of the reference, 1.13 times that (the
+//   slope of GELU) + 1e-6 relative.
 // - int8 vs fp32 on the same weights: |y - y32| <= sum_i |w_i| xs_g / 2 (half a step of
 //   activation quantization per input) + the fp32 tolerance.
 // - LayerNorm, attention: 1e-5 relative + 2e-6 absolute (outputs are O(1)).
@@ -154,11 +156,27 @@ static void test_quantize_q8(const SentKernels *k) {
     }
 }
 
+// Double-precision GELU, the yardstick for the fused GELU of linear_q8.
+static double gelu_ref(double v) { return 0.5 * v * erfc(-v / sqrt(2.0)); }
+
+// The table's packed copy of w (NULL for the scalar table's identity packing).
+static void *pack_for(const SentKernels *k, const SentQ8 *w) {
+    void *packed = NULL;
+    CHECK_MSG(sent_q8_pack(k, w, &packed) == 0, "%s q8_pack: out of memory", k->name);
+    CHECK_MSG(!k->q8_packed_size(w) == !packed, "%s q8_pack: packed size and pointer disagree", k->name);
+    return packed;
+}
+
+// Shapes not multiples of any tile (N of 4 rows, O of 8/16/32 outputs), group sizes 32, 64
+// and per row, and group sizes that are not multiples of the 2- or 4-input k steps.
 static void test_linear_q8(const SentKernels *k) {
     static const int sizes[][4] = {   // N, I, O, group_size
         {1, 1, 1, 1},      {3, 17, 5, 17},    {2, 255, 7, 3},     {5, 255, 64, 85},  {4, 768, 50, 768},
         {9, 768, 100, 32}, {6, 768, 49, 8},   {5, 3072, 20, 64},  {4, 3072, 7, 3072}, {17, 64, 130, 64},
-        {1, 768, 2, 768},  {130, 96, 97, 48}, {3, 200, 11, 100},  {8, 120, 13, 40},
+        {1, 768, 2, 768},  {130, 96, 97, 48}, {3, 200, 11, 100},  {8, 120, 13, 40},  {7, 192, 33, 64},
+        {13, 96, 47, 32},  {5, 99, 31, 33},   {6, 102, 17, 51},   {11, 70, 63, 70},  {4, 256, 256, 64},
+        {2, 130, 16, 65},  {9, 66, 15, 66},   {3, 1024, 19, 1024}, {5, 45, 9, 15},  {6, 4160, 37, 64},
+        {3, 4097, 9, 4097}, {5, 4096, 70, 4096},   // rows longer than the SIMD tables' x tile copy, and exactly as long
     };
     for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++) {
         int N = sizes[c][0], I = sizes[c][1], O = sizes[c][2], gs = sizes[c][3], groups = I / gs;
@@ -168,10 +186,14 @@ static void test_linear_q8(const SentKernels *k) {
         SentQ8 w = {.q = wq, .scale = ws, .rows = O, .cols = I, .group_size = gs};
         float *y = mallocCheck((size_t)N * O * sizeof(float)), *ref = mallocCheck((size_t)N * O * sizeof(float));
         sent_kernels_scalar()->quantize_q8(xq, xs, x, N, I, gs);
-        for (int with_bias = 0; with_bias < 2; with_bias++) {
+        // Activations over all of -127..127 on one row (quantize_q8 never writes -128).
+        for (int i = 0; i < I; i++) xq[i] = (int8_t)(i % 255 - 127);
+        void *packed = pack_for(k, &w);
+        for (int variant = 0; variant < 4; variant++) {
+            int with_bias = variant & 1, flags = variant & 2 ? SENT_LINEAR_GELU : 0;
             const float *bias = with_bias ? b : NULL;
-            sent_kernels_scalar()->linear_q8(ref, xq, xs, &w, bias, N, I, O);
-            k->linear_q8(y, xq, xs, &w, bias, N, I, O);
+            sent_kernels_scalar()->linear_q8(ref, xq, xs, &w, NULL, bias, N, I, O, 0);
+            k->linear_q8(y, xq, xs, &w, packed, bias, N, I, O, flags);
             int bad = 0;
             for (int n = 0; n < N; n++)
                 for (int o = 0; o < O; o++) {
@@ -182,17 +204,21 @@ static void test_linear_q8(const SentKernels *k) {
                             dot += fabs((double)xq[(size_t)n * I + i] * wq[(size_t)o * I + i]);
                         mag += dot * xs[(size_t)n * groups + g] * ws[(size_t)o * groups + g];
                     }
-                    if (fabs((double)y[(size_t)n * O + o] - ref[(size_t)n * O + o]) > 2e-6 * mag + 1e-30) bad++;
+                    double r = ref[(size_t)n * O + o], tol = 2e-6 * mag + 1e-30;
+                    // GELU: its slope is below 1.13, plus the SIMD GELU's own 1e-6 relative error.
+                    if (flags) r = gelu_ref(r), tol = 1.13 * tol + 1e-6 * fabs(r) + 1e-30;
+                    if (fabs((double)y[(size_t)n * O + o] - r) > tol) bad++;
                 }
-            CHECK_MSG(bad == 0, "%s linear_q8 N=%d I=%d O=%d gs=%d bias=%d: %d outputs off", k->name, N, I, O, gs,
-                      with_bias, bad);
+            CHECK_MSG(bad == 0, "%s linear_q8 N=%d I=%d O=%d gs=%d bias=%d gelu=%d: %d outputs off", k->name, N, I, O,
+                      gs, with_bias, flags != 0, bad);
         }
+        sent_kernels_scalar()->quantize_q8(xq, xs, x, N, I, gs);
 
         // Against fp32 on the dequantized weights: within half a quantization step per input.
         float *wf = mallocCheck((size_t)O * I * sizeof(float)), *y32 = mallocCheck((size_t)N * O * sizeof(float));
         for (int o = 0; o < O; o++)
             for (int i = 0; i < I; i++) wf[(size_t)o * I + i] = wq[(size_t)o * I + i] * ws[(size_t)o * groups + i / gs];
-        k->linear_q8(y, xq, xs, &w, b, N, I, O);
+        k->linear_q8(y, xq, xs, &w, packed, b, N, I, O, 0);
         sent_kernels_scalar()->linear_f32(y32, x, wf, b, N, I, O);
         int outside = 0;
         for (int n = 0; n < N; n++)
@@ -206,8 +232,28 @@ static void test_linear_q8(const SentKernels *k) {
             }
         CHECK_MSG(outside == 0, "%s linear_q8 vs fp32 N=%d I=%d O=%d gs=%d: %d outputs beyond the quantization bound",
                   k->name, N, I, O, gs, outside);
-        free(x), free(b), free(wq), free(xq), free(ws), free(xs), free(y), free(ref), free(wf), free(y32);
+        free(x), free(b), free(wq), free(xq), free(ws), free(xs), free(y), free(ref), free(wf), free(y32), free(packed);
     }
+}
+
+// The worst case for int32 accumulation: every weight -128, every activation -127 or 127
+// (largest products, and VNNI's u8 + 128 offset at its extreme), per-row groups of 3072.
+static void test_linear_q8_extremes(const SentKernels *k) {
+    enum { N = 5, I = 3072, O = 19 };
+    int8_t *wq = mallocCheck((size_t)O * I), *xq = mallocCheck((size_t)N * I);
+    float ws[O], xs[N], y[N * O], ref[N * O];
+    for (int o = 0; o < O; o++) ws[o] = 1e-3f;
+    for (int n = 0; n < N; n++) xs[n] = 1e-3f;
+    for (size_t i = 0; i < (size_t)O * I; i++) wq[i] = (int8_t)(i % 7 == 3 ? 127 : -128);
+    for (size_t i = 0; i < (size_t)N * I; i++) xq[i] = (int8_t)(i / I % 2 ? 127 : -127);
+    SentQ8 w = {.q = wq, .scale = ws, .rows = O, .cols = I, .group_size = I};
+    void *packed = pack_for(k, &w);
+    sent_kernels_scalar()->linear_q8(ref, xq, xs, &w, NULL, NULL, N, I, O, 0);
+    k->linear_q8(y, xq, xs, &w, packed, NULL, N, I, O, 0);
+    int bad = 0;
+    for (int i = 0; i < N * O; i++) bad += fabs((double)y[i] - ref[i]) > 1e-6 * fabs(ref[i]);
+    CHECK_MSG(bad == 0, "%s linear_q8 extremes: %d outputs off", k->name, bad);
+    free(wq), free(xq), free(packed);
 }
 
 static void test_layernorm(const SentKernels *k) {
@@ -359,7 +405,9 @@ static void test_hostile_values(const SentKernels *k) {
     for (int i = 0; i < N * I; i++) in_range &= xq[i] >= -127;
     CHECK_MSG(in_range, "%s quantize_q8: a byte below -127 on non-finite input", k->name);
     SentQ8 q = {.q = wq, .scale = ws, .rows = O, .cols = I, .group_size = GS};
-    k->linear_q8(y, xq, xs, &q, NULL, N, I, O);
+    void *packed = pack_for(k, &q);
+    k->linear_q8(y, xq, xs, &q, packed, NULL, N, I, O, 0);
+    free(packed);
     int finite = 1;
     for (int o = 0; o < O; o++) finite &= isfinite(y[2 * O + o]);
     CHECK_MSG(finite, "%s linear_q8: a huge but finite row gave a non-finite output", k->name);
@@ -393,6 +441,7 @@ int main(void) {
         test_linear_f32(k);
         test_quantize_q8(k);
         test_linear_q8(k);
+        test_linear_q8_extremes(k);
         test_layernorm(k);
         test_gelu(k);
         test_add(k);
