@@ -46,7 +46,7 @@ THIRD_PARTY_INCLUDES := -Isrc/third_party/cjson -Isrc/third_party/utf8proc
 INCLUDES := -Isrc -Isrc/engine $(THIRD_PARTY_INCLUDES)
 WASM_INCLUDES := -Isrc/engine $(THIRD_PARTY_INCLUDES)
 DEFINES := -DUTF8PROC_STATIC -D_GNU_SOURCE
-WARNINGS := -Wall -Wextra -Wshadow -Wno-unused-parameter
+WARNINGS := -Wall -Wextra -Wshadow -Wno-unused-parameter -Werror=implicit-function-declaration
 # Third-party code is compiled as shipped; our warnings policy applies to our code only.
 THIRD_PARTY_CFLAGS := -w
 

@@ -116,7 +116,7 @@ static SentClassifier *finish_load(SentClassifier *c, const SentOptions *opts, S
     }
     // int8 weights repacked once into the kernel table's layout (freed with the weights).
     if (sent_weights_pack(&c->weights, &c->cfg, c->kernels)) {
-        set_error(err, SENT_ERR_MEMORY, "out of memory packing the int8 weights");
+        sent_set_error(err, SENT_ERR_MEMORY, "out of memory packing the int8 weights");
         goto fail;
     }
     if (sent_runstate_new(&c->state, &c->cfg, &c->weights, max_batch, c->tokenize.max_len, msg, sizeof msg)) {
