@@ -76,7 +76,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TEST_SRC))
 
 WASM_JS := $(BUILD)/wasm/sentiment.mjs
 
-.PHONY: all help lib install web wasm serve run setup test unit-tests engine-tools kernels-wasm bench bench-kernels-wasm clean
+.PHONY: all help lib install web npm wasm serve run setup test unit-tests engine-tools kernels-wasm bench bench-kernels-wasm clean
 all: $(BUILD)/sentiment
 
 help:
@@ -84,6 +84,7 @@ help:
 	@echo "make lib        build the C library: $(BUILD)/lib/libsentiment.{a,so} (engine only)"
 	@echo "make install    install the CLI, header, libraries, sentiment.pc and the model under PREFIX=$(PREFIX)"
 	@echo "make web        build the static site into $(BUILD)/web/ (wasm + page + model)"
+	@echo "make npm        build the npm package into $(BUILD)/npm/ (ES module, types, wasm, model)"
 	@echo "make serve      serve $(BUILD)/web on http://127.0.0.1:$(PORT) with COOP/COEP headers"
 	@echo "make run        setup if needed, build, serve"
 	@echo "make test       run every test (unit, parity, wasm, browser)"
@@ -209,15 +210,24 @@ bench-kernels-wasm: $(BUILD)/wasm/bench_kernels.cjs
 	node $<
 
 # --- the static site ---------------------------------------------------------------------------
+# The page at the root, the ES module (web/lib/: the public API, its engine, worker and the wasm)
+# under lib/, the model at the root. Two manifests describe the one model file: model.json for the
+# site, lib/model.json for the module's default model (`createClassifier()` with no model).
+# $(call model_manifest,MODEL_FILE,FILE_FIELD,OUT): what the loader checks the download against;
+# a new checksum replaces the cached model.
+model_manifest = printf '{"file":"%s","bytes":%s,"sha256":"%s"}\n' '$(2)' "$$(stat -c %s $(1))" \
+	"$$(sha256sum $(1) | cut -d' ' -f1)" > $(3)
 web: $(WASM_JS)
 	@rm -rf $(BUILD)/web && mkdir -p $(BUILD)/web
 	cp -r web/. $(BUILD)/web/
-	cp $(WASM_JS) $(BUILD)/wasm/sentiment.wasm $(BUILD)/web/
+	@# web/npm/ holds the package's own files (make npm), not the site's.
+	rm -rf $(BUILD)/web/npm
+	cp $(WASM_JS) $(BUILD)/wasm/sentiment.wasm $(BUILD)/web/lib/
 	@if [ -f $(MODEL) ]; then cp $(MODEL) $(BUILD)/web/sentiment.smf; else echo "note: $(MODEL) not present; the page has no model yet"; fi
-	@# model.json: what the page checks the download against; a new checksum replaces the cached model.
-	@if [ -f $(BUILD)/web/sentiment.smf ]; then printf '{"file":"sentiment.smf","bytes":%s,"sha256":"%s"}\n' \
-		"$$(stat -c %s $(BUILD)/web/sentiment.smf)" "$$(sha256sum $(BUILD)/web/sentiment.smf | cut -d' ' -f1)" > $(BUILD)/web/model.json; \
-	else echo '{"file":null}' > $(BUILD)/web/model.json; fi
+	@if [ -f $(BUILD)/web/sentiment.smf ]; then \
+		$(call model_manifest,$(BUILD)/web/sentiment.smf,sentiment.smf,$(BUILD)/web/model.json) && \
+		$(call model_manifest,$(BUILD)/web/sentiment.smf,../sentiment.smf,$(BUILD)/web/lib/model.json); \
+	else echo '{"file":null}' | tee $(BUILD)/web/model.json > $(BUILD)/web/lib/model.json; fi
 	@# sw.js keeps for offline use what was copied above, except itself (the browser keeps it) and
 	@# the model (model-store.js caches it by checksum); named by a hash of those files' names and
 	@# bytes, so each build's sw.js differs, is installed, and replaces the previous cache.
@@ -226,6 +236,19 @@ web: $(WASM_JS)
 	version=$$(sha256sum $$files | sha256sum | cut -c1-16) && list=$$(printf '"%s",' $$files) && \
 	sed -i "s|^const PRECACHE = .*|const PRECACHE = {\"version\":\"$$version\",\"files\":[$${list%,}]};|" sw.js && \
 	grep -q "^const PRECACHE = {\"version\":\"$$version\"" sw.js || { echo "web: web/sw.js has no 'const PRECACHE = ' line"; exit 1; }
+
+# --- the npm package ---------------------------------------------------------------------------
+# build/npm/: the ES module of the site (lib/) with the model next to it, the package.json (its
+# version is the release's, SENT_VERSION), the TypeScript declarations and the package's README.
+NPM_DIR := $(BUILD)/npm
+npm: web
+	@rm -rf $(NPM_DIR) && mkdir -p $(NPM_DIR)
+	cp -r $(BUILD)/web/lib/. $(NPM_DIR)/
+	cp web/npm/README.md $(NPM_DIR)/
+	sed 's/"version": "[^"]*"/"version": "$(VERSION)"/' web/npm/package.json > $(NPM_DIR)/package.json
+	@if [ -f $(BUILD)/web/sentiment.smf ]; then cp $(BUILD)/web/sentiment.smf $(NPM_DIR)/ && \
+		$(call model_manifest,$(NPM_DIR)/sentiment.smf,sentiment.smf,$(NPM_DIR)/model.json); \
+	else echo "npm: $(MODEL) not present; the package needs a model" && exit 1; fi
 
 serve: web
 	node build_scripts/serve.mjs $(BUILD)/web $(PORT)
@@ -242,7 +265,7 @@ run:
 # Setup first (a no-op when nothing is missing), then every build in parallel, then the suites.
 test:
 	bash build_scripts/setup.sh --if-needed
-	$(MAKE) all lib unit-tests engine-tools kernels-wasm wasm web
+	$(MAKE) all lib unit-tests engine-tools kernels-wasm wasm web npm
 	bash tests/run.sh
 
 bench: all wasm $(BUILD)/wasm/bench_kernels.cjs

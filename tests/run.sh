@@ -52,9 +52,13 @@ suite "tokenizer/unicode-parity" bash tests/tokenizer/parity.sh unicode
 suite "tokenizer/imdb-parity" bash tests/tokenizer/parity.sh imdb
 suite "tokenizer/wasm-parity" bash tests/tokenizer/parity.sh wasm
 
-# The page: its pure modules under node, then the built site (make web) in headless chromium.
+# The page: its pure modules under node, the ES module's API under node (make web), then the
+# built site in headless chromium; the npm package (make npm) packed, installed offline and used
+# from node and from a page.
 suite "web/modules" node tests/web/modules_test.mjs
+suite "web/module-api" node tests/web/module_api_test.mjs build/web/lib/index.js
 suite "web/page" node tests/web/page_test.mjs build/web
+suite "web/npm" bash tests/web/npm_test.sh
 suite "web/explain-faithfulness" node tests/web/explain_faithfulness.mjs
 
 # The trainer: hostile data/checkpoints rejected cleanly; train -> export -> convert -> eval works.

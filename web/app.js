@@ -1,15 +1,21 @@
-// The page's entry point: gets the model (model-store.js), starts the engine workers
-// (engine-pool.js) and hands them to the review and batch sections. No text typed or dropped
-// here is sent anywhere: the only requests are for this site's own static files.
-import { EnginePool } from './engine-pool.js';
-import { fetchManifest, loadModelBytes, cachedModel, forgetModel, formatBytes, ModelError } from './model-store.js';
+// The page's entry point: creates the classifier through the public module (lib/index.js), which
+// downloads and keeps the model and runs the engine workers, and hands it to the review and
+// batch sections. No text typed or dropped here is sent anywhere: the only requests are for this
+// site's own static files.
+import { createClassifier } from './lib/index.js';
 import { setUpReview } from './review-ui.js';
 import { setUpBatch } from './batch-ui.js';
 
 const $ = (id) => document.getElementById(id);
 
-// Shared with the sections: the engine pool and the model info once a model is loaded.
-const session = { pool: null, info: null };
+// Shared with the sections: the classifier once a model is loaded (its info included).
+const session = { classifier: null };
+
+function formatBytes(n) {
+    if (n < 1024) return `${n} B`;
+    if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+    return `${(n / (1024 * 1024)).toFixed(1)} MB`;
+}
 
 // --- model -------------------------------------------------------------------------------------
 
@@ -23,78 +29,56 @@ function setModelState(state, message) {
     $('batch-start').disabled = !ready;
 }
 
-function showProgress(received, total) {
+function showProgress({ phase, loaded, total }) {
+    if (phase === 'start') {
+        setModelState('loading', 'Starting the engine…');
+        return;
+    }
+    if ($('model-status').dataset.state !== 'downloading') {
+        setModelState('downloading', `Downloading the model (${formatBytes(total)}, once; it is kept for next time)…`);
+    }
     const progress = $('download-progress');
     progress.max = total;
-    progress.value = received;
-    $('download-bytes').textContent = `${formatBytes(received)} of ${formatBytes(total)}`;
+    progress.value = loaded;
+    $('download-bytes').textContent = `${formatBytes(loaded)} of ${formatBytes(total)}`;
 }
 
-function describeModel(info, manifest, source, stored, workers) {
+function describeModel(info) {
     const parts = [];
-    if (info && info.name) parts.push(info.name);
-    const config = info && info.config;
-    if (config) {
-        const layers = config.n_layers ?? config.layers;
-        const dim = config.dim ?? config.hidden;
-        if (layers && dim) parts.push(`${layers} layers × ${dim}`);
-    }
-    if (info && info.quantization && info.quantization.scheme) parts.push(info.quantization.scheme);
-    if (info && info.max_len) parts.push(`up to ${info.max_len} tokens`);
-    parts.push(formatBytes(manifest.bytes));
-    parts.push(source === 'cache' ? 'loaded from this browser\'s storage' : stored ? 'kept for offline use' : 'not kept (no storage)');
-    parts.push(`${workers} engine worker${workers > 1 ? 's' : ''}${info && info.kernels ? ` (${info.kernels} kernels)` : ''}`);
+    if (info.name) parts.push(info.name);
+    const config = info.config;
+    if (config && config.n_layers && config.dim) parts.push(`${config.n_layers} layers × ${config.dim}`);
+    if (info.quantization && info.quantization.scheme) parts.push(info.quantization.scheme);
+    if (info.max_len) parts.push(`up to ${info.max_len} tokens`);
+    parts.push(formatBytes(info.bytes));
+    parts.push(info.source === 'cache' ? 'loaded from this browser\'s storage' : info.stored ? 'kept for offline use' : 'not kept (no storage)');
+    const workers = Math.max(1, info.workers);
+    parts.push(`${workers} engine worker${workers > 1 ? 's' : ''}${info.kernels ? ` (${info.kernels} kernels)` : ''}`);
     return parts.join(' · ');
 }
 
+// What the page says for each error code of the module (lib/errors.js).
+function explainFailure(e) {
+    if (e.code === 'engine') return `The classifier's code could not start in this browser: ${e.message}`;
+    if (e.code === 'format' || e.code === 'memory') return `The model file was rejected by the engine: ${e.message}`;
+    if (['network', 'checksum', 'manifest', 'io'].includes(e.code)) return e.message;
+    return `Could not start the classifier: ${e.message}`;
+}
+
 async function startModel() {
-    if (session.pool) session.pool.terminate();
-    session.pool = null;
-    session.info = null;
+    if (session.classifier) session.classifier.dispose();
+    session.classifier = null;
     $('model-details').textContent = '';
     setModelState('starting', 'Looking for the model…');
     try {
-        let manifest;
-        let buffer;
-        let source;
-        let stored;
-        try {
-            manifest = await fetchManifest();
-        } catch (e) {
-            // Offline without a service worker answer: use the copy kept from an earlier visit.
-            const kept = await cachedModel();
-            if (!kept) throw e;
-            ({ manifest, buffer } = kept);
-            source = 'cache';
-            stored = true;
-        }
-        if (manifest === null) {
-            setModelState('no-model', 'This site has no model file yet: build it with a model in weights/sentiment.smf.');
-            return;
-        }
-        if (!buffer) {
-            setModelState('downloading', `Downloading the model (${formatBytes(manifest.bytes)}, once; it is kept for next time)…`);
-            ({ buffer, source, stored } = await loadModelBytes(manifest, showProgress));
-        }
-        setModelState('loading', 'Starting the engine…');
-        const pool = new EnginePool();
-        session.pool = pool;
-        try {
-            session.info = await pool.load(buffer);
-        } catch (e) {
-            if (e.engineFailure) throw new ModelError(`The classifier's code could not start in this browser: ${e.message}`);
-            await forgetModel(manifest);
-            throw new ModelError(`The model file was rejected by the engine: ${e.message}`);
-        }
-        setModelState('ready', 'Ready. Everything runs on this device.');
-        $('model-details').textContent = describeModel(session.info, manifest, source, stored, pool.size);
+        session.classifier = await createClassifier({ onProgress: showProgress });
     } catch (e) {
-        if (session.pool) session.pool.terminate();
-        session.pool = null;
-        session.info = null;
-        const message = e instanceof ModelError ? e.message : `Could not start the classifier: ${e.message}`;
-        setModelState('error', message);
+        if (e.code === 'no-model') setModelState('no-model', e.message);
+        else setModelState('error', explainFailure(e));
+        return;
     }
+    setModelState('ready', 'Ready. Everything runs on this device.');
+    $('model-details').textContent = describeModel(session.classifier.info);
 }
 
 // --- start -------------------------------------------------------------------------------------

@@ -1,10 +1,10 @@
 // The batch section: read a dropped or chosen file (batch.js), classify every review on the
-// engine pool with progress and cancel, then counts, a histogram, the first rows and a CSV.
+// classifier with progress and cancel, then counts, a histogram, the first rows and a CSV.
 import { readBatchFile, guessTextColumn, textsForColumn, resultsToCsv, summarize } from './batch.js';
 
 const $ = (id) => document.getElementById(id);
 
-let session = null;          // {pool, info} from app.js
+let session = null;          // {classifier} from app.js
 let batchTable = null;       // the opened file (batch.js table)
 let batchAbort = null;       // AbortController of the running batch
 let batchDownloadUrl = null; // blob: URL of the last results CSV
@@ -98,7 +98,7 @@ function showBatchSummary(inputs, results) {
 }
 
 async function runBatch() {
-    if (!session.pool || !batchTable) return;
+    if (!session.classifier || !batchTable) return;
     const column = batchTable.kind === 'lines' ? 0 : Number($('batch-column').value);
     const inputs = textsForColumn(batchTable, column);
     const jobs = [];   // indexes into inputs that have a text
@@ -112,23 +112,27 @@ async function runBatch() {
     $('batch-progress-box').hidden = false;
     const progress = $('batch-progress');
     const start = performance.now();
-    const onProgress = (done, total) => {
+    const onProgress = ({ done, total }) => {
         progress.max = Math.max(1, total);
         progress.value = done;
         const seconds = (performance.now() - start) / 1000;
         $('batch-progress-text').textContent = `${done} of ${total} · ${(done / Math.max(seconds, 1e-3)).toFixed(1)} reviews/s`;
     };
-    onProgress(0, jobs.length);
-    const jobResults = await session.pool.classifyAll(jobs.map((i) => inputs[i].text), { onProgress, signal: batchAbort.signal });
+    onProgress({ done: 0, total: jobs.length });
+    const jobResults = await session.classifier.classifyBatch(jobs.map((i) => inputs[i].text), { onProgress, signal: batchAbort.signal });
+    // batch.js's form: an error as its message; a review the cancel left out as no answer yet.
     const results = new Array(inputs.length);
-    jobs.forEach((inputIndex, j) => { results[inputIndex] = jobResults[j]; });
+    jobs.forEach((inputIndex, j) => {
+        const r = jobResults[j];
+        results[inputIndex] = !r.error ? r : r.error.code === 'aborted' ? undefined : { error: r.error.message };
+    });
     inputs.forEach((input, i) => { if (input.error) results[i] = { error: input.error }; });
     const cancelled = batchAbort.signal.aborted;
     batchAbort = null;
     const seconds = (performance.now() - start) / 1000;
     $('batch-progress-label').textContent = cancelled ? 'Cancelled' : 'Done';
-    $('batch-progress-text').textContent +=
-        ` · ${seconds.toFixed(1)} s with ${session.pool.size} worker${session.pool.size > 1 ? 's' : ''}`;
+    const workers = Math.max(1, session.classifier.info.workers);
+    $('batch-progress-text').textContent += ` · ${seconds.toFixed(1)} s with ${workers} worker${workers > 1 ? 's' : ''}`;
     $('batch-progress-box').dataset.state = cancelled ? 'cancelled' : 'done';
     $('batch-cancel').hidden = true;
     $('batch-start').hidden = false;

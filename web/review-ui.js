@@ -1,12 +1,14 @@
 // The single-review form and its reasons: classify on click or Ctrl+Enter, show the label,
-// probability, tokens and time, then ask for the occlusion explanation and draw it.
+// probability, tokens and time, then each sentence's own score, then ask for the occlusion
+// explanation and draw it.
 import { renderExplanation } from './highlight.js';
+import { renderSentences } from './sentences-ui.js';
 import { EXAMPLES } from './examples.js';
 
 const $ = (id) => document.getElementById(id);
 
 let requestCounter = 0; // answers to an older request than the latest are dropped
-let session = null;     // {pool, info} from app.js; pool is null until a model is loaded
+let session = null;     // {classifier} from app.js; null until a model is loaded
 
 function showReviewError(message) {
     $('review-error').textContent = message;
@@ -27,7 +29,7 @@ function showResult(result, seconds) {
     const truncated = $('result-truncated');
     truncated.hidden = !result.truncated;
     if (result.truncated) {
-        const maxLen = session.info && session.info.max_len ? session.info.max_len : 'the model\'s limit of';
+        const maxLen = session.classifier.info.max_len || 'the model\'s limit of';
         truncated.textContent = `This review is longer than ${maxLen} tokens: the model read its beginning and end and skipped the middle.`;
     }
     box.dataset.label = result.label;
@@ -36,7 +38,7 @@ function showResult(result, seconds) {
 }
 
 async function classifyReview() {
-    if (!session.pool) {
+    if (!session.classifier) {
         showReviewError('The classifier is not ready yet (see the status above).');
         return;
     }
@@ -47,6 +49,7 @@ async function classifyReview() {
     delete box.dataset.label;
     delete box.dataset.positive;
     $('reasons').hidden = true;
+    $('sentences').hidden = true;
     if (text.trim() === '') {
         box.hidden = true;
         showReviewError('Type or paste a review first.');
@@ -55,20 +58,35 @@ async function classifyReview() {
     $('classify-button').setAttribute('aria-busy', 'true');
     try {
         const start = performance.now();
-        const result = await session.pool.classify(text);
-        if (request !== requestCounter) return;
-        if (result.error) {
+        let result;
+        try {
+            result = await session.classifier.classify(text);
+        } catch (e) {
+            if (request !== requestCounter) return;
             box.hidden = true;
-            showReviewError(`This review could not be classified: ${result.error}`);
+            showReviewError(e.code === 'input' ? `This review could not be classified: ${e.message}` : `The engine failed: ${e.message}`);
             return;
         }
+        if (request !== requestCounter) return;
         showResult(result, (performance.now() - start) / 1000);
+        await showSentences(text, result, request);
         await explainReview(text, request);
     } catch (e) {
         if (request === requestCounter) showReviewError(`The engine failed: ${e.message}`);
     } finally {
         if (request === requestCounter) $('classify-button').removeAttribute('aria-busy');
     }
+}
+
+// A review of several sentences: each coloured by its own score, beside the overall verdict.
+async function showSentences(text, overall, request) {
+    const sentences = await session.classifier.sentences(text);
+    if (request !== requestCounter || sentences.length < 2) return;
+    renderSentences($('by-sentence'), text, sentences);
+    const badge = $('sentences-overall');
+    badge.textContent = `Overall: ${overall.label} (P(Positive) = ${overall.positive.toFixed(2)})`;
+    badge.className = `label-badge ${overall.label === 'Positive' ? 'pos' : 'neg'}`;
+    $('sentences').hidden = false;
 }
 
 async function explainReview(text, request) {
@@ -79,13 +97,15 @@ async function explainReview(text, request) {
     $('reasons-facts').textContent = 'Finding the passages that mattered…';
     reasons.hidden = false;
     const start = performance.now();
-    const explanation = await session.pool.explain(text);
-    if (request !== requestCounter) return;
-    const seconds = (performance.now() - start) / 1000;
-    if (explanation.error) {
-        $('reasons-facts').textContent = `No reasons for this review: ${explanation.error}`;
+    let explanation;
+    try {
+        explanation = await session.classifier.explain(text);
+    } catch (e) {
+        if (request === requestCounter) $('reasons-facts').textContent = `No reasons for this review: ${e.message}`;
         return;
     }
+    if (request !== requestCounter) return;
+    const seconds = (performance.now() - start) / 1000;
     const marked = renderExplanation(explained, text, explanation.spans || []);
     explained.dataset.ready = 'true';
     const strongest = (sign) => marked.filter((m) => Math.sign(m.score) === sign).slice(0, 3)

@@ -1,7 +1,7 @@
 // Service worker: makes the page work offline after the first visit, reload included.
 // Page, code and the manifest are served network-first (a deploy is picked up on the next load;
 // offline, the last copy answers). The model file is not handled here: the page keeps it in its
-// own cache keyed by checksum (model-store.js), so it is never stored twice.
+// own cache keyed by checksum (lib/model-store.js), so it is never stored twice.
 //
 // `make web` replaces the PRECACHE line below with every file it copied into build/web/ except
 // this one and the model, and a hash of their contents: a new module is kept for offline use
@@ -9,9 +9,9 @@
 // it and the old cache is deleted on activate.
 const PRECACHE = {"version":"unbuilt","files":[]};
 const SHELL_CACHE = `sentiment-shell-${PRECACHE.version}`;
-const MODEL_CACHE = 'sentiment-model'; // owned by model-store.js; kept on activate
-// model.json may be missing from a hand-made deploy; the page reports that itself.
-const OPTIONAL_FILES = ['model.json'];
+const MODEL_CACHE = 'sentiment-model'; // owned by lib/model-store.js; kept on activate
+// The manifests may be missing from a hand-made deploy; the page reports that itself.
+const OPTIONAL_FILES = ['model.json', 'lib/model.json'];
 // The page's own URL (the folder) answers with index.html, and is requested as such.
 const SHELL_FILES = ['./', ...PRECACHE.files.filter((f) => !OPTIONAL_FILES.includes(f))];
 

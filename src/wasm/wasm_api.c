@@ -6,8 +6,11 @@
 //       borrowed, not copied: keep them allocated and unchanged until sent_wasm_unload (or the
 //       next load); the caller frees them afterwards, and also after a failed load.
 //   const char *sent_wasm_classify(const char *utf8, int len)
-//       {"label":"Positive","positive":0.93,"probs":[0.07,0.93],"tokens":312,"truncated":false}
-//       or the error JSON (no model, empty review, review over 1 MiB, ...)
+//       {"label":"Positive","positive":0.93,"probs":[0.07,0.93],"tokens":312,"truncated":false,
+//        "spans":[[0,3],[4,9],...]}
+//       or the error JSON (no model, empty review, review over 1 MiB, ...). spans: the UTF-8 byte
+//       range [start, end) of each word piece the model read, in order ([CLS]/[SEP] have none),
+//       so a caller can show which text a truncated review's score rests on.
 //   const char *sent_wasm_model_info(void)
 //       {"name","labels":[...],"positive_index","config":{...},"max_len","truncation",
 //        "head_tokens","quantization":{"scheme","group_size"},"checksum":"crc32 hex"}
@@ -107,7 +110,13 @@ EMSCRIPTEN_KEEPALIVE const char *sent_wasm_classify(const char *utf8, int len) {
     sent_json_string(&answer, r.label);
     sent_json_printf(&answer, ",\"positive\":%.6f,\"probs\":[", r.positive);
     for (int j = 0; j < r.n_labels; j++) sent_json_printf(&answer, "%s%.6f", j ? "," : "", r.probs[j]);
-    sent_json_printf(&answer, "],\"tokens\":%d,\"truncated\":%s}", r.n_tokens, r.truncated ? "true" : "false");
+    sent_json_printf(&answer, "],\"tokens\":%d,\"truncated\":%s,\"spans\":[", r.n_tokens, r.truncated ? "true" : "false");
+    int written = 0;
+    for (int t = 0; t < r.n_tokens; t++) {
+        if (r.ends[t] <= r.starts[t]) continue;
+        sent_json_printf(&answer, "%s[%d,%d]", written++ ? "," : "", (int)r.starts[t], (int)r.ends[t]);
+    }
+    sent_json_raw(&answer, "]}");
     const char *json = sent_json_text(&answer);
     return json ? json : sent_wasm_fail(SENT_ERR_MEMORY, "out of memory");
 }

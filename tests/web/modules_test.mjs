@@ -1,10 +1,13 @@
 // Unit tests of the page's pure modules under node (no browser): CSV/TSV parsing and writing,
-// batch tables, and UTF-8 byte offset -> JavaScript string index mapping.
+// batch tables, UTF-8 byte offset -> JavaScript string index mapping, and the sentence splitter.
 //   node tests/web/modules_test.mjs
 import assert from 'node:assert/strict';
 import { parseDelimited, formatDelimited } from '../../web/csv.js';
 import { tableFromLines, tableFromDelimited, guessTextColumn, textsForColumn, resultsToCsv, summarize } from '../../web/batch.js';
-import { utf8ByteToStringIndex } from '../../web/highlight.js';
+import { utf8ByteToStringIndex } from '../../web/lib/text-offsets.js';
+import { splitSentences } from '../../web/lib/sentences.js';
+
+const sentencesOf = (text) => splitSentences(text).map((s) => text.slice(s.start, s.end));
 
 let passed = 0;
 let failed = 0;
@@ -122,6 +125,32 @@ test('utf8 offsets: every character boundary maps to the right string index', ()
 test('utf8 offsets: a byte inside a character maps to the end of that character', () => {
     const index = utf8ByteToStringIndex('a😀b'); // bytes: a(1) 😀(4) b(1)
     assert.deepEqual(index, [0, 1, 3, 3, 3, 3, 4]);
+});
+
+test('sentences: . ! ? and … followed by space or the end; runs of them and closing quotes stay', () => {
+    assert.deepEqual(sentencesOf('It was great! Really?! Well… no. "Never." (Twice.) End'),
+        ['It was great!', 'Really?!', 'Well…', 'no.', '"Never."', '(Twice.)', 'End']);
+});
+
+test('sentences: abbreviations, initials and decimals do not split', () => {
+    assert.deepEqual(sentencesOf('Mr. Smith vs. Dr. Who, e.g. the 7.5 cut, i.e. the long one. J. R. R. Tolkien etc. would approve.'),
+        ['Mr. Smith vs. Dr. Who, e.g. the 7.5 cut, i.e. the long one.', 'J. R. R. Tolkien etc. would approve.']);
+    assert.deepEqual(sentencesOf('A 3.14 score.It ends'), ['A 3.14 score.It ends']); // no space after '.': one sentence
+});
+
+test('sentences: <br /> tags and newlines are breaks and belong to no sentence', () => {
+    assert.deepEqual(sentencesOf('First part<br /><br />Second part<BR>third\nfourth<br/>'),
+        ['First part', 'Second part', 'third', 'fourth']);
+});
+
+test('sentences: spans are string indices, trimmed, across accents, emoji and CJK', () => {
+    const text = '  Café 😀 was great.   👍🏽 Loved it!<br />映画は最高。とても良かった！ ';
+    const spans = splitSentences(text);
+    assert.deepEqual(spans.map((s) => text.slice(s.start, s.end)),
+        ['Café 😀 was great.', '👍🏽 Loved it!', '映画は最高。', 'とても良かった！']);
+    for (const s of spans) assert.ok(s.start < s.end && text[s.start].trim() && text[s.end - 1].trim());
+    assert.deepEqual(splitSentences('   '), []);
+    assert.deepEqual(splitSentences(''), []);
 });
 
 console.log(`web modules: ${passed} passed, ${failed} failed`);

@@ -5,7 +5,9 @@
 // a CSV batch runs with an error cell for a bad row, can be cancelled, and downloads; the page
 // works offline after the first visit (server stopped, reload); it requests nothing off its
 // origin and logs no console error; corrupt models are rejected with a clear message and a
-// retry; a plain host without COOP/COEP works with one worker. Screenshots go to
+// retry; a plain host without COOP/COEP works with one worker; a review of several sentences is
+// shown sentence by sentence on the right text; the embedding example (examples/embed.html)
+// classifies through the public module. Screenshots go to
 // build/test-artifacts/.
 //   node tests/web/page_test.mjs [build/web] [--trained]
 import assert from 'node:assert/strict';
@@ -16,6 +18,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer } from '../../build_scripts/serve.mjs';
 import { parseDelimited } from '../../web/csv.js';
+import { splitSentences } from '../../web/lib/sentences.js';
 
 const SITE = path.resolve(process.argv.slice(2).find((a) => !a.startsWith('--')) || 'build/web');
 // --trained: the site carries a trained model other than weights/sentiment.smf; check labels too.
@@ -131,13 +134,15 @@ async function corruptSite(name, matchManifest) {
     for (let i = Math.floor(bytes.length / 2); i < Math.floor(bytes.length / 2) + 64; i++) bytes[i] ^= 0x5a;
     await fs.writeFile(modelPath, bytes);
     if (matchManifest) {
+        // Both manifests of the site: its own and the module's default (lib/model.json).
         await fs.writeFile(path.join(dir, 'model.json'), JSON.stringify({ file: 'sentiment.smf', bytes: bytes.length, sha256: sha256(bytes) }));
+        await fs.writeFile(path.join(dir, 'lib/model.json'), JSON.stringify({ file: '../sentiment.smf', bytes: bytes.length, sha256: sha256(bytes) }));
     }
     return dir;
 }
 
 async function main() {
-    if (!existsSync(path.join(SITE, 'index.html')) || !existsSync(path.join(SITE, 'sentiment.wasm'))) {
+    if (!existsSync(path.join(SITE, 'index.html')) || !existsSync(path.join(SITE, 'lib/sentiment.wasm'))) {
         console.log(`no built site at ${SITE}: run \`make web\` first`);
         process.exit(1);
     }
@@ -234,6 +239,33 @@ async function main() {
             const top = r1.marks.slice().sort((a, b) => Math.abs(b.score) - Math.abs(a.score))[0];
             check(top.score < 0 && top.cls === 'neg', `the strongest passage of the negative review pushes toward Negative ("${top.text}")`);
         }
+
+        // --- sentence by sentence: each sentence on its own text, with its own score ---
+        const bySentence = async () => {
+            await page.waitForSelector('[data-testid="sentences"]:not([hidden])', { timeout: 30_000 });
+            return page.$$eval('[data-testid="by-sentence"] .sentence', (els) => els.map((el) => ({
+                text: el.textContent, start: Number(el.dataset.start), end: Number(el.dataset.end),
+                label: el.dataset.label, positive: Number(el.dataset.positive),
+            })));
+        };
+        const expectedSentences = splitSentences(UNICODE_REVIEW).map((s) => UNICODE_REVIEW.slice(s.start, s.end));
+        const shown = await bySentence(); // the view of the review classified last (UNICODE_REVIEW)
+        check(shown.length === 2 && JSON.stringify(shown.map((s) => s.text)) === JSON.stringify(expectedSentences) &&
+            shown.every((s) => UNICODE_REVIEW.slice(s.start, s.end) === s.text),
+            `the by-sentence view shows each sentence on its own, accents, CJK and emoji intact, the <br /> a break (${shown.map((s) => s.text).join(' | ')})`);
+        check(shown.every((s) => ['Positive', 'Negative'].includes(s.label) && s.positive >= 0 && s.positive <= 1) &&
+            /Overall: (Positive|Negative)/.test(await page.textContent('[data-testid="sentences-overall"]')),
+            `each sentence has its own score beside the overall verdict (${shown.map((s) => s.positive.toFixed(2)).join(', ')})`);
+        if (shipped) {
+            await classify(page, 'The acting was wonderful and the music beautiful. But the ending was terrible, boring and stupid.');
+            const mixed = await bySentence();
+            check(mixed.length === 2 && mixed[0].label === 'Positive' && mixed[1].label === 'Negative',
+                `a praising sentence is Positive and a panning one Negative (${mixed.map((s) => `${s.label} ${s.positive.toFixed(2)}`).join(', ')})`);
+        }
+        await classify(page, POSITIVE_REVIEW.split('. ')[0]);
+        check(await page.isHidden('[data-testid="sentences"]'), 'a one-sentence review has no by-sentence view');
+        await classify(page, UNICODE_REVIEW);
+        await bySentence();
         await page.waitForTimeout(400); // let the probability bar finish its transition
         await page.screenshot({ path: path.join(ARTIFACTS, 'page-desktop.png'), fullPage: true });
 
@@ -296,6 +328,19 @@ async function main() {
         await page.screenshot({ path: path.join(ARTIFACTS, 'page-phone-dark.png') });
         await page.emulateMedia({ colorScheme: 'light' });
         await page.setViewportSize({ width: 1280, height: 900 });
+
+        // --- the embedding example: someone else's page, the public module alone ---
+        const embed = await context.newPage();
+        const embedSeen = watch(embed, site.url.replace(/\/$/, ''));
+        await embed.goto(`${site.url}examples/embed.html`);
+        await embed.waitForSelector('#post:not([disabled])', { timeout: READY_TIMEOUT });
+        await embed.fill('#comment', POSITIVE_REVIEW);
+        await embed.click('#post');
+        await embed.waitForSelector('[data-testid="mood"][data-label]', { timeout: 30_000 });
+        const mood = await embed.textContent('[data-testid="mood"]');
+        check(new RegExp(`^${pos.label} \\(\\d+ % positive\\)$`).test(mood) && embedSeen.errors.length === 0,
+            `examples/embed.html classifies a comment as the page does: "${mood}" (${embedSeen.errors.join(' | ')})`);
+        await embed.close();
 
         // --- a new model version replaces the kept one: leave only an 'older version' in the cache ---
         const current = JSON.parse(readFileSync(path.join(SITE, 'model.json'), 'utf8')).sha256;
@@ -372,7 +417,7 @@ async function main() {
         const noWasmDir = path.join(ARTIFACTS, 'web-no-wasm');
         await fs.rm(noWasmDir, { recursive: true, force: true });
         await fs.cp(SITE, noWasmDir, { recursive: true });
-        await fs.rm(path.join(noWasmDir, 'sentiment.wasm'));
+        await fs.rm(path.join(noWasmDir, 'lib/sentiment.wasm'));
         const noWasm = await startServer(noWasmDir, 0);
         servers.push(noWasm);
         const noWasmPage = await context.newPage();

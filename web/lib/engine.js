@@ -1,0 +1,144 @@
+// The engine in place: the WebAssembly module and one loaded model, on the calling thread (a
+// worker's, or node's). The worker (worker.js) is a message adapter over this; nothing here
+// knows about pages or workers.
+// Exports used: sent_wasm_{load,classify,model_info,unload} (src/wasm/wasm_api.c),
+// sent_wasm_explain_{part,load,unload} (src/wasm/wasm_explain.c) and sent_wasm_last_error
+// (src/wasm/wasm_error.c: every export fails the same way, with {"error":{"code","message"}}).
+// The C side owns every string it returns until its next call, so each answer is copied out with
+// UTF8ToString at once. Positions in the answers are turned from UTF-8 bytes into string indices.
+import { sentimentError, errorObject } from './errors.js';
+import { utf8ByteToStringIndex } from './text-offsets.js';
+
+const isNode = typeof process === 'object' && !!(process.versions && process.versions.node) && typeof window === 'undefined';
+
+// Debian emcc 3.1.6's ES6 loader, under node, uses CommonJS's __dirname and require and cannot
+// find the .wasm itself: both shims are set (only if absent) and the bytes are passed in.
+async function startModule() {
+    const options = {};
+    if (isNode) {
+        const [{ readFile }, { createRequire }, { fileURLToPath }] =
+            await Promise.all([import('node:fs/promises'), import('node:module'), import('node:url')]);
+        globalThis.__dirname ??= fileURLToPath(new URL('.', import.meta.url));
+        globalThis.require ??= createRequire(import.meta.url);
+        options.wasmBinary = await readFile(new URL('./sentiment.wasm', import.meta.url));
+    }
+    const { default: createSentimentModule } = await import('./sentiment.mjs');
+    return createSentimentModule(options);
+}
+
+// Resolves to an Engine; an engine that cannot start is an error with code 'engine'.
+export async function createEngine() {
+    try {
+        return new Engine(await startModule());
+    } catch (e) {
+        throw sentimentError('engine', `the WebAssembly engine could not start: ${e && e.message || e}`);
+    }
+}
+
+const encoder = new TextEncoder();
+
+function engineFailure(answer) {
+    return sentimentError(answer.error.code, answer.error.message);
+}
+
+export class Engine {
+    constructor(mod) {
+        this.mod = mod;
+        this.modelPtr = 0;   // the model bytes in wasm memory, kept while a model is loaded
+        this.info = null;
+    }
+
+    // Copies bytes into the wasm heap; the caller frees the pointer.
+    copyIn(bytes) {
+        const ptr = this.mod._malloc(Math.max(bytes.length, 1));
+        if (!ptr) throw sentimentError('memory', `out of memory copying ${bytes.length} bytes into the engine`);
+        this.mod.HEAPU8.set(bytes, ptr); // HEAPU8 is re-read: malloc may have grown the memory
+        return ptr;
+    }
+
+    lastError() {
+        return engineFailure(JSON.parse(this.mod.UTF8ToString(this.mod._sent_wasm_last_error())));
+    }
+
+    // Calls fn(ptr, len) -> char* JSON on text's UTF-8 bytes; returns the parsed answer or throws.
+    callOnText(fn, text) {
+        if (typeof text !== 'string') throw sentimentError('argument', `expected a string, got ${typeof text}`);
+        const bytes = encoder.encode(text);
+        const ptr = this.copyIn(bytes);
+        let answer;
+        try {
+            answer = JSON.parse(this.mod.UTF8ToString(fn(ptr, bytes.length)));
+        } finally {
+            this.mod._free(ptr);
+        }
+        if (answer.error) throw engineFailure(answer);
+        return answer;
+    }
+
+    // The classifier (wasm_api.c) and the explainer (wasm_explain.c) each load the model from the
+    // same copy of the bytes, which stays allocated until unload: both borrow it.
+    load(buffer) {
+        this.unload();
+        const bytes = new Uint8Array(buffer);
+        const ptr = this.copyIn(bytes);
+        const mod = this.mod;
+        if (mod._sent_wasm_load(ptr, bytes.length) !== 0) {
+            const error = this.lastError();
+            mod._free(ptr);
+            throw error;
+        }
+        if (mod._sent_wasm_explain_load(ptr, bytes.length) !== 0) {
+            const error = this.lastError();
+            mod._sent_wasm_unload();
+            mod._free(ptr);
+            throw error;
+        }
+        this.modelPtr = ptr;
+        this.info = JSON.parse(mod.UTF8ToString(mod._sent_wasm_model_info()));
+        return this.info;
+    }
+
+    unload() {
+        if (!this.modelPtr) return;
+        this.mod._sent_wasm_explain_unload();
+        this.mod._sent_wasm_unload();
+        this.mod._free(this.modelPtr);
+        this.modelPtr = 0;
+        this.info = null;
+    }
+
+    requireModel() {
+        if (!this.modelPtr) throw sentimentError('argument', 'no model is loaded');
+    }
+
+    // {label, positive, probs, tokens, truncated, spans: [{start, end}] (the word pieces read)}.
+    classify(text) {
+        this.requireModel();
+        const answer = this.callOnText(this.mod._sent_wasm_classify, text);
+        const index = utf8ByteToStringIndex(text);
+        answer.spans = answer.spans.map(([start, end]) => ({ start: index[start], end: index[end] }));
+        return answer;
+    }
+
+    // One answer per text; a text the engine refuses gets {error: {code, message}} alone.
+    classifyMany(texts) {
+        this.requireModel();
+        return texts.map((text) => {
+            try {
+                return this.classify(text);
+            } catch (e) {
+                return { error: errorObject(e) };
+            }
+        });
+    }
+
+    // Part `part` of `parts` of the occlusion explanation (each part scores a share of the same
+    // passages): {label, positive, tokens, truncated, evaluations, spans: [{start, end, score}]}.
+    explain(text, part = 0, parts = 1) {
+        this.requireModel();
+        const answer = this.callOnText((ptr, len) => this.mod._sent_wasm_explain_part(ptr, len, part, parts), text);
+        const index = utf8ByteToStringIndex(text);
+        answer.spans = answer.spans.map((s) => ({ start: index[s.start], end: index[s.end], score: s.score }));
+        return answer;
+    }
+}

@@ -1,0 +1,124 @@
+// Types of the movie-sentiment ES module (index.js). Positions are indices into the JavaScript
+// string given (UTF-16 code units), never byte offsets.
+
+/** What went wrong: the engine's codes, then this module's (errors.js). */
+export type ErrorCode =
+    | 'argument' | 'io' | 'format' | 'memory' | 'input'
+    | 'engine' | 'network' | 'checksum' | 'manifest' | 'no-model' | 'aborted' | 'disposed';
+
+/** Every error the module throws (or reports per item) carries a code. */
+export interface SentimentError extends Error {
+    code: ErrorCode;
+    /** Whether trying again could help, when known. */
+    retry?: boolean;
+}
+
+export interface ErrorObject {
+    code: ErrorCode;
+    message: string;
+}
+
+export type Label = 'Positive' | 'Negative';
+
+export interface Span {
+    start: number;
+    end: number;
+}
+
+export interface Classification {
+    label: Label;
+    /** Probability of the positive class, 0..1. */
+    positive: number;
+    /** Softmax over the model's labels, in the order of info.labels. */
+    probs: number[];
+    /** Tokens the model read, [CLS] and [SEP] included. */
+    tokens: number;
+    /** The review was longer than info.max_len tokens: its beginning and end were read. */
+    truncated: boolean;
+    /** The text of each word piece the model read, in order. */
+    spans: Span[];
+}
+
+export interface Explanation {
+    label: Label;
+    positive: number;
+    tokens: number;
+    truncated: boolean;
+    /** Passages scored. */
+    evaluations: number;
+    /** score: P(positive) with the passage minus P(positive) without it. */
+    spans: Array<Span & { score: number }>;
+}
+
+export interface Sentence extends Span {
+    text: string;
+    label?: Label;
+    positive?: number;
+    /** Set instead of label/positive when the engine refused this sentence. */
+    error?: ErrorObject;
+}
+
+export type BatchItem = Classification | { error: ErrorObject };
+
+export interface ModelInfo {
+    name: string;
+    labels: string[];
+    positive_index: number;
+    config: { vocab_size: number; dim: number; n_layers: number; n_heads: number; hidden_dim: number; max_position_embeddings: number };
+    max_len: number;
+    truncation: 'head_tail' | 'head';
+    head_tokens: number;
+    quantization: { scheme: 'int8' | 'fp32'; group_size: number };
+    /** CRC-32 of the model file, hex. */
+    checksum: string;
+    kernels: string;
+    /** Size of the model file. */
+    bytes: number;
+    /** Where the bytes came from. */
+    source: 'memory' | 'cache' | 'network' | 'file';
+    /** Kept in the browser's Cache API for the next visit. */
+    stored: boolean;
+    sha256: string | null;
+    /** Engine workers; 0 when the engine runs in place (node, a worker, or workers: 0). */
+    workers: number;
+}
+
+export interface Progress {
+    /** 'download' while the model is fetched, then 'start' once while the engine loads it. */
+    phase: 'download' | 'start';
+    loaded: number;
+    total: number;
+}
+
+export interface ClassifierOptions {
+    /** A model.json manifest URL, a .smf URL, or the model's bytes. Default: the model next to this module. */
+    model?: string | URL | ArrayBuffer | ArrayBufferView;
+    /** Engine workers in a page (default: up to 4 when crossOriginIsolated, else 1); 0 runs in place. */
+    workers?: number;
+    /** Keep a manifest's model in the browser's Cache API, keyed by its checksum (default true). */
+    cache?: boolean;
+    onProgress?: (progress: Progress) => void;
+    signal?: AbortSignal;
+}
+
+export interface BatchOptions {
+    onProgress?: (progress: { done: number; total: number }) => void;
+    /** Stops handing out work; the texts not reached get {error: {code: 'aborted'}}. */
+    signal?: AbortSignal;
+}
+
+export interface Classifier {
+    readonly info: Readonly<ModelInfo>;
+    classify(text: string): Promise<Classification>;
+    /** Results in input order; a failing text gets {error} instead of a throw. */
+    classifyBatch(texts: string[], options?: BatchOptions): Promise<BatchItem[]>;
+    explain(text: string): Promise<Explanation>;
+    /** Each sentence of the text scored on its own. */
+    sentences(text: string): Promise<Sentence[]>;
+    dispose(): Promise<void>;
+}
+
+export function createClassifier(options?: ClassifierOptions): Promise<Classifier>;
+
+/** The sentence rule sentences() uses, without the model. */
+export function splitSentences(text: string): Span[];

@@ -1,0 +1,27 @@
+// A module worker holding one engine (engine.js), so a page never freezes while reviews are
+// scored. Messages (pool.js sends them):
+//   {id, type: 'load', bytes}                 -> {id, ok: true, info}
+//   {id, type: 'classifyMany', texts}         -> {id, ok: true, results}  (per text: answer or {error})
+//   {id, type: 'explain', text, part, parts}  -> {id, ok: true, result}
+// and {id, ok: false, error: {code, message}} when a request fails (code 'engine' when the
+// WebAssembly module could not start at all).
+import { createEngine } from './engine.js';
+import { errorObject } from './errors.js';
+
+let starting = null; // the engine's promise, created on the first message
+
+self.onmessage = async (event) => {
+    const { id, type } = event.data;
+    try {
+        starting ??= createEngine();
+        const engine = await starting;
+        let reply;
+        if (type === 'load') reply = { info: engine.load(event.data.bytes) };
+        else if (type === 'classifyMany') reply = { results: engine.classifyMany(event.data.texts) };
+        else if (type === 'explain') reply = { result: engine.explain(event.data.text, event.data.part, event.data.parts) };
+        else throw new Error(`unknown request '${type}'`);
+        self.postMessage({ id, ok: true, ...reply });
+    } catch (e) {
+        self.postMessage({ id, ok: false, error: errorObject(e) });
+    }
+};
