@@ -58,7 +58,7 @@ static void usage(FILE *out) {
             "  embed only: --window N (%d) --negatives N (%d) --min-count N (%d) --subsample X (%g)\n"
             "              --embed-std X (%g: the vectors' per-component standard deviation);\n"
             "              --lr and --epochs default to %g and %d there\n",
-            d.distill_alpha, d.model.n_layers, d.model.dim, d.model.n_heads, d.model.hidden_dim, d.model.max_positions,
+            d.distill_alpha, d.model.n_layers, d.model.dim, d.model.n_heads, d.model.hidden_dim, d.model.max_position_embeddings,
             d.seq_len, d.head_tokens, d.batch, d.epochs, d.warmup_steps, d.lr, d.min_lr_ratio,
             d.weight_decay, d.clip_norm, d.dropout, d.cls_dropout, d.mask_prob,
             (unsigned long long)d.seed, (unsigned long long)d.split_seed, d.valid_size, d.threads,
@@ -175,7 +175,7 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(flag, "--dim")) ok = parse_int(flag, v, &o.model.dim);
         else if (!strcmp(flag, "--heads")) ok = parse_int(flag, v, &o.model.n_heads);
         else if (!strcmp(flag, "--hidden")) ok = parse_int(flag, v, &o.model.hidden_dim);
-        else if (!strcmp(flag, "--max-positions")) ok = parse_int(flag, v, &o.model.max_positions);
+        else if (!strcmp(flag, "--max-positions")) ok = parse_int(flag, v, &o.model.max_position_embeddings);
         else if (!strcmp(flag, "--seq-len")) ok = parse_int(flag, v, &o.seq_len);
         else if (!strcmp(flag, "--head-tokens")) ok = parse_int(flag, v, &o.head_tokens);
         else if (!strcmp(flag, "--batch")) ok = parse_int(flag, v, &o.batch);
@@ -245,7 +245,7 @@ int cmd_train(int argc, char **argv) {
         return 2;
     }
     if (o.batch < 1 || o.seq_len < 8 || o.model.n_layers < 1 || o.model.n_heads < 1 ||
-        o.model.dim % o.model.n_heads || (o.seq_len > o.model.max_positions && !embed) ||
+        o.model.dim % o.model.n_heads || (o.seq_len > o.model.max_position_embeddings && !embed) ||
         o.head_tokens > o.seq_len - 2 || o.dropout >= 1 || o.cls_dropout >= 1 || o.mask_prob >= 1 ||
         o.distill_alpha > 1) {
         fprintf(stderr, "train: inconsistent shape options (dim divisible by heads, 8 <= seq-len <= "
