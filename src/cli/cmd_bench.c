@@ -13,7 +13,7 @@
 #include "args.h"
 #include "commands.h"
 #include "tools/convert.h"
-#include "model.h"
+#include "explain.h"
 #include "sentiment.h"
 #include "util.h"
 
@@ -86,10 +86,12 @@ int cmd_bench(int argc, char **argv) {
     int status = sent_args_parse("bench", argc - 1, argv + 1, args, SENT_ARGS_COUNT(args), usage);
     if (status != SENT_ARGS_RUN) return status;
     BenchConfig configs[] = {
-        {"distilbert-base", {.vocab_size = 30522, .dim = 768, .n_layers = 6, .n_heads = 12, .hidden_dim = 3072,
-                             .max_position = 512, .n_labels = 2, .positive_index = 1}},
-        {"small (4x256)", {.vocab_size = 30522, .dim = 256, .n_layers = 4, .n_heads = 4, .hidden_dim = 1024,
-                           .max_position = 512, .n_labels = 2, .positive_index = 1}},
+        {"distilbert-base", {.model = {.vocab_size = 30522, .dim = 768, .n_layers = 6, .n_heads = 12,
+                                       .hidden_dim = 3072, .max_position_embeddings = 512, .n_labels = 2},
+                             .positive_index = 1}},
+        {"small (4x256)", {.model = {.vocab_size = 30522, .dim = 256, .n_layers = 4, .n_heads = 4,
+                                     .hidden_dim = 1024, .max_position_embeddings = 512, .n_labels = 2},
+                           .positive_index = 1}},
     };
     const char *file_names[2] = {"base", "small"};
     int lengths[] = {128, 256, 512};
@@ -130,15 +132,13 @@ int cmd_bench(int argc, char **argv) {
                 }
                 SentModelInfo info;
                 sent_model_info(c, &info);
-                SentConfig mc = {.vocab_size = info.vocab_size, .dim = info.dim, .n_layers = info.n_layers,
-                                 .n_heads = info.n_heads, .hidden_dim = info.hidden_dim, .n_labels = info.n_labels};
                 for (int li = 0; li < 3; li++) {
                     // The scalar reference on distilbert-base: 128 tokens only (seconds per review).
                     if (k == 0 && ci == 0 && li > 0) continue;
                     char *review = synthetic_review(lengths[li], 30522);
                     double s = time_review(c, review, k == 0 ? 1 : reps, lengths[li]);
                     printf("%-16s %-5s %-11s %6d %10.2f %9.1f\n", configs[ci].name, quant ? "int8" : "fp32",
-                           tables[k]->name, lengths[li], 1e3 * s, 2 * sent_model_macs(&mc, lengths[li]) / s / 1e9);
+                           tables[k]->name, lengths[li], 1e3 * s, sent_forward_flops(&info, lengths[li]) / s / 1e9);
                     fflush(stdout);
                     free(review);
                 }

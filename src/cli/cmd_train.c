@@ -65,7 +65,7 @@ static void usage(FILE *out) {
             "  embed only: --window N (%d) --negatives N (%d) --min-count N (%d) --subsample X (%g)\n"
             "              --embed-std X (%g: the vectors' per-component standard deviation);\n"
             "              --lr and --epochs default to %g and %d there\n",
-            d.distill_alpha, d.model.n_layers, d.model.dim, d.model.n_heads, d.model.hidden_dim, d.model.max_positions,
+            d.distill_alpha, d.model.n_layers, d.model.dim, d.model.n_heads, d.model.hidden_dim, d.model.max_position_embeddings,
             d.seq_len, d.head_tokens, d.batch, d.epochs, d.warmup_steps, d.lr, d.min_lr_ratio,
             d.weight_decay, d.clip_norm, d.dropout, d.cls_dropout, d.mask_prob,
             (unsigned long long)d.seed, (unsigned long long)d.split_seed, d.valid_size, d.threads,
@@ -148,7 +148,7 @@ int cmd_train(int argc, char **argv) {
         SENT_OPT("--dim", SENT_ARG_INT, &o.model.dim, .min = 0, .max = any),
         SENT_OPT("--heads", SENT_ARG_INT, &o.model.n_heads, .min = 0, .max = any),
         SENT_OPT("--hidden", SENT_ARG_INT, &o.model.hidden_dim, .min = 0, .max = any),
-        SENT_OPT("--max-positions", SENT_ARG_INT, &o.model.max_positions, .min = 0, .max = any),
+        SENT_OPT("--max-positions", SENT_ARG_INT, &o.model.max_position_embeddings, .min = 0, .max = any),
         SENT_OPT("--seq-len", SENT_ARG_INT, &o.seq_len, .min = 0, .max = any),
         SENT_OPT("--head-tokens", SENT_ARG_INT, &o.head_tokens, .min = 0, .max = any),
         SENT_OPT("--batch", SENT_ARG_INT, &o.batch, .min = 0, .max = any),
@@ -211,7 +211,7 @@ int cmd_train(int argc, char **argv) {
         return 2;
     }
     if (o.batch < 1 || o.seq_len < 8 || o.model.n_layers < 1 || o.model.n_heads < 1 ||
-        o.model.dim % o.model.n_heads || (o.seq_len > o.model.max_positions && !embed) ||
+        o.model.dim % o.model.n_heads || (o.seq_len > o.model.max_position_embeddings && !embed) ||
         o.head_tokens > o.seq_len - 2 || o.dropout >= 1 || o.cls_dropout >= 1 || o.mask_prob >= 1 ||
         o.distill_alpha > 1) {
         fprintf(stderr, "train: inconsistent shape options (dim divisible by heads, 8 <= seq-len <= "

@@ -6,6 +6,7 @@
 //        -> one id sequence per passage, with the passage left out
 //        -> sent_classify_ids (batched forward passes) -> score = P(pos) before - after.
 #include "explain.h"
+#include "model.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -100,10 +101,9 @@ SentClassifier *sent_explainer_classifier(const SentExplainer *e) { return e->cl
 int sent_explainer_capacity(const SentExplainer *e) { return e->capacity; }
 
 double sent_forward_flops(const SentModelInfo *info, int n_tokens) {
-    double T = n_tokens, D = info->dim, H = info->hidden_dim;
-    double matmuls = 2.0 * T * (4.0 * D * D + 2.0 * D * H);  // q, k, v, out; lin1, lin2
-    double attention = 4.0 * T * T * D;                       // q.k^T and weights.v
-    return info->n_layers * (matmuls + attention);
+    SentDistilBertConfig shape = {.dim = info->dim, .hidden_dim = info->hidden_dim, .n_layers = info->n_layers,
+                                  .n_labels = info->n_labels};
+    return 2 * sent_model_macs(&shape, n_tokens);
 }
 
 // --- words and sentences -----------------------------------------------------------------------

@@ -430,44 +430,53 @@ INLINE AVX2 void tile_f32_avx2(float *y, int ldy, const float *x, int ldx, const
     }
 }
 
-static AVX2 void linear_f32_avx2(float *y, const float *x, const float *w, const float *b, int N, int I, int O) {
-    // y: [N, O], x: [N, I], w: [O, I], b: [O] or NULL
-    int n_blocks = (O + F32_OB - 1) / F32_OB, chunk = f32_chunk(I);
-#pragma omp parallel for schedule(static) if ((long)N * I * O >= PARALLEL_MIN_MACS)
-    for (int ob = 0; ob < n_blocks; ob++) {
-        int o_end = min_int(O, (ob + 1) * F32_OB);
-        for (int k0 = 0; k0 < I; k0 += chunk) {
-            int kc = min_int(chunk, I - k0), accumulate = k0 > 0;
-            for (int n = 0; n < N; n += 3) {
-                int mr = min_int(3, N - n);
-                const float *xt = x + (size_t)n * I + k0;
-                int ldx = I;
-                float xpack[3 * X_PACK_LD];   // [3, X_PACK_LD]
-                if (mr == 3) {
-                    pack_x_rows(xpack, xt, I, 3, kc);
-                    xt = xpack, ldx = X_PACK_LD;
-                }
-                for (int o = ob * F32_OB; o < o_end; o += 4) {
-                    int nr = min_int(4, o_end - o);
-                    float *yt = y + (size_t)n * O + o;
-                    const float *wt = w + (size_t)o * I + k0, *bt = b ? b + o : NULL;
-                    if (mr == 3 && nr == 4) {
-                        tile_f32_avx2(yt, O, xt, ldx, wt, I, kc, bt, accumulate, 3, 4);
-                    } else if (nr == 4) {
-                        for (int i = 0; i < mr; i++)
-                            tile_f32_avx2(yt + (size_t)i * O, O, xt + (size_t)i * ldx, ldx, wt, I, kc, bt, accumulate, 1,
-                                          4);
-                    } else {
-                        for (int i = 0; i < mr; i++)
-                            for (int j = 0; j < nr; j++)
-                                tile_f32_avx2(yt + (size_t)i * O + j, O, xt + (size_t)i * ldx, ldx, wt + (size_t)j * I, I,
-                                              kc, bt ? bt + j : NULL, accumulate, 1, 1);
-                    }
-                }
-            }
-        }
+// The fp32 driver of both ISAs: blocks of F32_OB weight rows (one per thread) x chunks of the
+// inputs, swept by MR x 4 tiles of tile_f32_<isa> (MR rows of x packed first), with 1 x 4 and
+// 1 x 1 tiles at the edges. One body, instantiated per ISA so each copy is compiled for its
+// target and calls its tile with constant MR and NR.
+#define LINEAR_F32(isa, TARGET, MR)                                                                              \
+    static TARGET void linear_f32_##isa(float *y, const float *x, const float *w, const float *b, int N, int I,   \
+                                        int O) {                                                                 \
+        /* y: [N, O], x: [N, I], w: [O, I], b: [O] or NULL */                                                    \
+        int n_blocks = (O + F32_OB - 1) / F32_OB, chunk = f32_chunk(I);                                           \
+        _Pragma("omp parallel for schedule(static) if ((long)N * I * O >= PARALLEL_MIN_MACS)")                    \
+        for (int ob = 0; ob < n_blocks; ob++) {                                                                   \
+            int o_end = min_int(O, (ob + 1) * F32_OB);                                                            \
+            for (int k0 = 0; k0 < I; k0 += chunk) {                                                               \
+                int kc = min_int(chunk, I - k0), accumulate = k0 > 0;                                             \
+                for (int n = 0; n < N; n += MR) {                                                                 \
+                    int mr = min_int(MR, N - n);                                                                  \
+                    const float *xt = x + (size_t)n * I + k0;                                                     \
+                    int ldx = I;                                                                                  \
+                    float xpack[MR * X_PACK_LD];   /* [MR, X_PACK_LD] */                                          \
+                    if (mr == MR) {                                                                               \
+                        pack_x_rows(xpack, xt, I, MR, kc);                                                        \
+                        xt = xpack, ldx = X_PACK_LD;                                                              \
+                    }                                                                                             \
+                    for (int o = ob * F32_OB; o < o_end; o += 4) {                                                \
+                        int nr = min_int(4, o_end - o);                                                           \
+                        float *yt = y + (size_t)n * O + o;                                                        \
+                        const float *wt = w + (size_t)o * I + k0, *bt = b ? b + o : NULL;                         \
+                        if (mr == MR && nr == 4) {                                                                \
+                            tile_f32_##isa(yt, O, xt, ldx, wt, I, kc, bt, accumulate, MR, 4);                     \
+                        } else if (nr == 4) {                                                                     \
+                            for (int i = 0; i < mr; i++)                                                          \
+                                tile_f32_##isa(yt + (size_t)i * O, O, xt + (size_t)i * ldx, ldx, wt, I, kc, bt,   \
+                                               accumulate, 1, 4);                                                 \
+                        } else {                                                                                  \
+                            for (int i = 0; i < mr; i++)                                                          \
+                                for (int j = 0; j < nr; j++)                                                      \
+                                    tile_f32_##isa(yt + (size_t)i * O + j, O, xt + (size_t)i * ldx, ldx,          \
+                                                   wt + (size_t)j * I, I, kc, bt ? bt + j : NULL, accumulate, 1,  \
+                                                   1);                                                            \
+                        }                                                                                         \
+                    }                                                                                             \
+                }                                                                                                 \
+            }                                                                                                     \
+        }                                                                                                         \
     }
-}
+
+LINEAR_F32(avx2, AVX2, 3)
 
 // --- AVX-512 linear layers ----------------------------------------------------------------------
 
@@ -521,44 +530,7 @@ INLINE AVX512 void tile_f32_avx512(float *y, int ldy, const float *x, int ldx, c
     }
 }
 
-static AVX512 void linear_f32_avx512(float *y, const float *x, const float *w, const float *b, int N, int I, int O) {
-    // y: [N, O], x: [N, I], w: [O, I], b: [O] or NULL
-    int n_blocks = (O + F32_OB - 1) / F32_OB, chunk = f32_chunk(I);
-#pragma omp parallel for schedule(static) if ((long)N * I * O >= PARALLEL_MIN_MACS)
-    for (int ob = 0; ob < n_blocks; ob++) {
-        int o_end = min_int(O, (ob + 1) * F32_OB);
-        for (int k0 = 0; k0 < I; k0 += chunk) {
-            int kc = min_int(chunk, I - k0), accumulate = k0 > 0;
-            for (int n = 0; n < N; n += 4) {
-                int mr = min_int(4, N - n);
-                const float *xt = x + (size_t)n * I + k0;
-                int ldx = I;
-                float xpack[4 * X_PACK_LD];   // [4, X_PACK_LD]
-                if (mr == 4) {
-                    pack_x_rows(xpack, xt, I, 4, kc);
-                    xt = xpack, ldx = X_PACK_LD;
-                }
-                for (int o = ob * F32_OB; o < o_end; o += 4) {
-                    int nr = min_int(4, o_end - o);
-                    float *yt = y + (size_t)n * O + o;
-                    const float *wt = w + (size_t)o * I + k0, *bt = b ? b + o : NULL;
-                    if (mr == 4 && nr == 4) {
-                        tile_f32_avx512(yt, O, xt, ldx, wt, I, kc, bt, accumulate, 4, 4);
-                    } else if (nr == 4) {
-                        for (int i = 0; i < mr; i++)
-                            tile_f32_avx512(yt + (size_t)i * O, O, xt + (size_t)i * ldx, ldx, wt, I, kc, bt, accumulate,
-                                            1, 4);
-                    } else {
-                        for (int i = 0; i < mr; i++)
-                            for (int j = 0; j < nr; j++)
-                                tile_f32_avx512(yt + (size_t)i * O + j, O, xt + (size_t)i * ldx, ldx, wt + (size_t)j * I,
-                                                I, kc, bt ? bt + j : NULL, accumulate, 1, 1);
-                    }
-                }
-            }
-        }
-    }
-}
+LINEAR_F32(avx512, AVX512, 4)
 
 // --- int8 linear layers (packed panels) ---------------------------------------------------------
 

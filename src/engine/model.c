@@ -1,166 +1,118 @@
 // The DistilBERT forward pass (see model.h), read top to bottom like the network: config,
-// weights walked by their Hugging Face names, run state, then embeddings → blocks → head.
+// weights (distilbert_params.h's table, walked in order), run state, then embeddings → blocks →
+// head.
 #include "model.h"
 #include "util.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-
 // --- config ------------------------------------------------------------------------------------
 
-static int get_int(const cJSON *obj, const char *key, int lo, int hi, int *out, char *err, size_t err_size) {
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!cJSON_IsNumber(item)) return sent_errorf(err, err_size, "config.%s is missing or not a number", key);
-    double v = item->valuedouble;
-    if (v != floor(v) || v < lo || v > hi) return sent_errorf(err, err_size, "config.%s = %g not an integer in %d..%d", key, v, lo, hi);
-    *out = (int)v;
-    return 0;
-}
-
-int sent_config_from_meta(SentConfig *cfg, const cJSON *meta, char *err, size_t err_size) {
+int sent_config_from_meta(SentDistilBertConfig *cfg, const cJSON *meta, char *err, size_t err_size) {
     memset(cfg, 0, sizeof *cfg);
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(meta, "config");
     if (!cJSON_IsObject(c)) return sent_errorf(err, err_size, "metadata has no \"config\" object");
-    if (get_int(c, "vocab_size", 1, 1 << 22, &cfg->vocab_size, err, err_size) ||
-        get_int(c, "dim", 1, 1 << 14, &cfg->dim, err, err_size) ||
-        get_int(c, "n_layers", 1, 256, &cfg->n_layers, err, err_size) ||
-        get_int(c, "n_heads", 1, 1024, &cfg->n_heads, err, err_size) ||
-        get_int(c, "hidden_dim", 1, 1 << 16, &cfg->hidden_dim, err, err_size) ||
-        get_int(c, "max_position_embeddings", 2, 1 << 14, &cfg->max_position, err, err_size) ||
-        get_int(c, "n_labels", 2, 64, &cfg->n_labels, err, err_size))
-        return -1;
-    if (cfg->dim % cfg->n_heads) return sent_errorf(err, err_size, "config.dim %d is not a multiple of n_heads %d", cfg->dim, cfg->n_heads);
-    const cJSON *act = cJSON_GetObjectItemCaseSensitive(c, "activation");
-    if (!cJSON_IsString(act) || strcmp(act->valuestring, "gelu"))
-        return sent_errorf(err, err_size, "config.activation must be \"gelu\"");
-    const cJSON *eps = cJSON_GetObjectItemCaseSensitive(c, "layer_norm_eps");
-    if (!cJSON_IsNumber(eps) || !(eps->valuedouble > 0 && eps->valuedouble < 1))
-        return sent_errorf(err, err_size, "config.layer_norm_eps is missing or not in (0, 1)");
-    cfg->layer_norm_eps = (float)eps->valuedouble;
-    return 0;
+    return sent_distilbert_config_from_json(cfg, c, 0, "config.", err, err_size);
 }
 
 // --- weights -----------------------------------------------------------------------------------
 
-static const SentTensor *find(const SentModelFile *mf, char *err, size_t err_size, int rows, int cols,
-                              int allow_i8, const char *fmt, ...) {
-    char name[SENT_SMF_NAME_SIZE];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
-    va_end(ap);
-    const SentTensor *t = sent_model_file_find(mf, name);
+// The file's tensor p after checking its shape and dtype (int8 allowed for embedding tables and
+// Linear weights), or NULL with err.
+static const SentTensor *find(const SentModelFile *mf, const SentParam *p, char *err, size_t err_size) {
+    const SentTensor *t = sent_model_file_find(mf, p->name);
     if (!t) {
-        sent_errorf(err, err_size, "tensor '%s' is missing", name);
+        sent_errorf(err, err_size, "tensor '%s' is missing", p->name);
         return NULL;
     }
-    int want_ndim = rows ? 2 : 1;
+    int rows = p->rows, cols = p->cols, want_ndim = rows ? 2 : 1;
     if (t->ndim != want_ndim || (rows && t->shape[0] != rows) || t->shape[want_ndim - 1] != cols) {
-        sent_errorf(err, err_size, "tensor '%s' has shape [%lld%s%lld], expected [%d%s%d]", name, (long long)t->shape[0],
-             t->ndim > 1 ? ", " : "", t->ndim > 1 ? (long long)t->shape[1] : 0LL, rows ? rows : cols,
-             rows ? ", " : "", rows ? cols : 0);
+        sent_errorf(err, err_size, "tensor '%s' has shape [%lld%s%lld], expected [%d%s%d]", p->name,
+                    (long long)t->shape[0], t->ndim > 1 ? ", " : "", t->ndim > 1 ? (long long)t->shape[1] : 0LL,
+                    rows ? rows : cols, rows ? ", " : "", rows ? cols : 0);
         return NULL;
     }
+    int allow_i8 = p->kind == SENT_TENSOR_EMBEDDING || p->kind == SENT_TENSOR_WEIGHT;
     if (t->dtype != SENT_DTYPE_F32 && !allow_i8) {
-        sent_errorf(err, err_size, "tensor '%s' must be f32", name);
+        sent_errorf(err, err_size, "tensor '%s' must be f32", p->name);
         return NULL;
     }
     return t;
 }
 
-static const float *vector(const SentModelFile *mf, char *err, size_t err_size, int n, const char *fmt,
-                           const char *a, int layer) {
-    char name[SENT_SMF_NAME_SIZE];
-    snprintf(name, sizeof name, fmt, layer, a);
-    const SentTensor *t = find(mf, err, err_size, 0, n, 0, "%s", name);
-    return t ? t->data : NULL;
-}
+// Where a module's tensors go in w: its Linear, embedding table or LayerNorm.
+typedef struct {
+    SentLinear *linear;
+    SentEmbedding *embedding;
+    SentLayerNorm *norm;
+} Slot;
 
-static int linear(SentLinear *lin, const SentModelFile *mf, char *err, size_t err_size, int out, int in,
-                  const char *prefix) {
-    memset(lin, 0, sizeof *lin);
-    const SentTensor *w = find(mf, err, err_size, out, in, 1, "%s.weight", prefix);
-    const SentTensor *b = w ? find(mf, err, err_size, 0, out, 0, "%s.bias", prefix) : NULL;
-    if (!b) return -1;
-    if (w->dtype == SENT_DTYPE_F32) {
-        lin->w = w->data;
-    } else {
-        lin->q = (SentQ8){.q = w->data, .scale = w->scale, .rows = out, .cols = in, .group_size = w->group_size};
+static Slot slot_of(SentWeights *w, SentModule module, int layer) {
+    SentLayerWeights *lw = layer >= 0 ? &w->layers[layer] : NULL;
+    switch (module) {
+    case SENT_MODULE_WORD_EMBEDDINGS: return (Slot){.embedding = &w->word_embeddings};
+    case SENT_MODULE_POSITION_EMBEDDINGS: return (Slot){.embedding = &w->position_embeddings};
+    case SENT_MODULE_EMBEDDINGS_LAYER_NORM: return (Slot){.norm = &w->emb_ln};
+    case SENT_MODULE_Q_LIN: return (Slot){.linear = &lw->q};
+    case SENT_MODULE_K_LIN: return (Slot){.linear = &lw->k};
+    case SENT_MODULE_V_LIN: return (Slot){.linear = &lw->v};
+    case SENT_MODULE_OUT_LIN: return (Slot){.linear = &lw->out_lin};
+    case SENT_MODULE_SA_LAYER_NORM: return (Slot){.norm = &lw->sa_ln};
+    case SENT_MODULE_LIN1: return (Slot){.linear = &lw->lin1};
+    case SENT_MODULE_LIN2: return (Slot){.linear = &lw->lin2};
+    case SENT_MODULE_OUTPUT_LAYER_NORM: return (Slot){.norm = &lw->out_ln};
+    case SENT_MODULE_PRE_CLASSIFIER: return (Slot){.linear = &w->pre_classifier};
+    case SENT_MODULE_CLASSIFIER: return (Slot){.linear = &w->classifier};
+    default: return (Slot){0};   // the MLM head: not part of a classifier
     }
-    lin->b = b->data;
-    lin->in = in;
-    lin->out = out;
-    return 0;
 }
 
-static int embedding(SentEmbedding *e, const SentModelFile *mf, char *err, size_t err_size, int rows, int cols,
-                     const char *name) {
-    memset(e, 0, sizeof *e);
-    const SentTensor *t = find(mf, err, err_size, rows, cols, 1, "%s", name);
-    if (!t) return -1;
-    if (t->dtype == SENT_DTYPE_F32) {
-        e->f = t->data;
-    } else {
-        e->q = t->data;
-        e->scale = t->scale;
-        e->group = t->group_size;
+// Points the slot of p at tensor t (fp32, or int8 with its scales).
+static void bind(SentWeights *w, const SentParam *p, const SentTensor *t) {
+    Slot slot = slot_of(w, p->module, p->layer);
+    int i8 = t->dtype != SENT_DTYPE_F32;
+    switch (p->kind) {
+    case SENT_TENSOR_EMBEDDING:
+        *slot.embedding = i8 ? (SentEmbedding){.q = t->data, .scale = t->scale, .group = t->group_size}
+                             : (SentEmbedding){.f = t->data};
+        slot.embedding->rows = p->rows;
+        slot.embedding->cols = p->cols;
+        break;
+    case SENT_TENSOR_WEIGHT:
+        if (i8) {
+            slot.linear->q = (SentQ8){.q = t->data, .scale = t->scale, .rows = p->rows, .cols = p->cols,
+                                      .group_size = t->group_size};
+            if (!w->q8_group || t->group_size < w->q8_group) w->q8_group = t->group_size;
+        } else {
+            slot.linear->w = t->data;
+        }
+        slot.linear->out = p->rows;
+        slot.linear->in = p->cols;
+        break;
+    case SENT_TENSOR_BIAS: slot.linear->b = t->data; break;
+    case SENT_TENSOR_NORM_WEIGHT: slot.norm->w = t->data; break;
+    case SENT_TENSOR_NORM_BIAS: slot.norm->b = t->data; break;
     }
-    e->rows = rows;
-    e->cols = cols;
-    return 0;
 }
 
-int sent_weights_from_file(SentWeights *w, const SentConfig *cfg, const SentModelFile *mf, char *err,
+int sent_weights_from_file(SentWeights *w, const SentDistilBertConfig *cfg, const SentModelFile *mf, char *err,
                            size_t err_size) {
     memset(w, 0, sizeof *w);
-    int D = cfg->dim, H = cfg->hidden_dim;
-    const char *e = "distilbert.embeddings";
-    char name[SENT_SMF_NAME_SIZE];
-    snprintf(name, sizeof name, "%s.word_embeddings.weight", e);
-    if (embedding(&w->word_embeddings, mf, err, err_size, cfg->vocab_size, D, name)) return -1;
-    snprintf(name, sizeof name, "%s.position_embeddings.weight", e);
-    if (embedding(&w->position_embeddings, mf, err, err_size, cfg->max_position, D, name)) return -1;
-    const SentTensor *t;
-    if (!(t = find(mf, err, err_size, 0, D, 0, "%s.LayerNorm.weight", e))) return -1;
-    w->emb_ln_w = t->data;
-    if (!(t = find(mf, err, err_size, 0, D, 0, "%s.LayerNorm.bias", e))) return -1;
-    w->emb_ln_b = t->data;
-
     w->layers = calloc((size_t)cfg->n_layers, sizeof *w->layers);
     if (!w->layers) return sent_errorf(err, err_size, "out of memory");
-    for (int l = 0; l < cfg->n_layers; l++) {
-        SentLayerWeights *lw = &w->layers[l];
-        char p[SENT_SMF_NAME_SIZE];
-        const char *lf = "distilbert.transformer.layer.%d.%s";
-        snprintf(p, sizeof p, lf, l, "attention.q_lin");
-        if (linear(&lw->q_lin, mf, err, err_size, D, D, p)) goto fail_layers;
-        snprintf(p, sizeof p, lf, l, "attention.k_lin");
-        if (linear(&lw->k_lin, mf, err, err_size, D, D, p)) goto fail_layers;
-        snprintf(p, sizeof p, lf, l, "attention.v_lin");
-        if (linear(&lw->v_lin, mf, err, err_size, D, D, p)) goto fail_layers;
-        snprintf(p, sizeof p, lf, l, "attention.out_lin");
-        if (linear(&lw->out_lin, mf, err, err_size, D, D, p)) goto fail_layers;
-        snprintf(p, sizeof p, lf, l, "ffn.lin1");
-        if (linear(&lw->lin1, mf, err, err_size, H, D, p)) goto fail_layers;
-        snprintf(p, sizeof p, lf, l, "ffn.lin2");
-        if (linear(&lw->lin2, mf, err, err_size, D, H, p)) goto fail_layers;
-        if (!(lw->sa_ln_w = vector(mf, err, err_size, D, lf, "sa_layer_norm.weight", l)) ||
-            !(lw->sa_ln_b = vector(mf, err, err_size, D, lf, "sa_layer_norm.bias", l)) ||
-            !(lw->out_ln_w = vector(mf, err, err_size, D, lf, "output_layer_norm.weight", l)) ||
-            !(lw->out_ln_b = vector(mf, err, err_size, D, lf, "output_layer_norm.bias", l)))
-            goto fail_layers;
+    SentParam p;
+    for (int i = 0; sent_distilbert_param(cfg, SENT_SEQUENCE_CLASSIFIER, i, &p); i++) {
+        const SentTensor *t = find(mf, &p, err, err_size);
+        if (!t) {
+            sent_weights_free(w);
+            return -1;
+        }
+        bind(w, &p, t);
     }
-    if (linear(&w->pre_classifier, mf, err, err_size, D, D, "pre_classifier") ||
-        linear(&w->classifier, mf, err, err_size, cfg->n_labels, D, "classifier"))
-        goto fail_layers;
     return 0;
-fail_layers:
-    sent_weights_free(w);
-    return -1;
 }
 
 // Every linear layer of w: 6 per block, then the head's two; returns how many.
@@ -168,7 +120,7 @@ static int all_linears(SentWeights *w, int n_layers, SentLinear **out) {
     int n = 0;
     for (int l = 0; l < n_layers && w->layers; l++) {
         SentLayerWeights *lw = &w->layers[l];
-        SentLinear *block[] = {&lw->q_lin, &lw->k_lin, &lw->v_lin, &lw->out_lin, &lw->lin1, &lw->lin2};
+        SentLinear *block[] = {&lw->q, &lw->k, &lw->v, &lw->out_lin, &lw->lin1, &lw->lin2};
         for (int i = 0; i < 6; i++) out[n++] = block[i];
     }
     out[n++] = &w->pre_classifier;
@@ -186,7 +138,7 @@ static void free_packed(SentWeights *w, int n_layers) {
     w->packed_for = NULL;
 }
 
-int sent_weights_pack(SentWeights *w, const SentConfig *cfg, const SentKernels *k) {
+int sent_weights_pack(SentWeights *w, const SentDistilBertConfig *cfg, const SentKernels *k) {
     free_packed(w, cfg->n_layers);
     SentLinear *lins[6 * 256 + 2];   // n_layers <= 256 (sent_config_from_meta)
     int n = all_linears(w, cfg->n_layers, lins);
@@ -208,29 +160,14 @@ void sent_weights_free(SentWeights *w) {
 
 // --- run state ---------------------------------------------------------------------------------
 
-static int smallest_group(const SentLinear *lin, int current) {
-    return !lin->w && lin->q.group_size < current ? lin->q.group_size : current;
-}
-
-int sent_runstate_new(SentRunState *s, const SentConfig *cfg, const SentWeights *w, int max_batch, int max_len,
-                      char *err, size_t err_size) {
+int sent_runstate_new(SentRunState *s, const SentDistilBertConfig *cfg, const SentWeights *w, int max_batch,
+                      int max_len, char *err, size_t err_size) {
     memset(s, 0, sizeof *s);
-    if (max_batch < 1 || max_len < 1 || max_len > cfg->max_position)
+    if (max_batch < 1 || max_len < 1 || max_len > cfg->max_position_embeddings)
         return sent_errorf(err, err_size, "run state: batch %d / length %d out of range (max length %d)", max_batch, max_len,
-                    cfg->max_position);
+                    cfg->max_position_embeddings);
     int D = cfg->dim, H = cfg->hidden_dim, widest = D > H ? D : H;
-    int group = widest;
-    for (int l = 0; l < cfg->n_layers; l++) {
-        const SentLayerWeights *lw = &w->layers[l];
-        group = smallest_group(&lw->q_lin, group);
-        group = smallest_group(&lw->k_lin, group);
-        group = smallest_group(&lw->v_lin, group);
-        group = smallest_group(&lw->out_lin, group);
-        group = smallest_group(&lw->lin1, group);
-        group = smallest_group(&lw->lin2, group);
-    }
-    group = smallest_group(&w->pre_classifier, group);
-    group = smallest_group(&w->classifier, group);
+    int group = w->q8_group && w->q8_group < widest ? w->q8_group : widest;   // activation scales per row
     size_t N = (size_t)max_batch * (size_t)max_len;
     s->max_batch = max_batch;
     s->max_len = max_len;
@@ -349,15 +286,15 @@ static void attention_one_query(float *out, const float *q, const float *k, cons
 // [CLS] row, so K and V are computed for every row (every key), but Q, attention, out_lin,
 // both LayerNorms and the FFN only for the B [CLS] rows. Leaves those rows in s->pooled [B, D];
 // s->q, s->ctx, s->xb, s->h are used for B rows only.
-static void last_layer_cls(const SentConfig *cfg, const SentLayerWeights *lw, const SentWeights *w, SentRunState *s,
+static void last_layer_cls(const SentDistilBertConfig *cfg, const SentLayerWeights *lw, const SentWeights *w, SentRunState *s,
                            const SentKernels *k, int N, int B, const uint8_t *masks, int mask_stride) {
     int D = cfg->dim, head_dim = D / cfg->n_heads;
     float eps = cfg->layer_norm_eps;
     for (int b = 0; b < B; b++)
         memcpy(s->pooled + (size_t)b * D, s->x + (size_t)s->seq_start[b] * D, D * sizeof(float));
-    linear_forward(k, w, s, s->k, s->x, &lw->k_lin, N, 0);
-    linear_forward(k, w, s, s->v, s->x, &lw->v_lin, N, 0);
-    linear_forward(k, w, s, s->q, s->pooled, &lw->q_lin, B, 0);   // s->q: [B, D]
+    linear_forward(k, w, s, s->k, s->x, &lw->k, N, 0);
+    linear_forward(k, w, s, s->v, s->x, &lw->v, N, 0);
+    linear_forward(k, w, s, s->q, s->pooled, &lw->q, B, 0);   // s->q: [B, D]
     for (int b = 0; b < B; b++) {
         size_t off = (size_t)s->seq_start[b] * D;
         const uint8_t *mask = mask_stride ? masks + (size_t)b * mask_stride : s->ones;
@@ -366,16 +303,16 @@ static void last_layer_cls(const SentConfig *cfg, const SentLayerWeights *lw, co
     }
     linear_forward(k, w, s, s->xb, s->ctx, &lw->out_lin, B, 0);
     k->add(s->xb, s->pooled, B * D);
-    k->layernorm(s->pooled, s->xb, lw->sa_ln_w, lw->sa_ln_b, B, D, eps);
+    k->layernorm(s->pooled, s->xb, lw->sa_ln.w, lw->sa_ln.b, B, D, eps);
     linear_forward(k, w, s, s->h, s->pooled, &lw->lin1, B, SENT_LINEAR_GELU);
     linear_forward(k, w, s, s->xb, s->h, &lw->lin2, B, 0);
     k->add(s->xb, s->pooled, B * D);
-    k->layernorm(s->pooled, s->xb, lw->out_ln_w, lw->out_ln_b, B, D, eps);
+    k->layernorm(s->pooled, s->xb, lw->out_ln.w, lw->out_ln.b, B, D, eps);
 }
 
 // The network over N rows holding B sequences: sequence b is rows [seq_start[b], +seq_len[b])
 // with key mask masks + b * mask_stride (mask_stride 0: s->ones, the packed case).
-static void forward(const SentConfig *cfg, const SentWeights *w, SentRunState *s, const SentKernels *k,
+static void forward(const SentDistilBertConfig *cfg, const SentWeights *w, SentRunState *s, const SentKernels *k,
                     const int32_t *ids, int N, int B, const uint8_t *masks, int mask_stride, float *hidden_states) {
     int D = cfg->dim, head_dim = D / cfg->n_heads;
     float eps = cfg->layer_norm_eps;
@@ -389,7 +326,7 @@ static void forward(const SentConfig *cfg, const SentWeights *w, SentRunState *s
             embedding_row(xn, &w->word_embeddings, ids[n], 0);
             embedding_row(xn, &w->position_embeddings, t, 1);
         }
-    k->layernorm(s->x, s->x, w->emb_ln_w, w->emb_ln_b, N, D, eps);
+    k->layernorm(s->x, s->x, w->emb_ln.w, w->emb_ln.b, N, D, eps);
     if (hidden_states) memcpy(hidden_states, s->x, layer_stride * sizeof(float));
 
     // Without hidden_states the last block runs for the [CLS] rows only (last_layer_cls).
@@ -397,9 +334,9 @@ static void forward(const SentConfig *cfg, const SentWeights *w, SentRunState *s
     for (int l = 0; l < full_layers; l++) {
         const SentLayerWeights *lw = &w->layers[l];
         // self-attention sublayer
-        linear_forward(k, w, s, s->q, s->x, &lw->q_lin, N, 0);
-        linear_forward(k, w, s, s->k, s->x, &lw->k_lin, N, 0);
-        linear_forward(k, w, s, s->v, s->x, &lw->v_lin, N, 0);
+        linear_forward(k, w, s, s->q, s->x, &lw->q, N, 0);
+        linear_forward(k, w, s, s->k, s->x, &lw->k, N, 0);
+        linear_forward(k, w, s, s->v, s->x, &lw->v, N, 0);
         for (int b = 0; b < B; b++) {
             size_t off = (size_t)s->seq_start[b] * D;
             const uint8_t *mask = mask_stride ? masks + (size_t)b * mask_stride : s->ones;
@@ -408,12 +345,12 @@ static void forward(const SentConfig *cfg, const SentWeights *w, SentRunState *s
         }
         linear_forward(k, w, s, s->xb, s->ctx, &lw->out_lin, N, 0);
         k->add(s->xb, s->x, N * D);
-        k->layernorm(s->x, s->xb, lw->sa_ln_w, lw->sa_ln_b, N, D, eps);
+        k->layernorm(s->x, s->xb, lw->sa_ln.w, lw->sa_ln.b, N, D, eps);
         // feed-forward sublayer
         linear_forward(k, w, s, s->h, s->x, &lw->lin1, N, SENT_LINEAR_GELU);
         linear_forward(k, w, s, s->xb, s->h, &lw->lin2, N, 0);
         k->add(s->xb, s->x, N * D);
-        k->layernorm(s->x, s->xb, lw->out_ln_w, lw->out_ln_b, N, D, eps);
+        k->layernorm(s->x, s->xb, lw->out_ln.w, lw->out_ln.b, N, D, eps);
         if (hidden_states) memcpy(hidden_states + (size_t)(l + 1) * layer_stride, s->x, layer_stride * sizeof(float));
     }
 
@@ -429,7 +366,7 @@ static void forward(const SentConfig *cfg, const SentWeights *w, SentRunState *s
     linear_forward(k, w, s, s->logits, s->pre, &w->classifier, B, 0);
 }
 
-void sent_model_forward(const SentConfig *cfg, SentWeights *w, SentRunState *s, const SentKernels *k,
+void sent_model_forward(const SentDistilBertConfig *cfg, SentWeights *w, SentRunState *s, const SentKernels *k,
                         const int32_t *ids, const uint8_t *mask, int B, int T, float *hidden_states) {
     if (w->packed_for != k) sent_weights_pack(w, cfg, k);
     for (int b = 0; b < B; b++) {
@@ -439,7 +376,7 @@ void sent_model_forward(const SentConfig *cfg, SentWeights *w, SentRunState *s, 
     forward(cfg, w, s, k, ids, B * T, B, mask, T, hidden_states);
 }
 
-void sent_model_forward_packed(const SentConfig *cfg, SentWeights *w, SentRunState *s, const SentKernels *k,
+void sent_model_forward_packed(const SentDistilBertConfig *cfg, SentWeights *w, SentRunState *s, const SentKernels *k,
                                const int32_t *ids, const int *offsets, int B, float *hidden_states) {
     if (w->packed_for != k) sent_weights_pack(w, cfg, k);
     for (int b = 0; b < B; b++) {
@@ -449,7 +386,7 @@ void sent_model_forward_packed(const SentConfig *cfg, SentWeights *w, SentRunSta
     forward(cfg, w, s, k, ids, offsets[B], B, NULL, 0, hidden_states);
 }
 
-double sent_model_macs(const SentConfig *cfg, int T) {
+double sent_model_macs(const SentDistilBertConfig *cfg, int T) {
     double D = cfg->dim, H = cfg->hidden_dim;
     double per_layer = T * (4 * D * D + 2 * D * H) + 2.0 * T * T * D;  // projections + QK^T and AV
     return cfg->n_layers * per_layer + D * D + D * cfg->n_labels;

@@ -1,12 +1,13 @@
 // DistilBERT for sequence classification, exactly as Hugging Face's
 // DistilBertForSequenceClassification computes it in eval mode:
-//   x = LayerNorm(word_emb[ids] + pos_emb[t])
-//   per layer: x = sa_layer_norm(x + out_lin(attention(q_lin x, k_lin x, v_lin x, mask)))
-//              x = output_layer_norm(x + lin2(gelu(lin1 x)))
+//   x = emb_ln(word_embeddings[ids] + position_embeddings[t])
+//   per layer: x = sa_ln(x + out_lin(attention(q x, k x, v x, mask)))
+//              x = out_ln(x + lin2(gelu(lin1 x)))
 //   logits = classifier(relu(pre_classifier(x[:, 0])))
 // Shapes: B sequences of T tokens (padded, mask 0 on padding; or packed end to end, N rows in
-// all), D = dim, H = hidden_dim,
-// L = n_layers, V = vocab_size, P = max_position_embeddings, C = labels.
+// all) and the config's letters (distilbert_params.h): D = dim, H = hidden_dim, L = n_layers,
+// V = vocab_size, P = max_position_embeddings, C = n_labels. The tensors and their Hugging Face
+// names are distilbert_params.h's table; the loader walks it.
 // Weights point into a model file (nothing copied); RunState holds every activation buffer,
 // allocated once for a maximum batch and length, so a forward pass allocates nothing.
 #ifndef SENT_MODEL_H
@@ -15,19 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "distilbert_params.h"
 #include "kernels.h"
 #include "model_file.h"
-
-typedef struct {
-    int vocab_size;       // V
-    int dim;              // D
-    int n_layers;         // L
-    int n_heads;
-    int hidden_dim;       // H
-    int max_position;     // P
-    int n_labels;         // C
-    float layer_norm_eps;
-} SentConfig;
 
 // A Linear layer y = x W^T + b with W [out, in], stored fp32 or int8.
 typedef struct {
@@ -46,23 +37,30 @@ typedef struct {
     int group, rows, cols;
 } SentEmbedding;
 
+// A LayerNorm's gain and shift, fp32.
 typedef struct {
-    SentLinear q_lin, k_lin, v_lin, out_lin;   // [D, D]
-    const float *sa_ln_w, *sa_ln_b;            // [D]
-    SentLinear lin1;                           // [H, D]
-    SentLinear lin2;                           // [D, H]
-    const float *out_ln_w, *out_ln_b;          // [D]
+    const float *w, *b;   // [D]
+} SentLayerNorm;
+
+typedef struct {
+    SentLinear q, k, v;      // [D, D] the attention's query, key and value projections
+    SentLinear out_lin;      // [D, D]
+    SentLayerNorm sa_ln;     // after the attention's residual
+    SentLinear lin1;         // [H, D]
+    SentLinear lin2;         // [D, H]
+    SentLayerNorm out_ln;    // after the feed-forward's residual
 } SentLayerWeights;
 
 typedef struct {
     SentEmbedding word_embeddings;       // [V, D]
     SentEmbedding position_embeddings;   // [P, D]
-    const float *emb_ln_w, *emb_ln_b;    // [D]
+    SentLayerNorm emb_ln;
     SentLayerWeights *layers;            // [L] (owned array of views)
     SentLinear pre_classifier;           // [D, D]
     SentLinear classifier;               // [C, D]
     const SentKernels *packed_for;       // the table the int8 linears are packed for (NULL: none)
     int n_layers_packed;                 // layers whose linears hold packings (for freeing)
+    int q8_group;                        // the smallest int8 group of any Linear (0: all fp32)
 } SentWeights;
 
 typedef struct {
@@ -84,18 +82,19 @@ typedef struct {
 } SentRunState;
 
 // Reads config from the file's metadata ("config" object), 0 or -1 with err.
-int sent_config_from_meta(SentConfig *cfg, const cJSON *meta, char *err, size_t err_size);
-// Points w at the file's tensors after checking every name, dtype and shape against cfg.
-int sent_weights_from_file(SentWeights *w, const SentConfig *cfg, const SentModelFile *mf, char *err,
+int sent_config_from_meta(SentDistilBertConfig *cfg, const cJSON *meta, char *err, size_t err_size);
+// Points w at the file's tensors after checking every name, dtype and shape against cfg: the
+// tensors of distilbert_params.h's table for a sequence classifier, in its order.
+int sent_weights_from_file(SentWeights *w, const SentDistilBertConfig *cfg, const SentModelFile *mf, char *err,
                            size_t err_size);
 void sent_weights_free(SentWeights *w);
 // Repacks every int8 linear for table k (freeing an earlier packing): 0, or -1 when out of
 // memory, and then nothing is packed (passes fall back to the scalar reference on the plain
 // layout). The classifier packs at load, so its passes never allocate.
-int sent_weights_pack(SentWeights *w, const SentConfig *cfg, const SentKernels *k);
+int sent_weights_pack(SentWeights *w, const SentDistilBertConfig *cfg, const SentKernels *k);
 
-int sent_runstate_new(SentRunState *s, const SentConfig *cfg, const SentWeights *w, int max_batch, int max_len,
-                      char *err, size_t err_size);
+int sent_runstate_new(SentRunState *s, const SentDistilBertConfig *cfg, const SentWeights *w, int max_batch,
+                      int max_len, char *err, size_t err_size);
 void sent_runstate_free(SentRunState *s);
 
 // Runs B padded sequences of T tokens. ids[B*T] must be < V, 1 <= T <= min(P, max_len),
@@ -103,7 +102,7 @@ void sent_runstate_free(SentRunState *s);
 // Leaves logits in s->logits [B, C]. hidden_states, when not NULL, receives the embeddings
 // output and every layer's output: [L+1, B, T, D]. Both forward functions first pack w for k
 // (sent_weights_pack) when it is packed for another table: a one-off cost on a table change.
-void sent_model_forward(const SentConfig *cfg, SentWeights *w, SentRunState *s, const SentKernels *k,
+void sent_model_forward(const SentDistilBertConfig *cfg, SentWeights *w, SentRunState *s, const SentKernels *k,
                         const int32_t *ids, const uint8_t *mask, int B, int T, float *hidden_states);
 
 // Runs B sequences packed end to end without padding: ids[offsets[b] .. offsets[b+1]) is
@@ -111,10 +110,13 @@ void sent_model_forward(const SentConfig *cfg, SentWeights *w, SentRunState *s, 
 // Each sequence attends only to itself, so the logits equal the padded batch's, with no work
 // spent on padding. Leaves logits in s->logits [B, C]; hidden_states, when not NULL, is
 // [L+1, offsets[B], D].
-void sent_model_forward_packed(const SentConfig *cfg, SentWeights *w, SentRunState *s, const SentKernels *k,
-                               const int32_t *ids, const int *offsets, int B, float *hidden_states);
+void sent_model_forward_packed(const SentDistilBertConfig *cfg, SentWeights *w, SentRunState *s,
+                               const SentKernels *k, const int32_t *ids, const int *offsets, int B,
+                               float *hidden_states);
 
-// Multiply-adds of one forward pass over T tokens (for GFLOP/s figures: 2 FLOP each).
-double sent_model_macs(const SentConfig *cfg, int T);
+// Multiply-adds of one forward pass over one sequence of T tokens: the matmuls (q, k, v, out_lin,
+// lin1, lin2 per token; pre_classifier, classifier once), QK^T and attention x V. 2 FLOP each;
+// GFLOP/s figures and the explainer's budget use it.
+double sent_model_macs(const SentDistilBertConfig *cfg, int T);
 
 #endif

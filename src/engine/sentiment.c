@@ -14,7 +14,7 @@
 
 struct SentClassifier {
     SentModelFile file;
-    SentConfig cfg;
+    SentDistilBertConfig cfg;
     SentWeights weights;
     SentRunState state;
     const SentKernels *kernels;
@@ -73,8 +73,8 @@ static SentStatus read_metadata(SentClassifier *c, SentError *err) {
     const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(t, "vocab");
     if (!cJSON_IsObject(t) || !cJSON_IsTrue(lower))
         return sent_set_error(err, SENT_ERR_FORMAT, "metadata \"tokenizer\" missing or not lowercase (only uncased WordPiece is supported)");
-    if (!cJSON_IsNumber(max_len) || max_len->valuedouble < 2 || max_len->valuedouble > c->cfg.max_position)
-        return sent_set_error(err, SENT_ERR_FORMAT, "tokenizer.max_len must be in 2..%d", c->cfg.max_position);
+    if (!cJSON_IsNumber(max_len) || max_len->valuedouble < 2 || max_len->valuedouble > c->cfg.max_position_embeddings)
+        return sent_set_error(err, SENT_ERR_FORMAT, "tokenizer.max_len must be in 2..%d", c->cfg.max_position_embeddings);
     c->tokenize.max_len = (int)max_len->valuedouble;
     if (cJSON_IsString(trunc) && !strcmp(trunc->valuestring, "head")) {
         c->tokenize.truncation = SENT_TRUNCATE_HEAD;
@@ -329,7 +329,7 @@ void sent_model_info(const SentClassifier *c, SentModelInfo *info) {
     info->n_layers = c->cfg.n_layers;
     info->n_heads = c->cfg.n_heads;
     info->hidden_dim = c->cfg.hidden_dim;
-    info->max_position = c->cfg.max_position;
+    info->max_position = c->cfg.max_position_embeddings;
     info->n_labels = c->cfg.n_labels;
     info->max_len = c->tokenize.max_len;
     info->truncation = c->tokenize.truncation;

@@ -73,7 +73,8 @@ SentStatus sent_classify_batch(SentClassifier *c, const char *const *texts, cons
 SentStatus sent_classify_ids(SentClassifier *c, const int32_t *const *ids, const int *lens, int n,
                              SentResult *out, SentError *err);
 
-// Model information.
+// Model information. The first seven fields are the model's config (SentDistilBertConfig,
+// distilbert_params.h; max_position is max_position_embeddings), copied by sent_model_info.
 typedef struct {
     int vocab_size, dim, n_layers, n_heads, hidden_dim, max_position, n_labels;
     int max_len;              // tokens per review the tokenizer keeps

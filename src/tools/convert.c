@@ -10,6 +10,8 @@
 #include <strings.h>
 
 #include "cJSON.h"
+#include "distilbert_params.h"
+#include "kernels.h"
 #include "model_file.h"
 #include "tools/safetensors.h"
 #include "util.h"
@@ -20,32 +22,13 @@ SentConvertOptions sent_convert_defaults(void) {
     return (SentConvertOptions){.quantize = 0, .group_size = 64, .max_len = 0, .head_only = 0, .head_tokens = -1, .name = NULL};
 }
 
+// Weights are quantized exactly as the engine quantizes activations: the scalar reference of
+// quantize_q8 is the one definition of the rule.
 void sent_quantize_rows(int8_t *q, float *scale, const float *w, int rows, int cols, int group) {
-    int groups = cols / group;
-    for (int r = 0; r < rows; r++)
-        for (int g = 0; g < groups; g++) {
-            const float *src = w + (size_t)r * cols + (size_t)g * group;
-            int8_t *dst = q + (size_t)r * cols + (size_t)g * group;
-            float amax = 0;
-            for (int i = 0; i < group; i++) amax = fabsf(src[i]) > amax ? fabsf(src[i]) : amax;
-            float s = amax / 127.0f, inv = s > 0 ? 1.0f / s : 0.0f;
-            for (int i = 0; i < group; i++) {
-                float v = roundf(src[i] * inv);
-                dst[i] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
-            }
-            scale[(size_t)r * groups + g] = s;
-        }
+    sent_kernels_scalar()->quantize_q8(q, scale, w, rows, cols, group);
 }
 
 // --- config.json -------------------------------------------------------------------------------
-
-static int config_int(const cJSON *c, const char *key, int *out, char *err, size_t err_size) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, key);
-    if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 1e7 || v->valuedouble != floor(v->valuedouble))
-        return sent_errorf(err, err_size, "config.json: \"%s\" missing or not a positive integer", key);
-    *out = (int)v->valuedouble;
-    return 0;
-}
 
 static int read_config(SentHfConfig *cfg, const char *path, char *err, size_t err_size) {
     memset(cfg, 0, sizeof *cfg);
@@ -59,29 +42,15 @@ static int read_config(SentHfConfig *cfg, const char *path, char *err, size_t er
         sent_errorf(err, err_size, "'%s' is not a JSON object", path);
         goto done;
     }
-    if (config_int(c, "vocab_size", &cfg->vocab_size, err, err_size) || config_int(c, "dim", &cfg->dim, err, err_size) ||
-        config_int(c, "n_layers", &cfg->n_layers, err, err_size) ||
-        config_int(c, "n_heads", &cfg->n_heads, err, err_size) ||
-        config_int(c, "hidden_dim", &cfg->hidden_dim, err, err_size) ||
-        config_int(c, "max_position_embeddings", &cfg->max_position, err, err_size))
-        goto done;
-    if (cfg->dim % cfg->n_heads) {
-        sent_errorf(err, err_size, "config.json: dim %d is not a multiple of n_heads %d", cfg->dim, cfg->n_heads);
-        goto done;
-    }
-    const cJSON *act = cJSON_GetObjectItemCaseSensitive(c, "activation");
-    if (act && (!cJSON_IsString(act) || strcmp(act->valuestring, "gelu"))) {
-        sent_errorf(err, err_size, "config.json: activation must be \"gelu\" (the engine implements exact erf GELU)");
+    if (sent_distilbert_config_from_json(&cfg->model, c, 1, "config.json: ", err, err_size)) goto done;
+    int n_labels = cfg->model.n_labels;
+    if (n_labels > SENT_HF_MAX_LABELS) {
+        sent_errorf(err, err_size, "config.json: %d labels; 2..%d supported", n_labels, SENT_HF_MAX_LABELS);
         goto done;
     }
     const cJSON *id2label = cJSON_GetObjectItemCaseSensitive(c, "id2label");
-    cfg->n_labels = cJSON_IsObject(id2label) ? cJSON_GetArraySize(id2label) : 2;
-    if (cfg->n_labels < 2 || cfg->n_labels > SENT_HF_MAX_LABELS) {
-        sent_errorf(err, err_size, "config.json: %d labels; 2..%d supported", cfg->n_labels, SENT_HF_MAX_LABELS);
-        goto done;
-    }
     cfg->positive_index = -1;
-    for (int i = 0; i < cfg->n_labels; i++) {
+    for (int i = 0; i < n_labels; i++) {
         char key[16];
         snprintf(key, sizeof key, "%d", i);
         const cJSON *l = cJSON_GetObjectItemCaseSensitive(id2label, key);
@@ -109,10 +78,12 @@ typedef struct {
 } TensorList;
 
 // Where tensors come from: a checkpoint, or a random generator (benchmarks and tests). A source
-// returns name as a malloc'd fp32 [rows, cols] (rows 0: a vector), or NULL with err filled.
-typedef float *(*TensorSource)(void *ctx, const char *name, int rows, int cols, char *err, size_t err_size);
+// returns tensor p as a malloc'd fp32 [rows, cols] (rows 0: a vector), or NULL with err filled.
+typedef float *(*TensorSource)(void *ctx, const SentParam *p, char *err, size_t err_size);
 
-static float *checkpoint_source(void *ctx, const char *name, int rows, int cols, char *err, size_t err_size) {
+static float *checkpoint_source(void *ctx, const SentParam *p, char *err, size_t err_size) {
+    const char *name = p->name;
+    int rows = p->rows, cols = p->cols;
     const SentStTensor *src = sent_safetensors_find(ctx, name);
     if (!src) {
         sent_errorf(err, err_size, "model.safetensors has no tensor '%s'", name);
@@ -147,17 +118,18 @@ static float *checkpoint_source(void *ctx, const char *name, int rows, int cols,
 // Approximately normal numbers from a 64-bit LCG (sum of four uniforms), scaled like
 // tests/reference's randomize(): LayerNorm around 1 / 0, biases 0.1, embeddings 1, weights
 // 1/sqrt(inputs), so every part of the network matters.
-static float *random_source(void *ctx, const char *name, int rows, int cols, char *err, size_t err_size) {
+static float *random_source(void *ctx, const SentParam *p, char *err, size_t err_size) {
     uint64_t *rng = ctx;
-    size_t n = (size_t)(rows ? rows : 1) * (size_t)cols;
+    size_t n = (size_t)(p->rows ? p->rows : 1) * (size_t)p->cols;
     float *f = malloc(n * sizeof(float));
     if (!f) {
         sent_errorf(err, err_size, "out of memory");
         return NULL;
     }
-    int norm = strstr(name, "LayerNorm") || strstr(name, "layer_norm"), bias = strstr(name, ".bias") != NULL;
-    float scale = norm || bias ? 0.1f : strstr(name, "embeddings") ? 1.0f : 1.0f / sqrtf((float)cols);
-    float offset = norm && !bias ? 1.0f : 0.0f;
+    float scale = p->kind == SENT_TENSOR_EMBEDDING ? 1.0f
+                  : p->kind == SENT_TENSOR_WEIGHT  ? 1.0f / sqrtf((float)p->cols)
+                                                   : 0.1f;   // biases and LayerNorms
+    float offset = p->kind == SENT_TENSOR_NORM_WEIGHT ? 1.0f : 0.0f;
     for (size_t i = 0; i < n; i++) {
         float sum = 0;
         for (int k = 0; k < 4; k++) {
@@ -169,10 +141,12 @@ static float *random_source(void *ctx, const char *name, int rows, int cols, cha
     return f;
 }
 
-// Appends name, fetched from source as fp32 [rows, cols], to the list, quantized or not.
-static int add_tensor(TensorList *list, TensorSource source, void *ctx, const char *name, int rows, int cols,
-                      int quantize, int group, FILE *log, char *err, size_t err_size) {
-    float *f = source(ctx, name, rows, cols, err, err_size);
+// Appends tensor p, fetched from source as fp32 [rows, cols], to the list, quantized or not.
+static int add_tensor(TensorList *list, TensorSource source, void *ctx, const SentParam *p, int quantize, int group,
+                      FILE *log, char *err, size_t err_size) {
+    const char *name = p->name;
+    int rows = p->rows, cols = p->cols;
+    float *f = source(ctx, p, err, err_size);
     if (!f) return -1;
     list->buffers[list->n_buffers++] = f;
     int64_t numel = (int64_t)(rows ? rows : 1) * cols;
@@ -223,18 +197,9 @@ static char *build_metadata(const SentHfConfig *cfg, const SentConvertOptions *o
     cJSON_AddStringToObject(m, "format", "movie-sentiment model");
     cJSON_AddStringToObject(m, "name", opts->name ? opts->name : "movie-sentiment DistilBERT");
     cJSON_AddStringToObject(m, "architecture", "DistilBertForSequenceClassification");
-    cJSON *c = cJSON_AddObjectToObject(m, "config");
-    cJSON_AddNumberToObject(c, "vocab_size", cfg->vocab_size);
-    cJSON_AddNumberToObject(c, "dim", cfg->dim);
-    cJSON_AddNumberToObject(c, "n_layers", cfg->n_layers);
-    cJSON_AddNumberToObject(c, "n_heads", cfg->n_heads);
-    cJSON_AddNumberToObject(c, "hidden_dim", cfg->hidden_dim);
-    cJSON_AddNumberToObject(c, "max_position_embeddings", cfg->max_position);
-    cJSON_AddNumberToObject(c, "n_labels", cfg->n_labels);
-    cJSON_AddStringToObject(c, "activation", "gelu");
-    cJSON_AddNumberToObject(c, "layer_norm_eps", 1e-12);
+    sent_distilbert_config_to_json(&cfg->model, cJSON_AddObjectToObject(m, "config"), 0);
     cJSON *labels = cJSON_AddArrayToObject(m, "labels");
-    for (int i = 0; i < cfg->n_labels; i++) cJSON_AddItemToArray(labels, cJSON_CreateString(cfg->labels[i]));
+    for (int i = 0; i < cfg->model.n_labels; i++) cJSON_AddItemToArray(labels, cJSON_CreateString(cfg->labels[i]));
     cJSON_AddNumberToObject(m, "positive_index", cfg->positive_index);
     cJSON *t = cJSON_AddObjectToObject(m, "tokenizer");
     cJSON_AddStringToObject(t, "type", "wordpiece");
@@ -251,7 +216,7 @@ static char *build_metadata(const SentHfConfig *cfg, const SentConvertOptions *o
     cJSON_AddStringToObject(q, "scheme", opts->quantize ? "int8" : "fp32");
     if (opts->quantize) {
         cJSON_AddNumberToObject(q, "group_size", opts->group_size);  // 0 = one scale per row
-        cJSON_AddStringToObject(q, "tensors", "word_embeddings, q/k/v/out_lin, lin1, lin2, pre_classifier");
+        cJSON_AddStringToObject(q, "tensors", "the word embeddings and the Linear weights but the classifier's");
     }
     cJSON *p = cJSON_AddObjectToObject(m, "provenance");
     cJSON_AddStringToObject(p, "converted_from", source);
@@ -271,55 +236,28 @@ static void free_tensor_list(TensorList *list) {
     memset(list, 0, sizeof *list);
 }
 
-// Fetches every tensor of DistilBertForSequenceClassification from source, in the file's order,
-// quantizing the word embeddings and the matmul weights when asked.
+// Fetches every tensor of DistilBertForSequenceClassification from source, in the table's order
+// (distilbert_params.h), quantizing those it marks when asked.
 static int collect_tensors(TensorList *list, const SentHfConfig *cfg, TensorSource source, void *ctx,
                            const SentConvertOptions *opts, FILE *log, char *err, size_t err_size) {
-    int D = cfg->dim, H = cfg->hidden_dim, q = opts->quantize, g = opts->group_size;
-    list->cap = 8 + 16 * cfg->n_layers;  // embeddings 4, per layer 16, head 4
+    list->cap = sent_distilbert_param_count(&cfg->model, SENT_SEQUENCE_CLASSIFIER);
     list->tensors = calloc((size_t)list->cap, sizeof(SentTensor));
     list->buffers = calloc((size_t)list->cap * 3, sizeof(void *));
     if (!list->tensors || !list->buffers) return sent_errorf(err, err_size, "out of memory");
-#define ADD(name, rows, cols, quant) \
-    if (add_tensor(list, source, ctx, name, rows, cols, quant, g, log, err, err_size)) return -1
-    ADD("distilbert.embeddings.word_embeddings.weight", cfg->vocab_size, D, q);
-    ADD("distilbert.embeddings.position_embeddings.weight", cfg->max_position, D, 0);
-    ADD("distilbert.embeddings.LayerNorm.weight", 0, D, 0);
-    ADD("distilbert.embeddings.LayerNorm.bias", 0, D, 0);
-    static const char *const linears[] = {"attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin",
-                                          "ffn.lin1", "ffn.lin2"};
-    static const char *const norms[] = {"sa_layer_norm", "output_layer_norm"};
-    for (int l = 0; l < cfg->n_layers; l++) {
-        char name[128];
-        for (int i = 0; i < 6; i++) {
-            int rows = i == 4 ? H : D, cols = i == 5 ? H : D;
-            snprintf(name, sizeof name, "distilbert.transformer.layer.%d.%s.weight", l, linears[i]);
-            ADD(name, rows, cols, q);
-            snprintf(name, sizeof name, "distilbert.transformer.layer.%d.%s.bias", l, linears[i]);
-            ADD(name, 0, rows, 0);
-        }
-        for (int i = 0; i < 2; i++) {
-            snprintf(name, sizeof name, "distilbert.transformer.layer.%d.%s.weight", l, norms[i]);
-            ADD(name, 0, D, 0);
-            snprintf(name, sizeof name, "distilbert.transformer.layer.%d.%s.bias", l, norms[i]);
-            ADD(name, 0, D, 0);
-        }
-    }
-    ADD("pre_classifier.weight", D, D, q);
-    ADD("pre_classifier.bias", 0, D, 0);
-    // The classifier is C x D: too small to matter for size, and its precision sets the decision.
-    ADD("classifier.weight", cfg->n_labels, D, 0);
-    ADD("classifier.bias", 0, cfg->n_labels, 0);
-#undef ADD
+    SentParam p;
+    for (int i = 0; sent_distilbert_param(&cfg->model, SENT_SEQUENCE_CLASSIFIER, i, &p); i++)
+        if (add_tensor(list, source, ctx, &p, opts->quantize && p.quantize, opts->group_size, log, err, err_size))
+            return -1;
     return 0;
 }
 
 // Resolves the defaults of opts against cfg and checks them.
 static int resolve_options(SentConvertOptions *opts, int *max_len, const SentHfConfig *cfg, char *err,
                            size_t err_size) {
-    *max_len = opts->max_len ? opts->max_len : (cfg->max_position < 512 ? cfg->max_position : 512);
-    if (*max_len < 2 || *max_len > cfg->max_position)
-        return sent_errorf(err, err_size, "max_len %d not in 2..%d (max_position_embeddings)", *max_len, cfg->max_position);
+    int positions = cfg->model.max_position_embeddings;
+    *max_len = opts->max_len ? opts->max_len : (positions < 512 ? positions : 512);
+    if (*max_len < 2 || *max_len > positions)
+        return sent_errorf(err, err_size, "max_len %d not in 2..%d (max_position_embeddings)", *max_len, positions);
     if (opts->head_tokens < 0) opts->head_tokens = (*max_len - 2) / 2 < 128 ? (*max_len - 2) / 2 : 128;
     if (opts->head_tokens > *max_len - 2)
         return sent_errorf(err, err_size, "head_tokens %d exceeds max_len - 2 = %d", opts->head_tokens, *max_len - 2);
@@ -348,10 +286,10 @@ int sent_convert_hf(const char *dir, const char *out_path, const SentConvertOpti
     char *vocab = sent_read_file(path, &vocab_len);
     if (!vocab) return sent_errorf(err, err_size, "cannot read '%s': %s", path, strerror(errno));
     int lines = count_vocab(vocab, vocab_len);
-    if (strlen(vocab) != vocab_len || lines < 1 || lines > cfg.vocab_size) {
+    if (strlen(vocab) != vocab_len || lines < 1 || lines > cfg.model.vocab_size) {
         free(vocab);
         return sent_errorf(err, err_size, "vocab.txt has %d tokens (or a NUL byte); config vocab_size is %d", lines,
-                    cfg.vocab_size);
+                    cfg.model.vocab_size);
     }
 
     SentSafetensors st;
@@ -395,13 +333,13 @@ uint8_t *sent_convert_random(const SentHfConfig *cfg_in, const char *vocab, cons
     SentConvertOptions opts = opts_in ? *opts_in : sent_convert_defaults();
     SentHfConfig cfg = *cfg_in;
     int max_len;
-    if (cfg.n_labels < 2 || cfg.n_labels > SENT_HF_MAX_LABELS || cfg.positive_index < 0 ||
-        cfg.positive_index >= cfg.n_labels || cfg.dim < 1 || cfg.n_heads < 1 || cfg.dim % cfg.n_heads ||
-        count_vocab(vocab, strlen(vocab)) > cfg.vocab_size) {
+    if (sent_distilbert_config_check(&cfg.model, "random model: ", err, err_size)) return NULL;
+    if (cfg.model.n_labels > SENT_HF_MAX_LABELS || cfg.positive_index < 0 || cfg.positive_index >= cfg.model.n_labels ||
+        count_vocab(vocab, strlen(vocab)) > cfg.model.vocab_size) {
         sent_errorf(err, err_size, "inconsistent random model config");
         return NULL;
     }
-    for (int i = 0; i < cfg.n_labels; i++)
+    for (int i = 0; i < cfg.model.n_labels; i++)
         if (!cfg.labels[i][0]) snprintf(cfg.labels[i], sizeof cfg.labels[i], "LABEL_%d", i);
     if (resolve_options(&opts, &max_len, &cfg, err, err_size)) return NULL;
     TensorList list = {0};

@@ -1,13 +1,16 @@
 // Hugging Face checkpoint → .smf model file. A checkpoint directory holds model.safetensors
 // (DistilBertForSequenceClassification state dict; F32, F16 or BF16), config.json
 // (DistilBertConfig keys) and vocab.txt. Weights are written fp32, or int8 symmetric with one
-// scale per group of group_size inputs (group 0 = one scale per row).
+// scale per group of group_size inputs (group 0 = one scale per row); which tensors are int8 is
+// distilbert_params.h's table.
 #ifndef SENT_CONVERT_H
 #define SENT_CONVERT_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "distilbert_params.h"
 
 typedef struct {
     int quantize;          // 0: fp32, 1: int8
@@ -21,10 +24,10 @@ typedef struct {
 // Default options: fp32, group 64, max_len 512, head+tail with 128 from the head.
 SentConvertOptions sent_convert_defaults(void);
 
-// A DistilBERT classifier's shape and labels (config.json's keys).
+// What a classifier's config.json says: the network's shape and its labels.
 #define SENT_HF_MAX_LABELS 16
 typedef struct {
-    int vocab_size, dim, n_layers, n_heads, hidden_dim, max_position, n_labels;
+    SentDistilBertConfig model;              // model.n_labels counts the labels
     int positive_index;                      // the label named positive/pos, else 1
     char labels[SENT_HF_MAX_LABELS][64];     // empty: LABEL_i
 } SentHfConfig;
@@ -39,8 +42,9 @@ int sent_convert_hf(const char *dir, const char *out_path, const SentConvertOpti
 uint8_t *sent_convert_random(const SentHfConfig *cfg, const char *vocab, const SentConvertOptions *opts,
                              uint64_t seed, size_t *out_len, char *err, size_t err_size);
 
-// Quantizes w[rows, cols] symmetrically: q = round(w / s), s = max|w| / 127 per group of group
-// consecutive columns. q[rows*cols], scale[rows*cols/group].
+// Quantizes w[rows, cols] symmetrically, per group of `group` consecutive columns, by the rule
+// activations are quantized by (kernels.h): s = max|w| / 127, q = round-half-even(w * 127 / max|w|).
+// q[rows*cols], scale[rows*cols/group].
 void sent_quantize_rows(int8_t *q, float *scale, const float *w, int rows, int cols, int group);
 
 #endif

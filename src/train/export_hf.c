@@ -13,72 +13,32 @@
 #include "util.h"
 
 typedef struct {
-    char name[96];
+    char name[SENT_PARAM_NAME_SIZE];
     const float *data;
     int ndim;
     long shape[2];
 } ExportTensor;
 
-#define MAX_EXPORT_TENSORS 256
-
-static int add(ExportTensor *list, int n, const char *name, const float *data, long rows, long cols) {
-    if (n >= MAX_EXPORT_TENSORS) {
-        fprintf(stderr, "error: too many tensors to export\n");
-        exit(EXIT_FAILURE);
-    }
-    ExportTensor *t = &list[n];
-    snprintf(t->name, sizeof t->name, "%s", name);
-    t->data = data;
-    t->ndim = cols ? 2 : 1;
-    t->shape[0] = rows;
-    t->shape[1] = cols;
-    return n + 1;
-}
-
-// The tensors under their Hugging Face names; q/k/v are views into the stacked qkv tensors.
+// The state dict of the model with the classification head, or with mlm the masked-LM head, in
+// the table's order (distilbert_params.h), each tensor a view into the trainer's: a trainer
+// tensor holds its table tensors one after the other in table order, so walking the whole table
+// (both heads) and advancing an offset per trainer tensor finds every view. Returns the count;
+// list has sent_distilbert_param_count entries.
 static int collect(ExportTensor *list, const SentBert *m, int mlm) {
-    const SentBertParams *p = &m->params;
-    SentBertConfig c = m->config;
-    long C = c.dim, H = c.hidden_dim;
+    size_t offset[SENT_BERT_NUM_PARAMS] = {0};
     int n = 0;
-    char name[sizeof list[0].name];
-    n = add(list, n, "distilbert.embeddings.word_embeddings.weight", p->wte, c.vocab_size, C);
-    n = add(list, n, "distilbert.embeddings.position_embeddings.weight", p->wpe, c.max_positions, C);
-    n = add(list, n, "distilbert.embeddings.LayerNorm.weight", p->emb_lnw, C, 0);
-    n = add(list, n, "distilbert.embeddings.LayerNorm.bias", p->emb_lnb, C, 0);
-    static const char *qkv_names[3] = {"q_lin", "k_lin", "v_lin"};
-    for (int l = 0; l < c.n_layers; l++) {
-#define LAYER(suffix) (snprintf(name, sizeof name, "distilbert.transformer.layer.%d.%s", l, suffix), name)
-        for (int j = 0; j < 3; j++) {
-            char sub[32]; // "attention.q_lin.weight"
-            snprintf(sub, sizeof sub, "attention.%s.weight", qkv_names[j]);
-            n = add(list, n, LAYER(sub), p->qkvw + ((size_t)l * 3 + j) * C * C, C, C);
-            snprintf(sub, sizeof sub, "attention.%s.bias", qkv_names[j]);
-            n = add(list, n, LAYER(sub), p->qkvb + ((size_t)l * 3 + j) * C, C, 0);
-        }
-        n = add(list, n, LAYER("attention.out_lin.weight"), p->attprojw + (size_t)l * C * C, C, C);
-        n = add(list, n, LAYER("attention.out_lin.bias"), p->attprojb + l * C, C, 0);
-        n = add(list, n, LAYER("sa_layer_norm.weight"), p->ln1w + l * C, C, 0);
-        n = add(list, n, LAYER("sa_layer_norm.bias"), p->ln1b + l * C, C, 0);
-        n = add(list, n, LAYER("ffn.lin1.weight"), p->fcw + (size_t)l * H * C, H, C);
-        n = add(list, n, LAYER("ffn.lin1.bias"), p->fcb + l * H, H, 0);
-        n = add(list, n, LAYER("ffn.lin2.weight"), p->fcprojw + (size_t)l * C * H, C, H);
-        n = add(list, n, LAYER("ffn.lin2.bias"), p->fcprojb + l * C, C, 0);
-        n = add(list, n, LAYER("output_layer_norm.weight"), p->ln2w + l * C, C, 0);
-        n = add(list, n, LAYER("output_layer_norm.bias"), p->ln2b + l * C, C, 0);
-#undef LAYER
-    }
-    if (mlm) {  // vocab_projector.weight is tied to the word embeddings and, as in HF, not stored
-        n = add(list, n, "vocab_transform.weight", p->mlmw, C, C);
-        n = add(list, n, "vocab_transform.bias", p->mlmb, C, 0);
-        n = add(list, n, "vocab_layer_norm.weight", p->mlm_lnw, C, 0);
-        n = add(list, n, "vocab_layer_norm.bias", p->mlm_lnb, C, 0);
-        n = add(list, n, "vocab_projector.bias", p->mlm_bias, c.vocab_size, 0);
-    } else {
-        n = add(list, n, "pre_classifier.weight", p->prew, C, C);
-        n = add(list, n, "pre_classifier.bias", p->preb, C, 0);
-        n = add(list, n, "classifier.weight", p->clsw, c.n_labels, C);
-        n = add(list, n, "classifier.bias", p->clsb, c.n_labels, 0);
+    SentParam p;
+    for (int i = 0; sent_distilbert_param(&m->config, SENT_ALL_PARTS, i, &p); i++) {
+        int slot = sent_bert_param_index(&p);
+        const float *data = sent_bert_param_tensor(&m->params, slot) + offset[slot];
+        offset[slot] += (size_t)(p.rows ? p.rows : 1) * p.cols;
+        if (p.part == (mlm ? SENT_PART_CLASSIFIER : SENT_PART_MLM)) continue;
+        ExportTensor *t = &list[n++];
+        memcpy(t->name, p.name, sizeof t->name);
+        t->data = data;
+        t->ndim = p.rows ? 2 : 1;
+        t->shape[0] = p.rows ? p.rows : p.cols;
+        t->shape[1] = p.rows ? p.cols : 0;
     }
     return n;
 }
@@ -116,18 +76,12 @@ static void write_safetensors(const char *path, const ExportTensor *list, int n)
 }
 
 static void write_config(const char *path, const SentBert *m, int mlm) {
-    SentBertConfig c = m->config;
+    int n_labels = m->config.n_labels;
     cJSON *j = cJSON_CreateObject();
     cJSON *arch = cJSON_AddArrayToObject(j, "architectures");
     cJSON_AddItemToArray(arch, cJSON_CreateString(mlm ? "DistilBertForMaskedLM" : "DistilBertForSequenceClassification"));
     cJSON_AddStringToObject(j, "model_type", "distilbert");
-    cJSON_AddNumberToObject(j, "vocab_size", c.vocab_size);
-    cJSON_AddNumberToObject(j, "max_position_embeddings", c.max_positions);
-    cJSON_AddNumberToObject(j, "n_layers", c.n_layers);
-    cJSON_AddNumberToObject(j, "n_heads", c.n_heads);
-    cJSON_AddNumberToObject(j, "dim", c.dim);
-    cJSON_AddNumberToObject(j, "hidden_dim", c.hidden_dim);
-    cJSON_AddStringToObject(j, "activation", "gelu");
+    sent_distilbert_config_to_json(&m->config, j, 1);
     cJSON_AddNumberToObject(j, "dropout", m->dropout);
     cJSON_AddNumberToObject(j, "attention_dropout", 0.0);
     cJSON_AddNumberToObject(j, "seq_classif_dropout", m->cls_dropout);
@@ -138,10 +92,10 @@ static void write_config(const char *path, const SentBert *m, int mlm) {
     if (!mlm) {
         cJSON *id2label = cJSON_AddObjectToObject(j, "id2label"), *label2id = cJSON_AddObjectToObject(j, "label2id");
         static const char *names[2] = {"NEGATIVE", "POSITIVE"};
-        for (int i = 0; i < c.n_labels; i++) {
+        for (int i = 0; i < n_labels; i++) {
             char key[16], value[32];
             snprintf(key, sizeof key, "%d", i);
-            if (c.n_labels == 2) snprintf(value, sizeof value, "%s", names[i]);
+            if (n_labels == 2) snprintf(value, sizeof value, "%s", names[i]);
             else snprintf(value, sizeof value, "LABEL_%d", i);
             cJSON_AddStringToObject(id2label, key, value);
             cJSON_AddNumberToObject(label2id, value, i);
@@ -175,7 +129,8 @@ void sent_export_hf(const SentBert *model, const char *dir, const char *vocab_pa
         fprintf(stderr, "error: cannot create %s (%s)\n", dir, strerror(errno));
         exit(EXIT_FAILURE);
     }
-    static ExportTensor list[MAX_EXPORT_TENSORS];
+    int capacity = sent_distilbert_param_count(&model->config, SENT_ALL_PARTS);
+    ExportTensor *list = mallocCheck((size_t)capacity * sizeof *list);
     int n = collect(list, model, mlm);
     char path[4096], tmp[sizeof path + 8];
     const char *files[3] = {"model.safetensors", "config.json", "vocab.txt"};
@@ -190,4 +145,5 @@ void sent_export_hf(const SentBert *model, const char *dir, const char *vocab_pa
             exit(EXIT_FAILURE);
         }
     }
+    free(list);
 }

@@ -23,8 +23,8 @@
 void sent_train_default_options(SentTrainOptions *o) {
     memset(o, 0, sizeof *o);
     snprintf(o->task, sizeof o->task, "finetune");
-    o->model = (SentBertConfig){.vocab_size = 30522, .max_positions = 512, .n_layers = 4, .dim = 256,
-                                .n_heads = 4, .hidden_dim = 1024, .n_labels = 2};
+    o->model = (SentDistilBertConfig){.vocab_size = 30522, .max_position_embeddings = 512, .n_layers = 4,
+                                      .dim = 256, .n_heads = 4, .hidden_dim = 1024, .n_labels = 2};
     o->seq_len = 256;
     o->head_tokens = 64;
     o->batch = 32;
@@ -177,9 +177,10 @@ SentTokenizer *sent_train_load_rows(const SentTrainOptions *o, SentTokenRows *ro
 static void init_from_checkpoint(SentBert *model, const char *path, uint64_t seed, long *step, double *elapsed) {
     SentTrainOptions stored;
     sent_checkpoint_load(path, &stored, NULL, step, elapsed, 0);
-    SentBertConfig want = model->config, other_positions = stored.model;
-    other_positions.max_positions = want.max_positions;
-    if (stored.model.max_positions == want.max_positions || memcmp(&other_positions, &want, sizeof want)) {
+    SentDistilBertConfig want = model->config, other_positions = stored.model;
+    other_positions.max_position_embeddings = want.max_position_embeddings;
+    if (stored.model.max_position_embeddings == want.max_position_embeddings ||
+        !sent_distilbert_config_same(&other_positions, &want)) {
         sent_checkpoint_load(path, NULL, model, step, elapsed, 0);   // same shape, or an error naming the mismatch
         return;
     }
@@ -194,8 +195,9 @@ static void init_from_checkpoint(SentBert *model, const char *path, uint64_t see
         src_offset += source.param_sizes[i], dst_offset += model->param_sizes[i];
     }
     fprintf(stderr, "%s has %d positions and this model %d: %d position embeddings copied\n", path,
-            stored.model.max_positions, want.max_positions, (int)(source.param_sizes[1] < model->param_sizes[1] ?
-            source.param_sizes[1] : model->param_sizes[1]) / want.dim);
+            stored.model.max_position_embeddings, want.max_position_embeddings,
+            (int)((source.param_sizes[1] < model->param_sizes[1] ? source.param_sizes[1] : model->param_sizes[1]) /
+                  want.dim));
     sent_bert_free(&source);
 }
 
@@ -462,7 +464,8 @@ int sent_train_embed(SentTrainOptions *o, const SentEmbedOptions *e, float embed
     int n_replaced = 0;
     for (int v = FIRST_PLAIN_TOKEN; v < V; v++) {
         if (counts[v] < eo.min_count) continue;
-        for (int c = 0; c < C; c++) model.params.wte[(size_t)v * C + c] = scale * vectors[(size_t)v * C + c];
+        float *row = model.params.word_embeddings + (size_t)v * C;
+        for (int c = 0; c < C; c++) row[c] = scale * vectors[(size_t)v * C + c];
         n_replaced++;
     }
     snprintf(path, sizeof path, "%s/checkpoint.bin", o->out_dir);

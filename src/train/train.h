@@ -10,14 +10,15 @@
 #include "train/embed.h"
 #include "train/trainable_distilbert.h"
 
-// Plain data (no pointers): a checkpoint stores it whole, so --resume needs only the directory.
+// Plain data (no pointers): a checkpoint stores every field, so --resume needs only the
+// directory. checkpoint.c lists them in the file's order; a new field is appended there too.
 typedef struct {
     char task[16];            // "pretrain" (masked LM), "finetune" (classification) or "embed"
     char data[2048];          // comma-separated TSV.gz files
     char vocab[1024];         // vocab.txt
     char out_dir[1024];       // checkpoints, token cache, log.csv, hf/ export
     char init[1024];          // checkpoint whose weights start a fresh run ("" = random init)
-    SentBertConfig model;
+    SentDistilBertConfig model;   // layer_norm_eps 0 (DistilBERT's): checkpoints do not store it
     int seq_len;              // tokens per review, [CLS]/[SEP] included
     int head_tokens;          // word pieces kept from the start of a long review (rest: its end)
     int batch;

@@ -1,15 +1,16 @@
 // The trainable DistilBERT: the network read top to bottom, built from the layers in layers.h.
 // Block (post-LayerNorm, as DistilBERT):
-//   x1 = LN_sa(x + dropout(out_lin(attention(q_lin x, k_lin x, v_lin x))))
-//   x2 = LN_out(x1 + dropout(lin2(gelu(lin1 x1))))
-// Embeddings: dropout(LN(wte[id] + wpe[t])). Attention-probability dropout is not used (the
-// exported config says attention_dropout 0).
+//   x1 = sa_ln(x + dropout(out_lin(attention(q x, k x, v x))))
+//   x2 = out_ln(x1 + dropout(lin2(gelu(lin1 x1))))
+// Embeddings: dropout(emb_ln(word_embeddings[id] + position_embeddings[t])). Attention-probability
+// dropout is not used (the exported config says attention_dropout 0).
 #define real float
 #include "train/layers.h"
 
 #include "train/trainable_distilbert.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,38 +19,75 @@
 // ----------------------------------------------------------------------------------------------
 // allocation
 
-static void param_sizes(size_t *sizes, SentBertConfig c) {
-    size_t V = c.vocab_size, P = c.max_positions, L = c.n_layers, C = c.dim, H = c.hidden_dim,
-           NL = c.n_labels;
-    size_t s[SENT_BERT_NUM_PARAMS] = {
-        V * C, P * C, C, C,                                  // embeddings
-        L * 3 * C * C, L * 3 * C, L * C * C, L * C, L * C, L * C,  // attention, sa_layer_norm
-        L * H * C, L * H, L * C * H, L * C, L * C, L * C,    // ffn, output_layer_norm
-        C * C, C, NL * C, NL,                                // classification head
-        C * C, C, C, C, V,                                   // MLM head
+// The SentBertParams tensors of p, in declaration order.
+static void param_slots(float **slots[SENT_BERT_NUM_PARAMS], SentBertParams *p) {
+    float **ptrs[SENT_BERT_NUM_PARAMS] = {
+        &p->word_embeddings, &p->position_embeddings, &p->emb_ln_w, &p->emb_ln_b,
+        &p->qkv_lin_w, &p->qkv_lin_b, &p->out_lin_w, &p->out_lin_b, &p->sa_ln_w, &p->sa_ln_b,
+        &p->lin1_w, &p->lin1_b, &p->lin2_w, &p->lin2_b, &p->out_ln_w, &p->out_ln_b,
+        &p->pre_classifier_w, &p->pre_classifier_b, &p->classifier_w, &p->classifier_b,
+        &p->vocab_transform_w, &p->vocab_transform_b, &p->vocab_ln_w, &p->vocab_ln_b, &p->vocab_projector_b,
     };
-    memcpy(sizes, s, sizeof s);
+    memcpy(slots, ptrs, sizeof ptrs);
+}
+
+float *sent_bert_param_tensor(const SentBertParams *p, int i) {
+    float **slots[SENT_BERT_NUM_PARAMS];
+    param_slots(slots, (SentBertParams *)p);
+    return *slots[i];
+}
+
+// A SentBertParams field's index in its order.
+#define SLOT(field) (int)(offsetof(SentBertParams, field) / sizeof(float *))
+_Static_assert(sizeof(SentBertParams) == SENT_BERT_NUM_PARAMS * sizeof(float *), "SentBertParams: 25 pointers");
+
+int sent_bert_param_index(const SentParam *p) {
+    int bias = p->kind == SENT_TENSOR_BIAS || p->kind == SENT_TENSOR_NORM_BIAS;
+    switch (p->module) {
+    case SENT_MODULE_WORD_EMBEDDINGS: return SLOT(word_embeddings);
+    case SENT_MODULE_POSITION_EMBEDDINGS: return SLOT(position_embeddings);
+    case SENT_MODULE_EMBEDDINGS_LAYER_NORM: return bias ? SLOT(emb_ln_b) : SLOT(emb_ln_w);
+    case SENT_MODULE_Q_LIN:   // q, k and v stacked, in this order
+    case SENT_MODULE_K_LIN:
+    case SENT_MODULE_V_LIN: return bias ? SLOT(qkv_lin_b) : SLOT(qkv_lin_w);
+    case SENT_MODULE_OUT_LIN: return bias ? SLOT(out_lin_b) : SLOT(out_lin_w);
+    case SENT_MODULE_SA_LAYER_NORM: return bias ? SLOT(sa_ln_b) : SLOT(sa_ln_w);
+    case SENT_MODULE_LIN1: return bias ? SLOT(lin1_b) : SLOT(lin1_w);
+    case SENT_MODULE_LIN2: return bias ? SLOT(lin2_b) : SLOT(lin2_w);
+    case SENT_MODULE_OUTPUT_LAYER_NORM: return bias ? SLOT(out_ln_b) : SLOT(out_ln_w);
+    case SENT_MODULE_PRE_CLASSIFIER: return bias ? SLOT(pre_classifier_b) : SLOT(pre_classifier_w);
+    case SENT_MODULE_CLASSIFIER: return bias ? SLOT(classifier_b) : SLOT(classifier_w);
+    case SENT_MODULE_VOCAB_TRANSFORM: return bias ? SLOT(vocab_transform_b) : SLOT(vocab_transform_w);
+    case SENT_MODULE_VOCAB_LAYER_NORM: return bias ? SLOT(vocab_ln_b) : SLOT(vocab_ln_w);
+    case SENT_MODULE_VOCAB_PROJECTOR: return SLOT(vocab_projector_b);
+    default: return -1;
+    }
+}
+
+// Sizes and kinds of the parameter tensors: the table's tensors (both heads) summed into the
+// tensors that hold them.
+static void param_shapes(size_t *sizes, SentTensorKind *kinds, const SentDistilBertConfig *c) {
+    memset(sizes, 0, SENT_BERT_NUM_PARAMS * sizeof *sizes);
+    SentParam p;
+    for (int i = 0; sent_distilbert_param(c, SENT_ALL_PARTS, i, &p); i++) {
+        int slot = sent_bert_param_index(&p);
+        sizes[slot] += (size_t)(p.rows ? p.rows : 1) * p.cols;
+        kinds[slot] = p.kind;
+    }
 }
 
 // Points each tensor of a SentBertParams into memory, in declaration order.
 static void carve_params(SentBertParams *p, float *memory, const size_t *sizes) {
-    float **ptrs[SENT_BERT_NUM_PARAMS] = {
-        &p->wte, &p->wpe, &p->emb_lnw, &p->emb_lnb, &p->qkvw, &p->qkvb, &p->attprojw, &p->attprojb,
-        &p->ln1w, &p->ln1b, &p->fcw, &p->fcb, &p->fcprojw, &p->fcprojb, &p->ln2w, &p->ln2b,
-        &p->prew, &p->preb, &p->clsw, &p->clsb, &p->mlmw, &p->mlmb, &p->mlm_lnw, &p->mlm_lnb,
-        &p->mlm_bias,
-    };
+    float **slots[SENT_BERT_NUM_PARAMS];
+    param_slots(slots, p);
     for (int i = 0; i < SENT_BERT_NUM_PARAMS; i++) {
-        *ptrs[i] = memory;
+        *slots[i] = memory;
         memory += sizes[i];
     }
 }
 
-int sent_bert_param_decays(int i) {
-    static const int decays[SENT_BERT_NUM_PARAMS] = {
-        1, 1, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0,
-    };
-    return decays[i];
+int sent_bert_param_decays(const SentBert *m, int i) {
+    return m->param_kinds[i] == SENT_TENSOR_EMBEDDING || m->param_kinds[i] == SENT_TENSOR_WEIGHT;
 }
 
 #define NUM_ACTS 34
@@ -67,8 +105,8 @@ static size_t carve_acts(SentBertActs *a, float *memory, const SentBert *m) {
     };
     float **ptrs[NUM_ACTS] = {
         &a->encoded, &a->emb_ln, &a->emb_mean, &a->emb_rstd,
-        &a->qkv, &a->att, &a->atty, &a->attproj, &a->res1, &a->ln1, &a->ln1_mean, &a->ln1_rstd,
-        &a->fch, &a->fch_gelu, &a->fcproj, &a->res2, &a->ln2, &a->ln2_mean, &a->ln2_rstd,
+        &a->qkv, &a->att, &a->atty, &a->out_lin, &a->sa_res, &a->sa_ln, &a->sa_ln_mean, &a->sa_ln_rstd,
+        &a->lin1, &a->lin1_gelu, &a->lin2, &a->ffn_res, &a->out_ln, &a->out_ln_mean, &a->out_ln_rstd,
         &a->pooled, &a->pre, &a->pre_relu, &a->logits, &a->probs, &a->losses,
         &a->mlm_in, &a->mlm_t, &a->mlm_gelu, &a->mlm_ln, &a->mlm_mean, &a->mlm_rstd,
         &a->mlm_logits, &a->mlm_probs, &a->mlm_losses,
@@ -81,9 +119,14 @@ static size_t carve_acts(SentBertActs *a, float *memory, const SentBert *m) {
     return total;
 }
 
-void sent_bert_build(SentBert *model, SentBertConfig config, int B_max, int T, int M_max) {
-    if (config.dim % config.n_heads != 0 || T > config.max_positions || config.n_layers < 1) {
-        fprintf(stderr, "error: bad model shape (dim %% heads, seq-len <= max positions, layers >= 1)\n");
+void sent_bert_build(SentBert *model, SentDistilBertConfig config, int B_max, int T, int M_max) {
+    char err[256];
+    if (sent_distilbert_config_check(&config, "model: ", err, sizeof err)) {
+        fprintf(stderr, "error: %s\n", err);
+        exit(EXIT_FAILURE);
+    }
+    if (T > config.max_position_embeddings || config.layer_norm_eps != (float)LAYERNORM_EPS) {
+        fprintf(stderr, "error: bad model shape (seq-len <= max positions, LayerNorm eps %g)\n", LAYERNORM_EPS);
         exit(EXIT_FAILURE);
     }
     memset(model, 0, sizeof *model);
@@ -91,7 +134,7 @@ void sent_bert_build(SentBert *model, SentBertConfig config, int B_max, int T, i
     model->B_max = B_max;
     model->T = model->T_max = T;
     model->M_max = M_max > 0 ? M_max : 1;
-    param_sizes(model->param_sizes, config);
+    param_shapes(model->param_sizes, model->param_kinds, &model->config);
     for (int i = 0; i < SENT_BERT_NUM_PARAMS; i++) model->num_params += model->param_sizes[i];
     size_t bytes = model->num_params * sizeof(float);
     model->params_memory = callocCheck(1, bytes);
@@ -112,9 +155,9 @@ void sent_bert_build(SentBert *model, SentBertConfig config, int B_max, int T, i
     size_t BTC = (size_t)B_max * T * config.dim, L = config.n_layers;
     model->keep_memory = callocCheck(BTC * (1 + 2 * L) + (size_t)B_max * config.dim, 1);
     model->keep.emb = model->keep_memory;
-    model->keep.attproj = model->keep.emb + BTC;
-    model->keep.fcproj = model->keep.attproj + L * BTC;
-    model->keep.cls = model->keep.fcproj + L * BTC;
+    model->keep.out_lin = model->keep.emb + BTC;
+    model->keep.lin2 = model->keep.out_lin + L * BTC;
+    model->keep.cls = model->keep.lin2 + L * BTC;
     model->att_scratch = mallocCheck((size_t)T * T * sizeof(float));
     model->mlm_rows = mallocCheck((size_t)model->M_max * sizeof(int32_t));
 }
@@ -147,16 +190,13 @@ static float normal01(uint64_t seed, uint64_t i) {
 }
 
 void sent_bert_init(SentBert *model, uint64_t seed) {
-    static const int is_layernorm_weight[SENT_BERT_NUM_PARAMS] = {
-        [2] = 1, [8] = 1, [14] = 1, [22] = 1,
-    };
     float *p = model->params_memory;
     size_t offset = 0;
     for (int i = 0; i < SENT_BERT_NUM_PARAMS; i++) {
         size_t n = model->param_sizes[i];
         for (size_t j = 0; j < n; j++) {
-            if (sent_bert_param_decays(i)) p[offset + j] = 0.02f * normal01(seed, offset + j);
-            else p[offset + j] = is_layernorm_weight[i] ? 1.0f : 0.0f;
+            if (sent_bert_param_decays(model, i)) p[offset + j] = 0.02f * normal01(seed, offset + j);
+            else p[offset + j] = model->param_kinds[i] == SENT_TENSOR_NORM_WEIGHT ? 1.0f : 0.0f;
         }
         offset += n;
     }
@@ -170,39 +210,40 @@ static uint64_t site_seed(uint64_t seed, int site) { return hash_u64(seed * 1000
 
 static void encoder_forward(SentBert *m, const int32_t *ids, const uint8_t *mask, int B,
                             int training, uint64_t seed) {
-    SentBertConfig c = m->config;
+    SentDistilBertConfig c = m->config;
     int T = m->T, C = c.dim, NH = c.n_heads, H = c.hidden_dim, N = B * T;
     size_t BTC = (size_t)m->B_max * T * C, BT = (size_t)m->B_max * T;
     float p = training ? m->dropout : 0.0f;
     SentBertParams *w = &m->params;
     SentBertActs *a = &m->acts;
 
-    embedding_forward(a->encoded, ids, w->wte, w->wpe, B, T, C);
-    layernorm_forward(a->emb_ln, a->emb_mean, a->emb_rstd, a->encoded, w->emb_lnw, w->emb_lnb, N, C);
+    embedding_forward(a->encoded, ids, w->word_embeddings, w->position_embeddings, B, T, C);
+    layernorm_forward(a->emb_ln, a->emb_mean, a->emb_rstd, a->encoded, w->emb_ln_w, w->emb_ln_b, N, C);
     dropout_forward(a->emb_ln, m->keep.emb, (size_t)N * C, p, site_seed(seed, 0));
 
     for (int l = 0; l < c.n_layers; l++) {
-        const float *x = l == 0 ? a->emb_ln : a->ln2 + (l - 1) * BTC;   // [B,T,C]
-        float *qkv = a->qkv + l * 3 * BTC;                              // [B,T,3C]
-        float *att = a->att + (size_t)l * m->B_max * NH * T * T;        // [B,NH,T,T]
-        float *atty = a->atty + l * BTC, *attproj = a->attproj + l * BTC, *res1 = a->res1 + l * BTC;
-        float *ln1 = a->ln1 + l * BTC, *ln1_mean = a->ln1_mean + l * BT, *ln1_rstd = a->ln1_rstd + l * BT;
-        float *fch = a->fch + l * BT * H, *fch_gelu = a->fch_gelu + l * BT * H;  // [B,T,H]
-        float *fcproj = a->fcproj + l * BTC, *res2 = a->res2 + l * BTC;
-        float *ln2 = a->ln2 + l * BTC, *ln2_mean = a->ln2_mean + l * BT, *ln2_rstd = a->ln2_rstd + l * BT;
+        const float *x = l == 0 ? a->emb_ln : a->out_ln + (l - 1) * BTC;   // [B,T,C]
+        float *qkv = a->qkv + l * 3 * BTC;                                 // [B,T,3C]
+        float *att = a->att + (size_t)l * m->B_max * NH * T * T;           // [B,NH,T,T]
+        float *atty = a->atty + l * BTC, *out_lin = a->out_lin + l * BTC, *sa_res = a->sa_res + l * BTC;
+        float *sa_ln = a->sa_ln + l * BTC, *sa_ln_mean = a->sa_ln_mean + l * BT, *sa_ln_rstd = a->sa_ln_rstd + l * BT;
+        float *lin1 = a->lin1 + l * BT * H, *lin1_gelu = a->lin1_gelu + l * BT * H;  // [B,T,H]
+        float *lin2 = a->lin2 + l * BTC, *ffn_res = a->ffn_res + l * BTC;
+        float *out_ln = a->out_ln + l * BTC, *out_ln_mean = a->out_ln_mean + l * BT;
+        float *out_ln_rstd = a->out_ln_rstd + l * BT;
 
-        matmul_forward(qkv, x, w->qkvw + (size_t)l * 3 * C * C, w->qkvb + l * 3 * C, N, C, 3 * C);
+        matmul_forward(qkv, x, w->qkv_lin_w + (size_t)l * 3 * C * C, w->qkv_lin_b + l * 3 * C, N, C, 3 * C);
         attention_forward(atty, att, qkv, mask, B, T, C, NH);
-        matmul_forward(attproj, atty, w->attprojw + (size_t)l * C * C, w->attprojb + l * C, N, C, C);
-        dropout_forward(attproj, m->keep.attproj + l * BTC, (size_t)N * C, p, site_seed(seed, 1 + 2 * l));
-        residual_forward(res1, x, attproj, (size_t)N * C);
-        layernorm_forward(ln1, ln1_mean, ln1_rstd, res1, w->ln1w + l * C, w->ln1b + l * C, N, C);
-        matmul_forward(fch, ln1, w->fcw + (size_t)l * H * C, w->fcb + l * H, N, C, H);
-        gelu_forward(fch_gelu, fch, (size_t)N * H);
-        matmul_forward(fcproj, fch_gelu, w->fcprojw + (size_t)l * C * H, w->fcprojb + l * C, N, H, C);
-        dropout_forward(fcproj, m->keep.fcproj + l * BTC, (size_t)N * C, p, site_seed(seed, 2 + 2 * l));
-        residual_forward(res2, ln1, fcproj, (size_t)N * C);
-        layernorm_forward(ln2, ln2_mean, ln2_rstd, res2, w->ln2w + l * C, w->ln2b + l * C, N, C);
+        matmul_forward(out_lin, atty, w->out_lin_w + (size_t)l * C * C, w->out_lin_b + l * C, N, C, C);
+        dropout_forward(out_lin, m->keep.out_lin + l * BTC, (size_t)N * C, p, site_seed(seed, 1 + 2 * l));
+        residual_forward(sa_res, x, out_lin, (size_t)N * C);
+        layernorm_forward(sa_ln, sa_ln_mean, sa_ln_rstd, sa_res, w->sa_ln_w + l * C, w->sa_ln_b + l * C, N, C);
+        matmul_forward(lin1, sa_ln, w->lin1_w + (size_t)l * H * C, w->lin1_b + l * H, N, C, H);
+        gelu_forward(lin1_gelu, lin1, (size_t)N * H);
+        matmul_forward(lin2, lin1_gelu, w->lin2_w + (size_t)l * C * H, w->lin2_b + l * C, N, H, C);
+        dropout_forward(lin2, m->keep.lin2 + l * BTC, (size_t)N * C, p, site_seed(seed, 2 + 2 * l));
+        residual_forward(ffn_res, sa_ln, lin2, (size_t)N * C);
+        layernorm_forward(out_ln, out_ln_mean, out_ln_rstd, ffn_res, w->out_ln_w + l * C, w->out_ln_b + l * C, N, C);
     }
 }
 
@@ -213,7 +254,7 @@ static float mean_of(const float *x, int n) {
 }
 
 static const float *encoder_output(const SentBert *m) {
-    return m->acts.ln2 + (size_t)(m->config.n_layers - 1) * m->B_max * m->T * m->config.dim;
+    return m->acts.out_ln + (size_t)(m->config.n_layers - 1) * m->B_max * m->T * m->config.dim;
 }
 
 float sent_bert_forward_classify(SentBert *m, const int32_t *ids, const uint8_t *mask,
@@ -226,11 +267,11 @@ float sent_bert_forward_classify(SentBert *m, const int32_t *ids, const uint8_t 
     encoder_forward(m, ids, mask, B, training, seed);
     const float *hidden = encoder_output(m);   // [B,T,C]
     for (int b = 0; b < B; b++) memcpy(a->pooled + (size_t)b * C, hidden + (size_t)b * T * C, C * sizeof(float));
-    matmul_forward(a->pre, a->pooled, w->prew, w->preb, B, C, C);
+    matmul_forward(a->pre, a->pooled, w->pre_classifier_w, w->pre_classifier_b, B, C, C);
     relu_forward(a->pre_relu, a->pre, (size_t)B * C);
     dropout_forward(a->pre_relu, m->keep.cls, (size_t)B * C, training ? m->cls_dropout : 0.0f,
                     site_seed(seed, 1000));
-    matmul_forward(a->logits, a->pre_relu, w->clsw, w->clsb, B, C, NL);
+    matmul_forward(a->logits, a->pre_relu, w->classifier_w, w->classifier_b, B, C, NL);
     if (!labels) {
         for (int b = 0; b < B; b++) {  // probabilities without a loss
             float *z = a->logits + b * NL, *pr = a->probs + b * NL, max = z[0], sum = 0;
@@ -268,10 +309,10 @@ float sent_bert_forward_mlm(SentBert *m, const int32_t *ids, const uint8_t *mask
     encoder_forward(m, ids, mask, B, training, seed);
     const float *hidden = encoder_output(m);   // [B,T,C]
     for (int i = 0; i < M; i++) memcpy(a->mlm_in + (size_t)i * C, hidden + (size_t)rows[i] * C, C * sizeof(float));
-    matmul_forward(a->mlm_t, a->mlm_in, w->mlmw, w->mlmb, M, C, C);
+    matmul_forward(a->mlm_t, a->mlm_in, w->vocab_transform_w, w->vocab_transform_b, M, C, C);
     gelu_forward(a->mlm_gelu, a->mlm_t, (size_t)M * C);
-    layernorm_forward(a->mlm_ln, a->mlm_mean, a->mlm_rstd, a->mlm_gelu, w->mlm_lnw, w->mlm_lnb, M, C);
-    matmul_forward(a->mlm_logits, a->mlm_ln, w->wte, w->mlm_bias, M, C, V);  // tied projector
+    layernorm_forward(a->mlm_ln, a->mlm_mean, a->mlm_rstd, a->mlm_gelu, w->vocab_ln_w, w->vocab_ln_b, M, C);
+    matmul_forward(a->mlm_logits, a->mlm_ln, w->word_embeddings, w->vocab_projector_b, M, C, V);  // tied projector
     crossentropy_forward(a->mlm_losses, a->mlm_probs, a->mlm_logits, targets, M, V);
     return m->mean_loss = mean_of(a->mlm_losses, M);
 }
@@ -282,7 +323,7 @@ float sent_bert_forward_mlm(SentBert *m, const int32_t *ids, const uint8_t *mask
 void sent_bert_zero_grad(SentBert *m) { memset(m->grads_memory, 0, m->num_params * sizeof(float)); }
 
 static void encoder_backward(SentBert *m) {
-    SentBertConfig c = m->config;
+    SentDistilBertConfig c = m->config;
     int B = m->B, T = m->T, C = c.dim, NH = c.n_heads, H = c.hidden_dim, N = B * T;
     size_t BTC = (size_t)m->B_max * T * C, BT = (size_t)m->B_max * T;
     float p = m->dropout;
@@ -290,34 +331,36 @@ static void encoder_backward(SentBert *m) {
     SentBertActs *a = &m->acts, *d = &m->grad_acts;
 
     for (int l = c.n_layers - 1; l >= 0; l--) {
-        const float *x = l == 0 ? a->emb_ln : a->ln2 + (l - 1) * BTC;
-        float *dx = l == 0 ? d->emb_ln : d->ln2 + (l - 1) * BTC;
+        const float *x = l == 0 ? a->emb_ln : a->out_ln + (l - 1) * BTC;
+        float *dx = l == 0 ? d->emb_ln : d->out_ln + (l - 1) * BTC;
         size_t att_off = (size_t)l * m->B_max * NH * T * T;
 
-        layernorm_backward(d->res2 + l * BTC, g->ln2w + l * C, g->ln2b + l * C, d->ln2 + l * BTC,
-                           a->res2 + l * BTC, w->ln2w + l * C, a->ln2_mean + l * BT, a->ln2_rstd + l * BT, N, C);
-        residual_backward(d->ln1 + l * BTC, d->fcproj + l * BTC, d->res2 + l * BTC, (size_t)N * C);
-        dropout_backward(d->fcproj + l * BTC, m->keep.fcproj + l * BTC, (size_t)N * C, p);
-        matmul_backward(d->fch_gelu + l * BT * H, g->fcprojw + (size_t)l * C * H, g->fcprojb + l * C,
-                        d->fcproj + l * BTC, a->fch_gelu + l * BT * H, w->fcprojw + (size_t)l * C * H, N, H, C);
-        gelu_backward(d->fch + l * BT * H, a->fch + l * BT * H, d->fch_gelu + l * BT * H, (size_t)N * H);
-        matmul_backward(d->ln1 + l * BTC, g->fcw + (size_t)l * H * C, g->fcb + l * H, d->fch + l * BT * H,
-                        a->ln1 + l * BTC, w->fcw + (size_t)l * H * C, N, C, H);
-        layernorm_backward(d->res1 + l * BTC, g->ln1w + l * C, g->ln1b + l * C, d->ln1 + l * BTC,
-                           a->res1 + l * BTC, w->ln1w + l * C, a->ln1_mean + l * BT, a->ln1_rstd + l * BT, N, C);
-        residual_backward(dx, d->attproj + l * BTC, d->res1 + l * BTC, (size_t)N * C);
-        dropout_backward(d->attproj + l * BTC, m->keep.attproj + l * BTC, (size_t)N * C, p);
-        matmul_backward(d->atty + l * BTC, g->attprojw + (size_t)l * C * C, g->attprojb + l * C,
-                        d->attproj + l * BTC, a->atty + l * BTC, w->attprojw + (size_t)l * C * C, N, C, C);
+        layernorm_backward(d->ffn_res + l * BTC, g->out_ln_w + l * C, g->out_ln_b + l * C, d->out_ln + l * BTC,
+                           a->ffn_res + l * BTC, w->out_ln_w + l * C, a->out_ln_mean + l * BT, a->out_ln_rstd + l * BT,
+                           N, C);
+        residual_backward(d->sa_ln + l * BTC, d->lin2 + l * BTC, d->ffn_res + l * BTC, (size_t)N * C);
+        dropout_backward(d->lin2 + l * BTC, m->keep.lin2 + l * BTC, (size_t)N * C, p);
+        matmul_backward(d->lin1_gelu + l * BT * H, g->lin2_w + (size_t)l * C * H, g->lin2_b + l * C,
+                        d->lin2 + l * BTC, a->lin1_gelu + l * BT * H, w->lin2_w + (size_t)l * C * H, N, H, C);
+        gelu_backward(d->lin1 + l * BT * H, a->lin1 + l * BT * H, d->lin1_gelu + l * BT * H, (size_t)N * H);
+        matmul_backward(d->sa_ln + l * BTC, g->lin1_w + (size_t)l * H * C, g->lin1_b + l * H, d->lin1 + l * BT * H,
+                        a->sa_ln + l * BTC, w->lin1_w + (size_t)l * H * C, N, C, H);
+        layernorm_backward(d->sa_res + l * BTC, g->sa_ln_w + l * C, g->sa_ln_b + l * C, d->sa_ln + l * BTC,
+                           a->sa_res + l * BTC, w->sa_ln_w + l * C, a->sa_ln_mean + l * BT, a->sa_ln_rstd + l * BT,
+                           N, C);
+        residual_backward(dx, d->out_lin + l * BTC, d->sa_res + l * BTC, (size_t)N * C);
+        dropout_backward(d->out_lin + l * BTC, m->keep.out_lin + l * BTC, (size_t)N * C, p);
+        matmul_backward(d->atty + l * BTC, g->out_lin_w + (size_t)l * C * C, g->out_lin_b + l * C,
+                        d->out_lin + l * BTC, a->atty + l * BTC, w->out_lin_w + (size_t)l * C * C, N, C, C);
         attention_backward(d->qkv + l * 3 * BTC, d->atty + l * BTC, a->qkv + l * 3 * BTC, a->att + att_off,
                            B, T, C, NH, m->att_scratch);
-        matmul_backward(dx, g->qkvw + (size_t)l * 3 * C * C, g->qkvb + l * 3 * C, d->qkv + l * 3 * BTC, x,
-                        w->qkvw + (size_t)l * 3 * C * C, N, C, 3 * C);
+        matmul_backward(dx, g->qkv_lin_w + (size_t)l * 3 * C * C, g->qkv_lin_b + l * 3 * C, d->qkv + l * 3 * BTC, x,
+                        w->qkv_lin_w + (size_t)l * 3 * C * C, N, C, 3 * C);
     }
     dropout_backward(d->emb_ln, m->keep.emb, (size_t)N * C, p);
-    layernorm_backward(d->encoded, g->emb_lnw, g->emb_lnb, d->emb_ln, a->encoded, w->emb_lnw,
+    layernorm_backward(d->encoded, g->emb_ln_w, g->emb_ln_b, d->emb_ln, a->encoded, w->emb_ln_w,
                        a->emb_mean, a->emb_rstd, N, C);
-    embedding_backward(g->wte, g->wpe, d->encoded, m->ids, B, T, C);
+    embedding_backward(g->word_embeddings, g->position_embeddings, d->encoded, m->ids, B, T, C);
 }
 
 void sent_bert_backward(SentBert *m, int mlm) {
@@ -325,16 +368,18 @@ void sent_bert_backward(SentBert *m, int mlm) {
     SentBertParams *w = &m->params, *g = &m->grads;
     SentBertActs *a = &m->acts, *d = &m->grad_acts;
     memset(m->grad_acts_memory, 0, m->num_acts * sizeof(float));
-    float *dhidden = d->ln2 + (size_t)(m->config.n_layers - 1) * m->B_max * T * C;  // [B,T,C]
+    float *dhidden = d->out_ln + (size_t)(m->config.n_layers - 1) * m->B_max * T * C;  // [B,T,C]
 
     if (mlm) {
         int M = m->M;
         crossentropy_backward(d->mlm_logits, a->mlm_probs, m->targets, 1.0f / M, M, V);
-        matmul_backward(d->mlm_ln, g->wte, g->mlm_bias, d->mlm_logits, a->mlm_ln, w->wte, M, C, V);
-        layernorm_backward(d->mlm_gelu, g->mlm_lnw, g->mlm_lnb, d->mlm_ln, a->mlm_gelu, w->mlm_lnw,
+        matmul_backward(d->mlm_ln, g->word_embeddings, g->vocab_projector_b, d->mlm_logits, a->mlm_ln,
+                        w->word_embeddings, M, C, V);
+        layernorm_backward(d->mlm_gelu, g->vocab_ln_w, g->vocab_ln_b, d->mlm_ln, a->mlm_gelu, w->vocab_ln_w,
                            a->mlm_mean, a->mlm_rstd, M, C);
         gelu_backward(d->mlm_t, a->mlm_t, d->mlm_gelu, (size_t)M * C);
-        matmul_backward(d->mlm_in, g->mlmw, g->mlmb, d->mlm_t, a->mlm_in, w->mlmw, M, C, C);
+        matmul_backward(d->mlm_in, g->vocab_transform_w, g->vocab_transform_b, d->mlm_t, a->mlm_in,
+                        w->vocab_transform_w, M, C, C);
         for (int i = 0; i < M; i++) {
             float *dst = dhidden + (size_t)m->mlm_rows[i] * C;
             const float *src = d->mlm_in + (size_t)i * C;
@@ -343,10 +388,12 @@ void sent_bert_backward(SentBert *m, int mlm) {
     } else {
         if (m->soft_targets) soft_crossentropy_backward(d->logits, a->probs, m->soft_targets, 1.0f / B, B, NL);
         else crossentropy_backward(d->logits, a->probs, m->targets, 1.0f / B, B, NL);
-        matmul_backward(d->pre_relu, g->clsw, g->clsb, d->logits, a->pre_relu, w->clsw, B, C, NL);
+        matmul_backward(d->pre_relu, g->classifier_w, g->classifier_b, d->logits, a->pre_relu, w->classifier_w, B, C,
+                        NL);
         dropout_backward(d->pre_relu, m->keep.cls, (size_t)B * C, m->cls_dropout);
         relu_backward(d->pre, a->pre, d->pre_relu, (size_t)B * C);
-        matmul_backward(d->pooled, g->prew, g->preb, d->pre, a->pooled, w->prew, B, C, C);
+        matmul_backward(d->pooled, g->pre_classifier_w, g->pre_classifier_b, d->pre, a->pooled, w->pre_classifier_w,
+                        B, C, C);
         for (int b = 0; b < B; b++) {
             float *dst = dhidden + (size_t)b * T * C;
             const float *src = d->pooled + (size_t)b * C;
@@ -372,7 +419,7 @@ void sent_bert_adamw_update(SentBert *m, float lr, float beta1, float beta2, flo
     size_t offset = 0;
     for (int i = 0; i < SENT_BERT_NUM_PARAMS; i++) {
         size_t n = m->param_sizes[i];
-        float decay = sent_bert_param_decays(i) ? weight_decay : 0.0f;
+        float decay = sent_bert_param_decays(m, i) ? weight_decay : 0.0f;
         float *p = m->params_memory + offset, *gr = m->grads_memory + offset;
         float *mm = m->adam_m_memory + offset, *vv = m->adam_v_memory + offset;
         #pragma omp parallel for
@@ -388,7 +435,7 @@ void sent_bert_adamw_update(SentBert *m, float lr, float beta1, float beta2, flo
 }
 
 double sent_bert_flops_per_step(const SentBert *m, int B, int M) {
-    SentBertConfig c = m->config;
+    SentDistilBertConfig c = m->config;
     double T = m->T, C = c.dim, H = c.hidden_dim, N = (double)B * T;
     double per_layer = 2 * N * (4 * C * C + 2 * C * H) + 2 * 2 * (double)B * T * T * C;
     double head = M ? 2.0 * M * (C * C + C * c.vocab_size) : 2.0 * B * (C * C + C * c.n_labels);

@@ -2,52 +2,52 @@
 // the forward and backward passes of the two heads the trainer uses — sequence classification
 // (DistilBertForSequenceClassification) and masked-language modelling (DistilBertForMaskedLM,
 // projector tied to the word embeddings). Shapes use B, T, C (= dim), NH, H (= hidden_dim),
-// V, P (= max_position_embeddings), L, NL (labels), M (masked positions in a batch).
+// V, P (= max_position_embeddings), L, NL (= n_labels), M (masked positions in a batch).
 #ifndef SENT_TRAIN_TRAINABLE_DISTILBERT_H
 #define SENT_TRAIN_TRAINABLE_DISTILBERT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct {
-    int vocab_size;        // V
-    int max_positions;     // P
-    int n_layers;          // L
-    int dim;               // C
-    int n_heads;           // NH
-    int hidden_dim;        // H
-    int n_labels;          // NL
-} SentBertConfig;
+#include "distilbert_params.h"
 
-// Parameters in one allocation, in this order (checkpoints rely on it). HF names in comments.
+// Parameters in one allocation, in this order (checkpoints rely on it). Each tensor holds the
+// state-dict tensors of distilbert_params.h's table that sent_bert_param_index maps to it, one
+// after the other in the table's order: a block module's tensor of every layer ([L, ...]), and
+// per layer the q, k and v projections stacked ([L, 3C, ...]). Exported names come from the table.
 #define SENT_BERT_NUM_PARAMS 25
 typedef struct {
-    float *wte;        // [V,C]    distilbert.embeddings.word_embeddings.weight
-    float *wpe;        // [P,C]    distilbert.embeddings.position_embeddings.weight
-    float *emb_lnw;    // [C]      distilbert.embeddings.LayerNorm.weight
-    float *emb_lnb;    // [C]      distilbert.embeddings.LayerNorm.bias
-    float *qkvw;       // [L,3C,C] attention.{q_lin,k_lin,v_lin}.weight, stacked
-    float *qkvb;       // [L,3C]   attention.{q_lin,k_lin,v_lin}.bias, stacked
-    float *attprojw;   // [L,C,C]  attention.out_lin.weight
-    float *attprojb;   // [L,C]    attention.out_lin.bias
-    float *ln1w;       // [L,C]    sa_layer_norm.weight
-    float *ln1b;       // [L,C]    sa_layer_norm.bias
-    float *fcw;        // [L,H,C]  ffn.lin1.weight
-    float *fcb;        // [L,H]    ffn.lin1.bias
-    float *fcprojw;    // [L,C,H]  ffn.lin2.weight
-    float *fcprojb;    // [L,C]    ffn.lin2.bias
-    float *ln2w;       // [L,C]    output_layer_norm.weight
-    float *ln2b;       // [L,C]    output_layer_norm.bias
-    float *prew;       // [C,C]    pre_classifier.weight
-    float *preb;       // [C]      pre_classifier.bias
-    float *clsw;       // [NL,C]   classifier.weight
-    float *clsb;       // [NL]     classifier.bias
-    float *mlmw;       // [C,C]    vocab_transform.weight
-    float *mlmb;       // [C]      vocab_transform.bias
-    float *mlm_lnw;    // [C]      vocab_layer_norm.weight
-    float *mlm_lnb;    // [C]      vocab_layer_norm.bias
-    float *mlm_bias;   // [V]      vocab_projector.bias (its weight is wte)
+    float *word_embeddings;       // [V,C]
+    float *position_embeddings;   // [P,C]
+    float *emb_ln_w;              // [C]      the embeddings' LayerNorm
+    float *emb_ln_b;              // [C]
+    float *qkv_lin_w;             // [L,3C,C] the attention's q, k, v projections, stacked
+    float *qkv_lin_b;             // [L,3C]
+    float *out_lin_w;             // [L,C,C]  the attention's output projection
+    float *out_lin_b;             // [L,C]
+    float *sa_ln_w;               // [L,C]    LayerNorm after the attention
+    float *sa_ln_b;               // [L,C]
+    float *lin1_w;                // [L,H,C]  feed-forward
+    float *lin1_b;                // [L,H]
+    float *lin2_w;                // [L,C,H]
+    float *lin2_b;                // [L,C]
+    float *out_ln_w;              // [L,C]    LayerNorm after the feed-forward
+    float *out_ln_b;              // [L,C]
+    float *pre_classifier_w;      // [C,C]    classification head
+    float *pre_classifier_b;      // [C]
+    float *classifier_w;          // [NL,C]
+    float *classifier_b;          // [NL]
+    float *vocab_transform_w;     // [C,C]    MLM head
+    float *vocab_transform_b;     // [C]
+    float *vocab_ln_w;            // [C]
+    float *vocab_ln_b;            // [C]
+    float *vocab_projector_b;     // [V]      (the projector's weight is word_embeddings)
 } SentBertParams;
+
+// Which of the SentBertParams tensors (their index in its order) holds state-dict tensor p.
+int sent_bert_param_index(const SentParam *p);
+// Tensor i (in SentBertParams' order) of p: parameters, gradients or an Adam moment.
+float *sent_bert_param_tensor(const SentBertParams *p, int i);
 
 // Activations for a batch of at most B_max sequences of T tokens; per-layer tensors are
 // [L, B_max, ...] so layer l starts at l * B_max * T * (row width).
@@ -59,18 +59,18 @@ typedef struct {
     float *qkv;          // [L,B,T,3C]
     float *att;          // [L,B,NH,T,T] softmax probabilities
     float *atty;         // [L,B,T,C]  heads concatenated
-    float *attproj;      // [L,B,T,C]  out_lin, after dropout
-    float *res1;         // [L,B,T,C]
-    float *ln1;          // [L,B,T,C]
-    float *ln1_mean;     // [L,B,T]
-    float *ln1_rstd;     // [L,B,T]
-    float *fch;          // [L,B,T,H]
-    float *fch_gelu;     // [L,B,T,H]
-    float *fcproj;       // [L,B,T,C]  lin2, after dropout
-    float *res2;         // [L,B,T,C]
-    float *ln2;          // [L,B,T,C]  the layer's output
-    float *ln2_mean;     // [L,B,T]
-    float *ln2_rstd;     // [L,B,T]
+    float *out_lin;      // [L,B,T,C]  after dropout
+    float *sa_res;       // [L,B,T,C]  x + out_lin
+    float *sa_ln;        // [L,B,T,C]
+    float *sa_ln_mean;   // [L,B,T]
+    float *sa_ln_rstd;   // [L,B,T]
+    float *lin1;         // [L,B,T,H]
+    float *lin1_gelu;    // [L,B,T,H]
+    float *lin2;         // [L,B,T,C]  after dropout
+    float *ffn_res;      // [L,B,T,C]  sa_ln + lin2
+    float *out_ln;       // [L,B,T,C]  the layer's output
+    float *out_ln_mean;  // [L,B,T]
+    float *out_ln_rstd;  // [L,B,T]
     float *pooled;       // [B,C]   hidden[:,0]
     float *pre;          // [B,C]   pre_classifier
     float *pre_relu;     // [B,C]   after ReLU and dropout
@@ -90,19 +90,20 @@ typedef struct {
 
 typedef struct {
     uint8_t *emb;        // [B,T,C]
-    uint8_t *attproj;    // [L,B,T,C]
-    uint8_t *fcproj;     // [L,B,T,C]
+    uint8_t *out_lin;    // [L,B,T,C]
+    uint8_t *lin2;       // [L,B,T,C]
     uint8_t *cls;        // [B,C]
 } SentBertDropoutMasks;
 
 typedef struct {
-    SentBertConfig config;
+    SentDistilBertConfig config;
     int B_max, T_max, M_max;
     int T;                        // this batch's sequence length (<= T_max), set before a forward pass
     float dropout, cls_dropout;   // hidden dropout (embeddings, out_lin, lin2); classifier dropout
 
     SentBertParams params, grads, adam_m, adam_v;
     size_t param_sizes[SENT_BERT_NUM_PARAMS];
+    SentTensorKind param_kinds[SENT_BERT_NUM_PARAMS];   // embedding, weight, bias, LayerNorm gain/shift
     size_t num_params;
     float *params_memory, *grads_memory, *adam_m_memory, *adam_v_memory;
 
@@ -125,7 +126,8 @@ typedef struct {
 
 // Allocates everything for batches of up to B_max sequences of T tokens (no allocation after
 // this); at most M_max masked positions per MLM batch.
-void sent_bert_build(SentBert *model, SentBertConfig config, int B_max, int T, int M_max);
+// Dies with a message on a config the trainer cannot build (distilbert_params.h's checks).
+void sent_bert_build(SentBert *model, SentDistilBertConfig config, int B_max, int T, int M_max);
 void sent_bert_free(SentBert *model);
 // Runs the following passes on sequences of T <= T_max tokens: activations are laid out for the
 // current T, so batches of short reviews cost what their length costs.
@@ -133,7 +135,7 @@ void sent_bert_set_seq_len(SentBert *model, int T);
 // Hugging Face's initialisation: normal(0, 0.02) matrices and embeddings, zero biases, LN 1/0.
 void sent_bert_init(SentBert *model, uint64_t seed);
 // Whether AdamW decays parameter tensor i (matrices and embeddings; not biases or LayerNorm).
-int sent_bert_param_decays(int i);
+int sent_bert_param_decays(const SentBert *model, int i);
 
 // Classification: ids/mask [B,T], labels [B] (or NULL for inference). training enables dropout
 // drawn from seed. Returns the mean loss (0 without labels); probabilities in acts.probs.

@@ -25,7 +25,7 @@
 
 typedef struct {
     SentModelFile file;
-    SentConfig cfg;
+    SentDistilBertConfig cfg;
     SentWeights w;
     SentRunState s;
 } Engine;
@@ -178,7 +178,7 @@ static int agree(int argc, char **argv) {
     Engine f, q;
     engine_load(&f, argv[2], 1, len);
     engine_load(&q, argv[3], 1, len);
-    if (len < 3 || len > f.cfg.max_position || N < 1) return 2;
+    if (len < 3 || len > f.cfg.max_position_embeddings || N < 1) return 2;
     const SentKernels *k = sent_kernels_best();
     int32_t *ids = mallocCheck((size_t)len * sizeof(int32_t));
     uint8_t *mask = mallocCheck((size_t)len);

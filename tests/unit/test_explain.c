@@ -213,12 +213,13 @@ static void check_classifier(SentClassifier *c) {
     CHECK(sent_explain(e, REVIEWS[0], strlen(REVIEWS[0]), &all, &base, &spans, &n, &err) == SENT_OK && n > 0);
     CHECK(sent_explainer_new(c, 0, &err) == NULL && err.code == SENT_ERR_ARGUMENT);
 
-    // The cost model: matmuls plus attention, linear in layers.
+    // The cost model: matmuls plus attention, linear in layers, and the head's two matmuls once.
     SentModelInfo info;
     sent_model_info(c, &info);
     double flops = sent_forward_flops(&info, 100);
     double D = info.dim, H = info.hidden_dim;
-    CHECK_NEAR(flops, info.n_layers * (2.0 * 100 * (4 * D * D + 2 * D * H) + 4.0 * 100 * 100 * D), 1.0);
+    CHECK_NEAR(flops, info.n_layers * (2.0 * 100 * (4 * D * D + 2 * D * H) + 4.0 * 100 * 100 * D) +
+                          2.0 * (D * D + D * info.n_labels), 1.0);
 
     sent_explainer_free(e);
 }
@@ -229,8 +230,8 @@ int main(void) {
     char *vocab = sent_read_file("weights/vocab.txt", &vocab_len);
     CHECK_MSG(vocab != NULL, "weights/vocab.txt must be readable (run from the repository root)");
     if (!vocab) return check_summary("explain");
-    SentHfConfig cfg = {.vocab_size = 30522, .dim = 64, .n_layers = 2, .n_heads = 4, .hidden_dim = 256,
-                        .max_position = 512, .n_labels = 2, .positive_index = 1};
+    SentHfConfig cfg = {.model = {.vocab_size = 30522, .dim = 64, .n_layers = 2, .n_heads = 4, .hidden_dim = 256,
+                        .max_position_embeddings = 512, .n_labels = 2}, .positive_index = 1};
     SentConvertOptions opts = sent_convert_defaults();
     opts.quantize = 1;
     opts.max_len = 128;

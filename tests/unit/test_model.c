@@ -14,8 +14,8 @@ static const char *vocab =
     "a\nnot\n##s\n##ing\nplot\nacting\nboring\nfun\nand\nbut\nhated\n";
 
 static uint8_t *tiny_model(int quantize, size_t *len) {
-    SentHfConfig cfg = {.vocab_size = 40, .dim = 32, .n_layers = 2, .n_heads = 4, .hidden_dim = 64,
-                        .max_position = 24, .n_labels = 2, .positive_index = 1};
+    SentHfConfig cfg = {.model = {.vocab_size = 40, .dim = 32, .n_layers = 2, .n_heads = 4, .hidden_dim = 64,
+                        .max_position_embeddings = 24, .n_labels = 2}, .positive_index = 1};
     strcpy(cfg.labels[0], "NEGATIVE");
     strcpy(cfg.labels[1], "POSITIVE");
     SentConvertOptions opts = sent_convert_defaults();

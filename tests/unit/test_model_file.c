@@ -13,8 +13,8 @@
 static const char *vocab = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\nmovie\nwas\ngreat\nbad\n.\n";
 
 static uint8_t *valid_model(int quantize, size_t *len) {
-    SentHfConfig cfg = {.vocab_size = 16, .dim = 16, .n_layers = 1, .n_heads = 2, .hidden_dim = 32,
-                        .max_position = 16, .n_labels = 2, .positive_index = 1};
+    SentHfConfig cfg = {.model = {.vocab_size = 16, .dim = 16, .n_layers = 1, .n_heads = 2, .hidden_dim = 32,
+                        .max_position_embeddings = 16, .n_labels = 2}, .positive_index = 1};
     strcpy(cfg.labels[0], "NEGATIVE");
     strcpy(cfg.labels[1], "POSITIVE");
     SentConvertOptions opts = sent_convert_defaults();

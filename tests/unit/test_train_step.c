@@ -25,8 +25,8 @@
 #define VOCAB "weights/vocab.txt"
 
 enum { B = 3, T = 7, M = 5 };
-static const SentBertConfig CONFIG = {.vocab_size = 50, .max_positions = 9, .n_layers = 2, .dim = 16,
-                                      .n_heads = 2, .hidden_dim = 24, .n_labels = 2};
+static const SentDistilBertConfig CONFIG = {.vocab_size = 50, .max_position_embeddings = 9, .n_layers = 2,
+                                            .dim = 16, .n_heads = 2, .hidden_dim = 24, .n_labels = 2};
 static const int LENS[B] = {7, 4, 2};
 
 // Weights with enough spread that every parameter, LayerNorm and biases included, matters.
@@ -239,8 +239,8 @@ static void test_shorter_batch_same_gradients(void) {
 // The engine (src/engine/sentiment.h) must read what the trainer exports and compute the same
 // probabilities: export -> convert (fp32) -> load -> classify the same ids.
 static void test_engine_agrees(void) {
-    SentBertConfig cfg = {.vocab_size = 30522, .max_positions = 32, .n_layers = 2, .dim = 32, .n_heads = 2,
-                          .hidden_dim = 48, .n_labels = 2};
+    SentDistilBertConfig cfg = {.vocab_size = 30522, .max_position_embeddings = 32, .n_layers = 2, .dim = 32,
+                                .n_heads = 2, .hidden_dim = 48, .n_labels = 2};
     SentBert m;
     sent_bert_build(&m, cfg, B, T, 0);
     randomize(&m, 11);

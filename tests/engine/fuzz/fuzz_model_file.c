@@ -14,8 +14,8 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     const char *seed_path = getenv("SENT_FUZZ_SEED");
     if (!seed_path) return 0;
-    SentHfConfig cfg = {.vocab_size = 12, .dim = 8, .n_layers = 1, .n_heads = 2, .hidden_dim = 16,
-                        .max_position = 8, .n_labels = 2, .positive_index = 1};
+    SentHfConfig cfg = {.model = {.vocab_size = 12, .dim = 8, .n_layers = 1, .n_heads = 2, .hidden_dim = 16,
+                        .max_position_embeddings = 8, .n_labels = 2}, .positive_index = 1};
     SentConvertOptions opts = sent_convert_defaults();
     opts.quantize = 1;
     opts.group_size = 4;
