@@ -29,6 +29,9 @@ void sent_quantize_rows(int8_t *q, float *scale, const float *w, int rows, int c
             float amax = 0;
             for (int i = 0; i < group; i++) amax = fabsf(src[i]) > amax ? fabsf(src[i]) : amax;
             float s = amax / 127.0f, inv = s > 0 ? 1.0f / s : 0.0f;
+            // A group of denormals: 1 / s overflows and 0 * inf would be NaN (found by fuzz_convert).
+            // Its weights are zero to within 1e-36, so it quantizes as a group of zeros.
+            if (isinf(inv)) s = 0.0f, inv = 0.0f;
             for (int i = 0; i < group; i++) {
                 float v = roundf(src[i] * inv);
                 dst[i] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
