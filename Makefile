@@ -76,7 +76,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TEST_SRC))
 
 WASM_JS := $(BUILD)/wasm/sentiment.mjs
 
-.PHONY: all help lib install web npm wasm serve run setup test unit-tests engine-tools kernels-wasm bench bench-kernels-wasm clean
+.PHONY: all help lib install web npm wasm serve run setup test unit-tests fuzz fuzz-build valgrind valgrind-build engine-tools kernels-wasm bench bench-kernels-wasm clean
 all: $(BUILD)/sentiment
 
 help:
@@ -89,6 +89,8 @@ help:
 	@echo "make run        setup if needed, build, serve"
 	@echo "make test       run every test (unit, parity, wasm, browser)"
 	@echo "make bench      run the benchmarks (prints numbers; not a test)"
+	@echo "make fuzz       build the libFuzzer targets (clang) and run each FUZZ_SECONDS=$(FUZZ_SECONDS) s on its seeds"
+	@echo "make valgrind   the unit tests built without sanitizers, each run under valgrind"
 
 # --- native ------------------------------------------------------------------------------------
 $(BUILD)/native/src/third_party/%.o: src/third_party/%.c
@@ -165,6 +167,87 @@ $(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(ASAN_SUPPORT_OBJ) $(ASAN_LIB_OB
 	$(CC) $^ -o $@ $(TEST_LDLIBS)
 
 unit-tests: $(UNIT_TESTS)
+
+# --- fuzzing (clang's libFuzzer with ASan + UBSan; not part of make test) ----------------------
+# Every tests/fuzz/fuzz_<target>.c against the engine and tools sources as the Makefile lists
+# them, single-threaded (no -fopenmp: the pragmas are ignored, so runs are reproducible).
+# `make fuzz FUZZ_SECONDS=N` runs each target N seconds, one after the other, on a fresh copy of
+# its seed corpus in build/fuzz/<target>/corpus; a crash leaves its input in build/fuzz/<target>/
+# and fails the run.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_CFLAGS := -std=c11 -g -O1 -march=native -fno-omit-frame-pointer -Wno-unknown-pragmas \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -MMD -MP $(INCLUDES) $(DEFINES) \
+	-DSENT_SIMDE_WASM
+FUZZ_LIB_OBJ := $(call objs,fuzz/obj,$(ENGINE_SRC) $(TOOLS_SRC) $(THIRD_PARTY_SRC))
+
+$(BUILD)/fuzz/obj/src/third_party/%.o: src/third_party/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(THIRD_PARTY_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(WARNINGS) -c $< -o $@
+
+$(BUILD)/fuzz/bin/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined $^ -o $@ -lm
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	@failed=; for t in $(FUZZ_TARGETS); do \
+		dir=$(BUILD)/fuzz/$$t; rm -rf $$dir/corpus && mkdir -p $$dir/corpus && cp tests/fuzz/corpus/$$t/* $$dir/corpus/; \
+		echo "=== fuzz $$t: $(FUZZ_SECONDS) s on $$(ls $$dir/corpus | wc -l) seeds (log: $$dir/log)"; \
+		if $(BUILD)/fuzz/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
+			-artifact_prefix=$$dir/ $$dir/corpus > $$dir/log 2>&1; then \
+			echo "--- ok $$t: $$(sed -n 's/^stat::number_of_executed_units: *//p' $$dir/log) executions," \
+				"$$(sed -n 's/^stat::average_exec_per_sec: *//p' $$dir/log)/s, corpus $$(ls $$dir/corpus | wc -l)"; \
+		else failed="$$failed $$t"; echo "--- FAILED $$t: input in $$(ls -d $$dir/crash-* $$dir/leak-* $$dir/timeout-* $$dir/oom-* 2>/dev/null | tr '\n' ' ')"; \
+			grep -m1 -A12 'ERROR:\|runtime error\|deadly signal' $$dir/log; fi; \
+	done; [ -z "$$failed" ] || { echo "fuzz: failed:$$failed"; exit 1; }
+
+# --- the unit tests under valgrind (not part of make test) --------------------------------------
+# The same programs built without sanitizers into $(BUILD)/valgrind/ (-O1 -g), each run under
+# memcheck; fails on any error or definitely lost byte. -march=x86-64-v3: valgrind decodes AVX2
+# but not AVX-512, and the kernel tables check the CPU at run time, so under valgrind (which
+# reports a CPU without AVX-512) the scalar, avx2 and wasm (libsimde) tables are the ones run.
+# tests/valgrind.supp says why each suppression is not ours.
+VALGRIND ?= valgrind
+VALGRIND_FLAGS := --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+	--suppressions=tests/valgrind.supp --num-callers=30
+VG_CFLAGS := -std=c11 -O1 -g -march=x86-64-v3 -fopenmp -MMD -MP $(INCLUDES) $(DEFINES) -Itests/unit -DSENT_SIMDE_WASM
+VG_LIB_OBJ := $(call objs,valgrind/obj,$(ENGINE_SRC) $(TOOLS_SRC) $(TRAIN_SRC)) $(call objs,valgrind/obj,$(THIRD_PARTY_SRC))
+VG_SUPPORT_OBJ := $(call objs,valgrind/obj,$(UNIT_TEST_SUPPORT_SRC))
+VG_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/valgrind/bin/%,$(UNIT_TEST_SRC))
+
+$(BUILD)/valgrind/obj/src/third_party/%.o: src/third_party/%.c
+	@mkdir -p $(@D)
+	$(CC) $(VG_CFLAGS) $(THIRD_PARTY_CFLAGS) -c $< -o $@
+
+$(BUILD)/valgrind/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(VG_CFLAGS) $(WARNINGS) -c $< -o $@
+
+$(BUILD)/valgrind/bin/%: $(BUILD)/valgrind/obj/tests/unit/%.o $(VG_SUPPORT_OBJ) $(VG_LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $^ -o $@ $(NATIVE_LDLIBS)
+
+valgrind-build: $(VG_TESTS)
+
+# One line per program: its result, seconds, memcheck's error count and definitely lost bytes
+# (the full report in $(BUILD)/valgrind/<test>.log, the program's output in <test>.out).
+valgrind: $(VG_TESTS)
+	@failed=; total=$$SECONDS; for t in $(VG_TESTS); do n=$$(basename $$t); start=$$SECONDS; \
+		if $(VALGRIND) $(VALGRIND_FLAGS) --log-file=$(BUILD)/valgrind/$$n.log $$t > $(BUILD)/valgrind/$$n.out 2>&1; \
+		then r=ok; else r=FAILED; failed="$$failed $$n"; fi; \
+		printf '%-22s %-6s %4d s  %s, definitely lost: %s\n' $$n $$r $$((SECONDS - start)) \
+			"$$(sed -n 's/^==[0-9]*== ERROR SUMMARY: \([0-9]*\) errors.*/\1 errors/p' $(BUILD)/valgrind/$$n.log | tail -1)" \
+			"$$(sed -n 's/^==[0-9]*==    definitely lost: \([0-9,]*\) bytes.*/\1 bytes/p' $(BUILD)/valgrind/$$n.log | tail -1 | grep . || echo 0 bytes)"; \
+	done; echo "valgrind: $$((SECONDS - total)) s"; [ -z "$$failed" ] || { echo "valgrind: failed:$$failed"; exit 1; }
 
 # --- engine parity tools (native and optimized: they run full-size networks) ------------------
 ENGINE_TOOLS := $(patsubst tests/engine/%.c,$(BUILD)/engine/%,$(sort $(wildcard tests/engine/*.c)))

@@ -143,6 +143,47 @@ static int parse_entry(SentTensor *t, const uint8_t *e, int index, uint64_t data
     return 0;
 }
 
+typedef struct {
+    uint64_t begin, end;
+    uint32_t tensor;
+} ByteSpan;
+
+static int span_cmp(const void *a, const void *b) {
+    const ByteSpan *x = a, *y = b;
+    return x->begin < y->begin ? -1 : x->begin > y->begin;
+}
+
+// Every data and scale range belongs to one tensor: two that share bytes make a table no
+// converter writes (a hostile or corrupt file). Sorted, so a table of MAX_TENSORS costs n log n.
+static SentStatus check_overlaps(const SentModelFile *mf, char *err, size_t err_size) {
+    ByteSpan *spans = malloc(2 * (size_t)mf->n_tensors * sizeof *spans);
+    if (!spans) {
+        sent_errorf(err, err_size, "out of memory for %d tensor ranges", mf->n_tensors);
+        return SENT_ERR_MEMORY;
+    }
+    size_t n = 0;
+    for (int i = 0; i < mf->n_tensors; i++) {
+        const SentTensor *t = &mf->tensors[i];
+        uint64_t at = (uint64_t)((const uint8_t *)t->data - mf->bytes);
+        spans[n++] = (ByteSpan){at, at + t->size, (uint32_t)i};
+        if (t->scale) {
+            at = (uint64_t)((const uint8_t *)t->scale - mf->bytes);
+            spans[n++] = (ByteSpan){at, at + t->scale_size, (uint32_t)i};
+        }
+    }
+    qsort(spans, n, sizeof *spans, span_cmp);
+    SentStatus rc = SENT_OK;
+    for (size_t i = 1; i < n && rc == SENT_OK; i++)
+        if (spans[i].begin < spans[i - 1].end) {
+            sent_errorf(err, err_size, "tensor '%s' overlaps tensor '%s' (bytes %llu..%llu)",
+                        mf->tensors[spans[i].tensor].name, mf->tensors[spans[i - 1].tensor].name,
+                        (unsigned long long)spans[i].begin, (unsigned long long)spans[i - 1].end);
+            rc = SENT_ERR_FORMAT;
+        }
+    free(spans);
+    return rc;
+}
+
 SentStatus sent_model_file_parse(SentModelFile *mf, const void *bytes_in, size_t len, char *err, size_t err_size) {
     memset(mf, 0, sizeof *mf);
     if (!bytes_in) {
@@ -241,7 +282,7 @@ SentStatus sent_model_file_parse(SentModelFile *mf, const void *bytes_in, size_t
         t->scale = t->dtype == SENT_DTYPE_I8 ? (const float *)(bytes + (uintptr_t)t->scale) : NULL;
         mf->n_tensors++;
     }
-    rc = SENT_OK;
+    rc = check_overlaps(mf, err, err_size);
 done:
     if (rc != SENT_OK) sent_model_file_close(mf);
     return rc;

@@ -23,7 +23,8 @@ SentConvertOptions sent_convert_defaults(void) {
 }
 
 // Weights are quantized exactly as the engine quantizes activations: the scalar reference of
-// quantize_q8 is the one definition of the rule.
+// quantize_q8 is the one definition of the rule (a group below SENT_Q8_TINY, e.g. denormals, is
+// all zeros: fuzz_convert once found 0 * inf there).
 void sent_quantize_rows(int8_t *q, float *scale, const float *w, int rows, int cols, int group) {
     sent_kernels_scalar()->quantize_q8(q, scale, w, rows, cols, group);
 }

@@ -1,7 +1,8 @@
 // libFuzzer target for the model loader: every input is parsed as a .smf file twice, as given
 // (the checksum rejects nearly all of them) and with its checksum repaired, so that mutations
 // reach the header, table and metadata validation; whatever loads is then used to classify a
-// text. Build and run with tests/engine/fuzz/run.sh (clang, ASan + UBSan).
+// text. `make fuzz` builds and runs it (clang, ASan + UBSan). tests/fuzz/corpus/model_file/tiny.smf
+// was written by LLVMFuzzerInitialize with SENT_FUZZ_SEED=that path.
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
