@@ -41,6 +41,8 @@ suite "kernels/wasm" bash tests/engine/kernels_wasm.sh
 suite "engine/parity" bash tests/engine/parity.sh
 suite "engine/cli" bash tests/engine/cli_test.sh
 suite "engine/cli-parallel" bash tests/engine/cli_parallel.sh
+# classify --input: CSV / TSV / TXT files in, a CSV out; --threads N = --threads 1.
+suite "engine/cli-csv" bash tests/engine/cli_csv.sh
 # The ONNX export the peers' benchmark runs (build_scripts/data/export_onnx.py) against PyTorch and
 # the engine, under onnxruntime-node.
 suite "engine/onnx-parity" bash tests/engine/onnx_parity.sh
