@@ -8,11 +8,10 @@
 // dropped by the tokenizer, as Hugging Face's decoder + cleaner would.
 //
 // The model: --model, else sent_cli_default_model (weights_path.h).
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <omp.h>
 
 #include "args.h"
 #include "classify_file.h"
