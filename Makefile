@@ -71,6 +71,8 @@ NATIVE_LIB_OBJ := $(call objs,native,$(ENGINE_SRC) $(TOOLS_SRC)) $(call objs,nat
 NATIVE_CLI_OBJ := $(call objs,native,$(CLI_SRC) $(TRAIN_SRC))
 ASAN_LIB_OBJ := $(call objs,asan,$(ENGINE_SRC) $(TOOLS_SRC) $(TRAIN_SRC)) $(call objs,asan,$(THIRD_PARTY_SRC))
 ASAN_SUPPORT_OBJ := $(call objs,asan,$(UNIT_TEST_SUPPORT_SRC))
+# The CLI files a unit test reaches (no main, no engine state): src/cli/csv.c for test_csv.
+ASAN_CLI_OBJ := $(call objs,asan,src/cli/csv.c)
 WASM_OBJ := $(call objs,wasm,$(ENGINE_SRC) $(WASM_SRC)) $(call objs,wasm,$(THIRD_PARTY_SRC))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TEST_SRC))
 
@@ -162,7 +164,7 @@ $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) $(WARNINGS) -c $< -o $@
 
-$(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(ASAN_SUPPORT_OBJ) $(ASAN_LIB_OBJ)
+$(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(ASAN_SUPPORT_OBJ) $(ASAN_CLI_OBJ) $(ASAN_LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $^ -o $@ $(TEST_LDLIBS)
 

@@ -43,6 +43,8 @@ suite "engine/cli" bash tests/engine/cli_test.sh
 suite "engine/cli-parallel" bash tests/engine/cli_parallel.sh
 # Hostile stdin lines answered alone; missing, truncated or corrupt models fatal with a message.
 suite "engine/hostile-cli" bash tests/engine/hostile_cli.sh
+# classify --input: CSV / TSV / TXT files in, a CSV out; --threads N = --threads 1.
+suite "engine/cli-csv" bash tests/engine/cli_csv.sh
 # The ONNX export the peers' benchmark runs (build_scripts/data/export_onnx.py) against PyTorch and
 # the engine, under onnxruntime-node.
 suite "engine/onnx-parity" bash tests/engine/onnx_parity.sh

@@ -23,7 +23,8 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: sentiment eval [--model M] (--data FILES | --sst2-valid FILE) [--batch N] [--bins N] [--json]\n"
             "  --model M  model file (default: as classify finds it: $SENTIMENT_MODEL,\n"
-            "             ./weights/sentiment.smf, or weights/sentiment.smf beside the executable's directory)\n"
+            "             ./weights/sentiment.smf, else ../weights/sentiment.smf, else\n"
+            "             ../share/movie-sentiment/sentiment.smf from the executable's directory)\n"
             "  FILES      comma-separated IMDb TSV.gz files (label 1 positive, 0 negative)\n"
             "  --sst2-valid FILE  the held-out sentences of SST-2's train.tsv.gz, detokenized: the\n"
             "             trainer's SST-2 validation split (train/sst2.h)\n"

@@ -5,6 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 
+// dir/rel/name into buf when it fits and is readable.
+static int readable_at(char *buf, size_t size, size_t dir, const char *rel, const char *name) {
+    return (size_t)snprintf(buf + dir, size - dir, "/%s/%s", rel, name) < size - dir && access(buf, R_OK) == 0;
+}
+
 const char *sent_cli_weights_path(const char *name, char *buf, size_t size) {
     snprintf(buf, size, "weights/%s", name);
     if (access(buf, R_OK) == 0) return buf;
@@ -12,10 +17,11 @@ const char *sent_cli_weights_path(const char *name, char *buf, size_t size) {
     if (n > 0) {
         buf[n] = '\0';
         char *slash = strrchr(buf, '/');
-        size_t dir = slash ? (size_t)(slash - buf) : 0;
-        if (slash && (size_t)snprintf(slash, size - dir, "/../weights/%s", name) < size - dir &&
-            access(buf, R_OK) == 0)
-            return buf;
+        if (slash) {
+            size_t dir = (size_t)(slash - buf);
+            if (readable_at(buf, size, dir, "../weights", name)) return buf;
+            if (readable_at(buf, size, dir, "../share/movie-sentiment", name)) return buf;
+        }
     }
     snprintf(buf, size, "weights/%s", name);
     return buf;

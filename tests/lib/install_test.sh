@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The C library as a user gets it: `make install PREFIX=…` into a fresh folder, then the README's C
 # example compiled against that installed copy through `pkg-config --cflags --libs sentiment`
-# (shared, with the versioned soname) and against libsentiment.a, and run on the installed model.
+# (shared, with the versioned soname) and against libsentiment.a, and run on the installed model;
+# and the installed CLI, run from another directory without --model, finds that model.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=build/test-artifacts/lib-install
@@ -46,3 +47,10 @@ for kind in shared static; do
     grep -qi "no-such-model" "$work/err.txt" || fail "$kind: a missing model's error does not name the file: $(cat "$work/err.txt")"
     echo "ok - $kind build classifies ('$pos' / '$neg') and reports a missing model"
 done
+
+# The installed CLI from elsewhere, no --model, no SENTIMENT_MODEL: PREFIX/share/movie-sentiment.
+answer=$(cd /tmp && env -u SENTIMENT_MODEL "$prefix/bin/sentiment" classify --text "A wonderful, moving film. I loved it.")
+[[ "$answer" == '{"label":"Positive","positive":'* ]] || fail "the installed CLI run from /tmp answered '$answer'"
+ids=$(cd /tmp && echo "The movie was GREAT!" | "$prefix/bin/sentiment" tokenize)
+[ "$ids" = "101 1996 3185 2001 2307 999 102" ] || fail "the installed CLI's tokenize from /tmp gave '$ids'"
+echo "ok - the installed CLI finds its model and vocab from another directory ('${answer:0:40}...')"
