@@ -21,8 +21,8 @@ static void init_models(void) {
     size_t vocab_len;
     char *vocab = sent_read_file("weights/vocab.txt", &vocab_len);
     if (!vocab) abort();
-    SentHfConfig cfg = {.vocab_size = 30522, .dim = 16, .n_layers = 2, .n_heads = 2, .hidden_dim = 32,
-                        .max_position = 32, .n_labels = 2, .positive_index = 1};
+    SentHfConfig cfg = {.model = {.vocab_size = 30522, .dim = 16, .n_layers = 2, .n_heads = 2, .hidden_dim = 32,
+                                  .max_position_embeddings = 32, .n_labels = 2}, .positive_index = 1};
     for (int q = 0; q < 2; q++) {
         SentConvertOptions opts = sent_convert_defaults();
         opts.quantize = q, opts.group_size = 8, opts.max_len = 24, opts.head_tokens = 8;

@@ -28,8 +28,8 @@ static SentClassifier *random_classifier(uint8_t **bytes, size_t *len) {
         fprintf(stderr, "test_hostile: run from the repository root (needs weights/vocab.txt)\n");
         exit(1);
     }
-    SentHfConfig cfg = {.vocab_size = 30522, .dim = 16, .n_layers = 1, .n_heads = 2, .hidden_dim = 32,
-                        .max_position = 64, .n_labels = 2, .positive_index = 1};
+    SentHfConfig cfg = {.model = {.vocab_size = 30522, .dim = 16, .n_layers = 1, .n_heads = 2, .hidden_dim = 32,
+                                  .max_position_embeddings = 64, .n_labels = 2}, .positive_index = 1};
     SentConvertOptions opts = sent_convert_defaults();
     opts.quantize = 1, opts.group_size = 8;
     char err[256];
