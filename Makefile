@@ -38,6 +38,8 @@ TRAIN_SRC := $(sort $(wildcard src/train/*.c))
 WASM_SRC := $(sort $(wildcard src/wasm/*.c))
 UNIT_TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_TEST_SUPPORT_SRC := $(filter-out $(UNIT_TEST_SRC),$(sort $(wildcard tests/unit/*.c)))
+# The CLI files a unit test reaches (no main, no engine state): src/cli/csv.c for test_csv.
+UNIT_TEST_CLI_SRC := src/cli/csv.c
 
 # --- flags -------------------------------------------------------------------------------------
 # Engine headers are included by bare name; native code reaches tools/ and train/ through -Isrc.
@@ -71,8 +73,7 @@ NATIVE_LIB_OBJ := $(call objs,native,$(ENGINE_SRC) $(TOOLS_SRC)) $(call objs,nat
 NATIVE_CLI_OBJ := $(call objs,native,$(CLI_SRC) $(TRAIN_SRC))
 ASAN_LIB_OBJ := $(call objs,asan,$(ENGINE_SRC) $(TOOLS_SRC) $(TRAIN_SRC)) $(call objs,asan,$(THIRD_PARTY_SRC))
 ASAN_SUPPORT_OBJ := $(call objs,asan,$(UNIT_TEST_SUPPORT_SRC))
-# The CLI files a unit test reaches (no main, no engine state): src/cli/csv.c for test_csv.
-ASAN_CLI_OBJ := $(call objs,asan,src/cli/csv.c)
+ASAN_CLI_OBJ := $(call objs,asan,$(UNIT_TEST_CLI_SRC))
 WASM_OBJ := $(call objs,wasm,$(ENGINE_SRC) $(WASM_SRC)) $(call objs,wasm,$(THIRD_PARTY_SRC))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TEST_SRC))
 
@@ -223,7 +224,7 @@ VALGRIND_FLAGS := --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=d
 	--suppressions=tests/valgrind.supp --num-callers=30
 VG_CFLAGS := -std=c11 -O1 -g -march=x86-64-v3 -fopenmp -MMD -MP $(INCLUDES) $(DEFINES) -Itests/unit -DSENT_SIMDE_WASM
 VG_LIB_OBJ := $(call objs,valgrind/obj,$(ENGINE_SRC) $(TOOLS_SRC) $(TRAIN_SRC)) $(call objs,valgrind/obj,$(THIRD_PARTY_SRC))
-VG_SUPPORT_OBJ := $(call objs,valgrind/obj,$(UNIT_TEST_SUPPORT_SRC))
+VG_SUPPORT_OBJ := $(call objs,valgrind/obj,$(UNIT_TEST_SUPPORT_SRC) $(UNIT_TEST_CLI_SRC))
 VG_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/valgrind/bin/%,$(UNIT_TEST_SRC))
 
 $(BUILD)/valgrind/obj/src/third_party/%.o: src/third_party/%.c
