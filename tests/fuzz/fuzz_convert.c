@@ -14,7 +14,7 @@
 #include "sentiment.h"
 #include "tools/convert.h"
 
-static char dir[64], st_path[128], out_path[128];
+static char dir[256], st_path[320], out_path[320];
 
 static void write_file(const char *path, const void *bytes, size_t len) {
     FILE *f = fopen(path, "wb");
@@ -22,9 +22,10 @@ static void write_file(const char *path, const void *bytes, size_t len) {
 }
 
 static void init_dir(void) {
-    strcpy(dir, "/tmp/sent-fuzz-convert-XXXXXX");
+    // The system's temporary folder ($TMPDIR, else the C library's default), never a fixed path.
+    snprintf(dir, sizeof dir, "%s/sent-fuzz-convert-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : P_tmpdir);
     if (!mkdtemp(dir)) abort();
-    char path[128];
+    char path[320];
     static const char config[] = "{\"vocab_size\": 12, \"dim\": 8, \"n_layers\": 1, \"n_heads\": 2, \"hidden_dim\": 16, "
                                  "\"max_position_embeddings\": 8, \"activation\": \"gelu\", "
                                  "\"id2label\": {\"0\": \"NEGATIVE\", \"1\": \"POSITIVE\"}}";
@@ -39,7 +40,7 @@ static void init_dir(void) {
 
 static void cleanup(void) {
     unlink(st_path), unlink(out_path);
-    char path[128];
+    char path[320];
     snprintf(path, sizeof path, "%s/config.json", dir), unlink(path);
     snprintf(path, sizeof path, "%s/vocab.txt", dir), unlink(path);
     rmdir(dir);

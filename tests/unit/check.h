@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static int check_passed_count, check_failed_count;
 
@@ -34,6 +35,14 @@ static int check_passed_count, check_failed_count;
 #define CHECK_NEAR(a, b, tol)                                                        \
     CHECK_MSG(fabs((double)(a) - (double)(b)) <= (tol), "%g vs %g (tol %g)", (double)(a), \
               (double)(b), (double)(tol))
+
+// The system's temporary folder ($TMPDIR, else the C library's default), never a fixed path.
+static inline const char *check_temp_dir(void) { return getenv("TMPDIR") ? getenv("TMPDIR") : P_tmpdir; }
+
+// A mkstemp/mkdtemp template in check_temp_dir(): "<tmp>/<stem>-XXXXXX".
+static inline void check_temp_template(char *buf, size_t size, const char *stem) {
+    snprintf(buf, size, "%s/%s-XXXXXX", check_temp_dir(), stem);
+}
 
 static inline int check_summary(const char *suite) {
     printf("%s: %d passed, %d failed\n", suite, check_passed_count, check_failed_count);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "smf_bytes.h"
 #include "model_file.h"
 #include "sentiment.h"
 #include "tools/convert.h"
@@ -155,18 +156,6 @@ static void test_nul_bom_bidi(void) {
 
 // --- model files ---------------------------------------------------------------------------------
 
-static uint64_t rd64(const uint8_t *p) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
-    return v;
-}
-static void wr64(uint8_t *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static void fix_checksum(uint8_t *b, size_t len) {
-    uint32_t crc = sent_smf_checksum(b, len);
-    for (int i = 0; i < 4; i++) b[60 + i] = (uint8_t)(crc >> (8 * i));
-}
 
 static SentStatus load_bytes(const uint8_t *bytes, size_t len, SentError *err) {
     uint8_t *copy = malloc(len ? len : 1);
@@ -183,27 +172,28 @@ static void test_model_files(const uint8_t *bytes, size_t len) {
 
     memcpy(copy, bytes, len);
     memcpy(copy, "GGUF\0\0\0\0", 8);
-    fix_checksum(copy, len);
+    smf_fix_checksum(copy, len);
     CHECK(load_bytes(copy, len, &err) == SENT_ERR_FORMAT && strstr(err.message, "bad magic"));
 
     // Overlapping tensors: the second entry's data moved onto the first's.
-    size_t table = rd64(bytes + 40);
+    size_t table = smf_rd64(bytes + 40);
     memcpy(copy, bytes, len);
     uint8_t *e1 = copy + table + SENT_SMF_ENTRY_SIZE;
-    uint64_t first = rd64(copy + table + 136), second_size = rd64(e1 + 144);
-    CHECK(second_size <= rd64(copy + table + 144));   // position embeddings fit in the word embeddings
-    wr64(e1 + 136, first);
-    fix_checksum(copy, len);
+    uint64_t first = smf_rd64(copy + table + 136), second_size = smf_rd64(e1 + 144);
+    CHECK(second_size <= smf_rd64(copy + table + 144));   // position embeddings fit in the word embeddings
+    smf_wr64(e1 + 136, first);
+    smf_fix_checksum(copy, len);
     SentStatus st = load_bytes(copy, len, &err);
     CHECK_MSG(st == SENT_ERR_FORMAT && strstr(err.message, "overlaps"), "overlap: %d '%s'", st, err.message);
     // Partly overlapping: the last aligned offset inside the first tensor.
     memcpy(copy, bytes, len);
-    wr64(e1 + 136, (first + rd64(copy + table + 144) - 1) / SENT_SMF_ALIGN * SENT_SMF_ALIGN);
-    fix_checksum(copy, len);
+    smf_wr64(e1 + 136, (first + smf_rd64(copy + table + 144) - 1) / SENT_SMF_ALIGN * SENT_SMF_ALIGN);
+    smf_fix_checksum(copy, len);
     CHECK(load_bytes(copy, len, &err) == SENT_ERR_FORMAT && strstr(err.message, "overlaps"));
 
     // Truncated files on disk, through sent_load_path: a format error that names the file.
-    char path[] = "/tmp/sent-hostile-XXXXXX";
+    char path[512];
+    check_temp_template(path, sizeof path, "sent-hostile");
     int fd = mkstemp(path);
     CHECK(fd >= 0);
     size_t cuts[] = {0, 3, 63, 64, 65, 200, table, table + 100, len / 2, len - 1};
@@ -217,7 +207,8 @@ static void test_model_files(const uint8_t *bytes, size_t len) {
     if (fd >= 0) close(fd), unlink(path);
     CHECK(sent_load_path("/nonexistent/model.smf", NULL, &err) == NULL && err.code == SENT_ERR_IO &&
           strstr(err.message, "/nonexistent/model.smf"));
-    CHECK(sent_load_path("/tmp", NULL, &err) == NULL && err.code == SENT_ERR_IO && strstr(err.message, "regular"));
+    CHECK(sent_load_path(check_temp_dir(), NULL, &err) == NULL && err.code == SENT_ERR_IO &&
+          strstr(err.message, "regular"));
     free(copy);
 }
 
@@ -256,7 +247,7 @@ static uint8_t *safetensors(const char *header, size_t data_len, uint64_t claime
     size_t h = strlen(header);
     *len = 8 + h + data_len;
     uint8_t *b = calloc(1, *len);
-    wr64(b, claimed ? claimed : h);
+    smf_wr64(b, claimed ? claimed : h);
     memcpy(b + 8, header, h);
     return b;
 }

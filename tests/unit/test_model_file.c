@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "smf_bytes.h"
 #include "tools/convert.h"
 #include "model_file.h"
 #include "sentiment.h"
@@ -29,18 +30,6 @@ static uint8_t *valid_model(int quantize, size_t *len) {
     return bytes;
 }
 
-static uint64_t rd64(const uint8_t *p) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
-    return v;
-}
-static void wr32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static void wr64(uint8_t *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static void fix_checksum(uint8_t *bytes, size_t len) { wr32(bytes + 60, sent_smf_checksum(bytes, len)); }
 
 // Parses a copy of bytes[0..len) (so ASan sees its exact end); returns 0 when it was accepted.
 static int parse_copy(const uint8_t *bytes, size_t len, char *err, size_t err_size) {
@@ -97,8 +86,8 @@ static void test_valid(const uint8_t *bytes, size_t len) {
 // Every prefix that ends on a structural boundary (and a stride of others) is rejected.
 static void test_truncation(const uint8_t *bytes, size_t len) {
     char err[512];
-    uint64_t meta_size = rd64(bytes + 32), table = rd64(bytes + 40);
-    uint32_t n = (uint32_t)rd64(bytes + 48) & 0xFFFFFFFFu;
+    uint64_t meta_size = smf_rd64(bytes + 32), table = smf_rd64(bytes + 40);
+    uint32_t n = (uint32_t)smf_rd64(bytes + 48) & 0xFFFFFFFFu;
     size_t cuts[512];
     int n_cuts = 0;
     size_t fixed[] = {0, 1, 7, 8, 12, 16, 24, 40, 56, 60, 63, 64, 65, 64 + meta_size - 1, 64 + meta_size, table, len - 1};
@@ -106,8 +95,8 @@ static void test_truncation(const uint8_t *bytes, size_t len) {
     for (uint32_t i = 0; i <= n && n_cuts < 400; i++) cuts[n_cuts++] = table + (size_t)i * SENT_SMF_ENTRY_SIZE;
     for (uint32_t i = 0; i < n && n_cuts < 480; i++) {
         const uint8_t *e = bytes + table + (size_t)i * SENT_SMF_ENTRY_SIZE;
-        cuts[n_cuts++] = rd64(e + 136);                     // start of the tensor's data
-        cuts[n_cuts++] = rd64(e + 136) + rd64(e + 144) - 1; // its last byte missing
+        cuts[n_cuts++] = smf_rd64(e + 136);                     // start of the tensor's data
+        cuts[n_cuts++] = smf_rd64(e + 136) + smf_rd64(e + 144) - 1; // its last byte missing
     }
     int rejected = 0;
     for (int i = 0; i < n_cuts; i++) {
@@ -130,7 +119,7 @@ static void test_truncation(const uint8_t *bytes, size_t len) {
 // the structural checks (or the model's own) must catch it or the file must still be safe to use.
 static void test_flips(const uint8_t *bytes, size_t len) {
     char err[512];
-    size_t data_start = rd64(bytes + 40) + (size_t)(rd64(bytes + 48) & 0xFFFFFFFFu) * SENT_SMF_ENTRY_SIZE;
+    size_t data_start = smf_rd64(bytes + 40) + (size_t)(smf_rd64(bytes + 48) & 0xFFFFFFFFu) * SENT_SMF_ENTRY_SIZE;
     uint8_t *copy = malloc(len);
     int caught = 0, flips = 0;
     for (size_t pos = 0; pos < data_start; pos += (pos < 64 ? 1 : 7)) {
@@ -139,7 +128,7 @@ static void test_flips(const uint8_t *bytes, size_t len) {
         int rc = parse_copy(copy, len, err, sizeof err);
         CHECK_MSG(rc != 0, "flip at %zu accepted", pos);
         if (pos >= 60 && pos < 64) continue;  // the checksum field itself
-        fix_checksum(copy, len);
+        smf_fix_checksum(copy, len);
         SentError e;
         caught += load_copy(copy, len, &e) != SENT_OK;
         flips++;
@@ -158,7 +147,7 @@ static void test_flips(const uint8_t *bytes, size_t len) {
 static void test_hostile_fields(const uint8_t *bytes, size_t len) {
     char err[512];
     uint8_t *copy = malloc(len);
-    size_t table = rd64(bytes + 40);
+    size_t table = smf_rd64(bytes + 40);
     uint8_t *e0 = copy + table;  // first entry: the word embeddings
     struct {
         const char *what;
@@ -195,9 +184,9 @@ static void test_hostile_fields(const uint8_t *bytes, size_t len) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         memcpy(copy, bytes, len);
         uint8_t *p = cases[i].offset >= (1u << 30) ? e0 + (cases[i].offset - (1u << 30)) : copy + cases[i].offset;
-        if (cases[i].width == 4) wr32(p, (uint32_t)cases[i].value);
-        else wr64(p, cases[i].value);
-        fix_checksum(copy, len);
+        if (cases[i].width == 4) smf_wr32(p, (uint32_t)cases[i].value);
+        else smf_wr64(p, cases[i].value);
+        smf_fix_checksum(copy, len);
         err[0] = '\0';
         int rc = parse_copy(copy, len, err, sizeof err);
         CHECK_MSG(rc != 0 && strstr(err, cases[i].expect), "%s: rc %d, message '%s'", cases[i].what, rc, err);
@@ -205,11 +194,11 @@ static void test_hostile_fields(const uint8_t *bytes, size_t len) {
     // A name without its NUL, and a duplicated name.
     memcpy(copy, bytes, len);
     memset(e0, 'x', SENT_SMF_NAME_SIZE);
-    fix_checksum(copy, len);
+    smf_fix_checksum(copy, len);
     CHECK(parse_copy(copy, len, err, sizeof err) != 0 && strstr(err, "NUL"));
     memcpy(copy, bytes, len);
     memcpy(e0 + SENT_SMF_ENTRY_SIZE, e0, SENT_SMF_NAME_SIZE);
-    fix_checksum(copy, len);
+    smf_fix_checksum(copy, len);
     CHECK(parse_copy(copy, len, err, sizeof err) != 0 && strstr(err, "twice"));
     free(copy);
 }
@@ -217,7 +206,7 @@ static void test_hostile_fields(const uint8_t *bytes, size_t len) {
 static void test_int8_fields(const uint8_t *bytes, size_t len) {
     char err[512];
     uint8_t *copy = malloc(len);
-    uint8_t *e0 = copy + rd64(bytes + 40);  // word embeddings, int8 here
+    uint8_t *e0 = copy + smf_rd64(bytes + 40);  // word embeddings, int8 here
     struct {
         const char *what;
         int offset, width;
@@ -232,9 +221,9 @@ static void test_int8_fields(const uint8_t *bytes, size_t len) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         memcpy(copy, bytes, len);
-        if (cases[i].width == 4) wr32(e0 + cases[i].offset, (uint32_t)cases[i].value);
-        else wr64(e0 + cases[i].offset, cases[i].value);
-        fix_checksum(copy, len);
+        if (cases[i].width == 4) smf_wr32(e0 + cases[i].offset, (uint32_t)cases[i].value);
+        else smf_wr64(e0 + cases[i].offset, cases[i].value);
+        smf_fix_checksum(copy, len);
         err[0] = '\0';
         CHECK_MSG(parse_copy(copy, len, err, sizeof err) != 0 && strstr(err, cases[i].expect), "%s: '%s'",
                   cases[i].what, err);

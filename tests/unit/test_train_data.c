@@ -39,9 +39,8 @@ static void test_read_sample(void) {
 
 // The original release's folder layout: labels from pos/ neg/ unsup/, files in name order.
 static void test_read_aclimdb_folder(void) {
-    const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : P_tmpdir;
     char dir[256];
-    snprintf(dir, sizeof dir, "%s/test_train_data_XXXXXX", tmpdir);
+    check_temp_template(dir, sizeof dir, "test_train_data");
     CHECK(mkdtemp(dir) != NULL);
     const char *files[][2] = {{"pos", "1_10.txt"}, {"pos", "0_9.txt"}, {"neg", "0_2.txt"}, {"unsup", "0_0.txt"}};
     const char *texts[] = {"loved\tit", "fine film", "dull", "who knows"};
