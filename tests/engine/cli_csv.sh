@@ -11,11 +11,7 @@ cd "$(dirname "$0")/../.."
 SENT=build/sentiment
 TMP=build/test-artifacts/engine/cli-csv
 rm -rf "$TMP" && mkdir -p "$TMP"
-passed=0 failed=0
-check() {  # check DESCRIPTION COMMAND...: passes when the command succeeds
-    local what=$1; shift
-    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $what"; fi
-}
+source tests/check.sh
 [ -f weights/sentiment.smf ] || { echo "cli_csv: weights/sentiment.smf is missing"; exit 1; }
 field() { python3 -c 'import csv,sys; csv.field_size_limit(1 << 30); r=list(csv.reader(open(sys.argv[1],newline="",encoding="utf-8"))); print(r[int(sys.argv[2])][int(sys.argv[3])])' "$@"; }
 
@@ -170,5 +166,4 @@ check "--threads 3 output = --threads 1 output" cmp -s "$TMP/t1.csv" "$TMP/t3.cs
 python3 -c 'import csv,sys; [print(",".join(r[3:7])) for r in list(csv.reader(open(sys.argv[1],newline="",encoding="utf-8")))[1:]]' "$TMP/t1.csv" > "$TMP/table.txt"
 check "labels, probabilities, tokens, truncated = the stdin filter's" cmp -s "$TMP/filter.txt" "$TMP/table.txt"
 
-echo "cli_csv: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_summary cli_csv

@@ -9,11 +9,7 @@ SENT=build/sentiment
 DIR=build/test-artifacts/engine/tiny
 TMP=build/test-artifacts/engine/cli
 mkdir -p "$TMP"
-passed=0 failed=0
-check() {  # check DESCRIPTION COMMAND...: passes when the command succeeds
-    local what=$1; shift
-    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $what"; fi
-}
+source tests/check.sh
 
 if [ ! -f "$DIR/model.safetensors" ]; then
     if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
@@ -75,5 +71,4 @@ head -c 5000 "$DIR/model.safetensors" > "$TMP/badcfg/model.safetensors"
 check "convert of a truncated safetensors" refuses "data_offsets\|does not fit" "$SENT" convert --hf "$TMP/badcfg" --out "$TMP/x.smf"
 check "convert --quant bad" refuses "fp32 or int8" "$SENT" convert --hf "$DIR" --out "$TMP/x.smf" --quant int4
 
-echo "engine/cli: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_summary engine/cli

@@ -10,11 +10,7 @@ SENT=build/sentiment
 MODEL=weights/sentiment.smf
 TMP=build/test-artifacts/engine/hostile
 mkdir -p "$TMP"
-passed=0 failed=0
-check() {  # check DESCRIPTION COMMAND...: passes when the command succeeds
-    local what=$1; shift
-    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $what"; fi
-}
+source tests/check.sh
 [ -f "$MODEL" ] || { echo "hostile_cli: $MODEL missing"; exit 1; }
 
 {
@@ -55,5 +51,4 @@ cp "$MODEL" "$TMP/flipped.smf" && printf '\x55' | dd of="$TMP/flipped.smf" bs=1 
 fatal "flipped byte" "checksum mismatch" "$TMP/flipped.smf"
 printf 'hello\n' > "$TMP/text.smf"; fatal "a text file" "too short\|bad magic" "$TMP/text.smf"
 
-echo "hostile_cli: $passed passed, $failed failed"
-[ $failed -eq 0 ]
+check_summary hostile_cli

@@ -7,11 +7,7 @@ cd "$(dirname "$0")/../.."
 bin=build/sentiment
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0 passes=0
-check() { # check "what" command...
-    local what=$1; shift
-    if "$@"; then passes=$((passes + 1)); else fails=$((fails + 1)); echo "FAIL: $what"; fi
-}
+source tests/check.sh
 
 $bin tokenize --help >"$tmp/help" 2>&1
 check "--help exits 0" test $? -eq 0
@@ -59,5 +55,4 @@ if [ -x /usr/bin/time ]; then
     check "a 10 MB line needs under 40 MB (got $(cat "$tmp/rss") KB)" test "$(cat "$tmp/rss")" -lt 40000
 fi
 
-echo "cli_test: $passes passed, $fails failed"
-[ $fails -eq 0 ]
+check_summary cli_test
