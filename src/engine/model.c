@@ -102,6 +102,7 @@ int sent_weights_from_file(SentWeights *w, const SentDistilBertConfig *cfg, cons
                            size_t err_size) {
     memset(w, 0, sizeof *w);
     w->layers = calloc((size_t)cfg->n_layers, sizeof *w->layers);
+    w->n_layers = w->layers ? cfg->n_layers : 0;
     if (!w->layers) return sent_errorf(err, err_size, "out of memory");
     SentParam p;
     for (int i = 0; sent_distilbert_param(cfg, SENT_SEQUENCE_CLASSIFIER, i, &p); i++) {
@@ -116,9 +117,9 @@ int sent_weights_from_file(SentWeights *w, const SentDistilBertConfig *cfg, cons
 }
 
 // Every linear layer of w: 6 per block, then the head's two; returns how many.
-static int all_linears(SentWeights *w, int n_layers, SentLinear **out) {
+static int all_linears(SentWeights *w, SentLinear **out) {
     int n = 0;
-    for (int l = 0; l < n_layers && w->layers; l++) {
+    for (int l = 0; l < w->n_layers; l++) {
         SentLayerWeights *lw = &w->layers[l];
         SentLinear *block[] = {&lw->q, &lw->k, &lw->v, &lw->out_lin, &lw->lin1, &lw->lin2};
         for (int i = 0; i < 6; i++) out[n++] = block[i];
@@ -128,9 +129,9 @@ static int all_linears(SentWeights *w, int n_layers, SentLinear **out) {
     return n;
 }
 
-static void free_packed(SentWeights *w, int n_layers) {
-    SentLinear *lins[6 * 256 + 2];
-    int n = all_linears(w, n_layers, lins);
+static void free_packed(SentWeights *w) {
+    SentLinear *lins[6 * 256 + 2];   // n_layers <= 256 (sent_config_from_meta)
+    int n = all_linears(w, lins);
     for (int i = 0; i < n; i++) {
         free(lins[i]->packed);
         lins[i]->packed = NULL;
@@ -138,22 +139,21 @@ static void free_packed(SentWeights *w, int n_layers) {
     w->packed_for = NULL;
 }
 
-int sent_weights_pack(SentWeights *w, const SentDistilBertConfig *cfg, const SentKernels *k) {
-    free_packed(w, cfg->n_layers);
-    SentLinear *lins[6 * 256 + 2];   // n_layers <= 256 (sent_config_from_meta)
-    int n = all_linears(w, cfg->n_layers, lins);
+int sent_weights_pack(SentWeights *w, const SentKernels *k) {
+    free_packed(w);
+    SentLinear *lins[6 * 256 + 2];
+    int n = all_linears(w, lins);
     for (int i = 0; i < n; i++)
         if (!lins[i]->w && sent_q8_pack(k, &lins[i]->q, &lins[i]->packed)) {
-            free_packed(w, cfg->n_layers);
+            free_packed(w);
             return -1;
         }
     w->packed_for = k;
-    w->n_layers_packed = cfg->n_layers;
     return 0;
 }
 
 void sent_weights_free(SentWeights *w) {
-    free_packed(w, w->n_layers_packed);
+    free_packed(w);
     free(w->layers);
     memset(w, 0, sizeof *w);
 }
@@ -368,7 +368,7 @@ static void forward(const SentDistilBertConfig *cfg, const SentWeights *w, SentR
 
 void sent_model_forward(const SentDistilBertConfig *cfg, SentWeights *w, SentRunState *s, const SentKernels *k,
                         const int32_t *ids, const uint8_t *mask, int B, int T, float *hidden_states) {
-    if (w->packed_for != k) sent_weights_pack(w, cfg, k);
+    if (w->packed_for != k) sent_weights_pack(w, k);
     for (int b = 0; b < B; b++) {
         s->seq_start[b] = b * T;
         s->seq_len[b] = T;
@@ -378,7 +378,7 @@ void sent_model_forward(const SentDistilBertConfig *cfg, SentWeights *w, SentRun
 
 void sent_model_forward_packed(const SentDistilBertConfig *cfg, SentWeights *w, SentRunState *s, const SentKernels *k,
                                const int32_t *ids, const int *offsets, int B, float *hidden_states) {
-    if (w->packed_for != k) sent_weights_pack(w, cfg, k);
+    if (w->packed_for != k) sent_weights_pack(w, k);
     for (int b = 0; b < B; b++) {
         s->seq_start[b] = offsets[b];
         s->seq_len[b] = offsets[b + 1] - offsets[b];

@@ -56,10 +56,10 @@ typedef struct {
     SentEmbedding position_embeddings;   // [P, D]
     SentLayerNorm emb_ln;
     SentLayerWeights *layers;            // [L] (owned array of views)
+    int n_layers;                        // L: what layers holds
     SentLinear pre_classifier;           // [D, D]
     SentLinear classifier;               // [C, D]
     const SentKernels *packed_for;       // the table the int8 linears are packed for (NULL: none)
-    int n_layers_packed;                 // layers whose linears hold packings (for freeing)
     int q8_group;                        // the smallest int8 group of any Linear (0: all fp32)
 } SentWeights;
 
@@ -91,7 +91,7 @@ void sent_weights_free(SentWeights *w);
 // Repacks every int8 linear for table k (freeing an earlier packing): 0, or -1 when out of
 // memory, and then nothing is packed (passes fall back to the scalar reference on the plain
 // layout). The classifier packs at load, so its passes never allocate.
-int sent_weights_pack(SentWeights *w, const SentDistilBertConfig *cfg, const SentKernels *k);
+int sent_weights_pack(SentWeights *w, const SentKernels *k);
 
 int sent_runstate_new(SentRunState *s, const SentDistilBertConfig *cfg, const SentWeights *w, int max_batch,
                       int max_len, char *err, size_t err_size);

@@ -115,7 +115,7 @@ static SentClassifier *finish_load(SentClassifier *c, const SentOptions *opts, S
         goto fail;
     }
     // int8 weights repacked once into the kernel table's layout (freed with the weights).
-    if (sent_weights_pack(&c->weights, &c->cfg, c->kernels)) {
+    if (sent_weights_pack(&c->weights, c->kernels)) {
         sent_set_error(err, SENT_ERR_MEMORY, "out of memory packing the int8 weights");
         goto fail;
     }
