@@ -2,9 +2,9 @@
 // pretraining, fine-tuning, word-piece embeddings, the packed data for the PyTorch mirror,
 // resuming and exporting runs, and the n-gram teacher (cmd_teacher.c) they distil from.
 //
-// OpenBLAS 0.3.21 misdetects this CPU family and reads OPENBLAS_CORETYPE only when the library is
-// loaded, before main() runs; so the command sets it (and the thread counts) and re-executes
-// itself once.
+// OpenBLAS reads OPENBLAS_CORETYPE (train/blas_cpu.h: which kernels this CPU gets) and its thread
+// count only when the library is loaded, before main() runs; so the command sets them and
+// re-executes itself once.
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "train/blas_cpu.h"
 #include "train/export_hf.h"
 #include "train/pack.h"
 #include "train/train.h"
@@ -49,7 +50,10 @@ static void usage(FILE *out) {
             "  --out-dir DIR    checkpoint.bin, log.csv, token cache, hf/ (Hugging Face export, per epoch)\n"
             "  --sst2 FILE      also SST-2 (../shared/data/sst2/train.tsv.gz): its phrases train, its 2,000 longest\n"
             "                   sentences are a second validation set (train/sst2.h; not for embed)\n"
-            "  --init CKPT      start from this checkpoint's weights (e.g. a pretraining run's)\n"
+            "  --imdb-per-epoch N (0 = all)  each epoch: N IMDb training rows, drawn afresh per epoch,\n"
+            "                   and every SST-2 row (continuing a model on SST-2 without the cost of all reviews)\n"
+            "  --init FILE      start from this checkpoint's weights (e.g. a pretraining run's), or from a\n"
+            "                   model file's (.smf, e.g. weights/sentiment.smf; int8 tensors dequantized)\n"
             "  --teacher FILE   finetune: distil from `sentiment train teacher label` output for every row of\n"
             "                   FILES; unlabelled rows (unsup) are trained on the teacher's P(positive)\n"
             "  --distill-alpha X (%g)  labelled rows: X * CE(label) + (1 - X) * CE(teacher)\n"
@@ -79,7 +83,8 @@ static void reexec_with_blas_env(int argc, char **argv, int threads) {
     if (getenv(REEXEC_MARK)) return;
     char n[16];
     snprintf(n, sizeof n, "%d", threads);
-    setenv("OPENBLAS_CORETYPE", "SKYLAKEX", 0);   // a user's own choice wins
+    const char *coretype = sent_openblas_coretype();
+    if (coretype) setenv("OPENBLAS_CORETYPE", coretype, 0);   // a user's own choice wins
     setenv("OPENBLAS_NUM_THREADS", n, 1);
     setenv("OMP_NUM_THREADS", n, 1);
     setenv(REEXEC_MARK, "1", 1);
@@ -142,6 +147,7 @@ int cmd_train(int argc, char **argv) {
         SENT_OPT("--init", SENT_ARG_BUFFER, o.init, .size = sizeof o.init),
         SENT_OPT("--teacher", SENT_ARG_BUFFER, o.teacher, .size = sizeof o.teacher),
         SENT_OPT("--sst2", SENT_ARG_BUFFER, o.sst2, .size = sizeof o.sst2),
+        SENT_OPT("--imdb-per-epoch", SENT_ARG_INT, &o.imdb_per_epoch, .min = 0, .max = any),
         SENT_OPT("--distill-alpha", SENT_ARG_FLOAT, &o.distill_alpha, .min = 0, .max = any),
         SENT_OPT("--schedule", SENT_ARG_CHOICE, &cosine, .choices = "linear|cosine"),
         SENT_OPT("--layers", SENT_ARG_INT, &o.model.n_layers, .min = 0, .max = any),

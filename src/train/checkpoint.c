@@ -21,7 +21,7 @@ static const char CHECKPOINT_MAGIC[8] = "SENTCKPT";
 // The options block: these fields of SentTrainOptions, packed in this order (version 1's layout,
 // which was the struct's own while the model shape held its seven integers). The block only
 // grows at its end: an older trainer's shorter block reads with the later fields zero (the
-// distillation fields, then bucket_batches, came last). The model's layer_norm_eps is not
+// distillation fields, then bucket_batches, then sst2 and imdb_per_epoch came last). The model's layer_norm_eps is not
 // stored and reads 0: the trainer's LayerNorms are DistilBERT's.
 #define FIELD(f) {offsetof(SentTrainOptions, f), sizeof(((SentTrainOptions *)0)->f)}
 static const struct {
@@ -35,7 +35,7 @@ static const struct {
     FIELD(lr), FIELD(min_lr_ratio), FIELD(weight_decay), FIELD(beta1), FIELD(beta2), FIELD(adam_eps),
     FIELD(clip_norm), FIELD(dropout), FIELD(cls_dropout), FIELD(mask_prob), FIELD(seed), FIELD(split_seed),
     FIELD(teacher), FIELD(distill_alpha),
-    FIELD(bucket_batches),
+    FIELD(bucket_batches), FIELD(sst2), FIELD(imdb_per_epoch),
 };
 #define N_STORED_OPTIONS (int)(sizeof STORED_OPTIONS / sizeof STORED_OPTIONS[0])
 

@@ -16,6 +16,7 @@
 #include "train/data.h"
 #include "train/embed.h"
 #include "train/export_hf.h"
+#include "train/import_smf.h"
 #include "train/rng.h"
 #include "train/sst2.h"
 #include "util.h"
@@ -171,10 +172,20 @@ SentTokenizer *sent_train_load_rows(const SentTrainOptions *o, SentTokenRows *ro
     return tok;
 }
 
-// Starts model from a checkpoint's weights. A checkpoint with another number of positions (e.g.
+// Starts model from a checkpoint's weights, or from a model file's (.smf). A checkpoint with another number of positions (e.g.
 // embeddings trained for a 256-token model, used by a 512-token one) gives every tensor but the
 // position embeddings whole, and the positions both models have; the others keep a fresh start.
 static void init_from_checkpoint(SentBert *model, const char *path, uint64_t seed, long *step, double *elapsed) {
+    if (sent_is_model_file(path)) {   // a shipped .smf: its weights, a fresh MLM head, step 0
+        char err[512];
+        sent_bert_init(model, seed);
+        if (sent_bert_import_model_file(model, path, err, sizeof err) != 0) {
+            fprintf(stderr, "error: --init %s: %s\n", path, err);
+            exit(EXIT_FAILURE);
+        }
+        *step = 0, *elapsed = 0;
+        return;
+    }
     SentTrainOptions stored;
     sent_checkpoint_load(path, &stored, NULL, step, elapsed, 0);
     SentDistilBertConfig want = model->config, other_positions = stored.model;
@@ -263,9 +274,16 @@ int sent_train_run(SentTrainOptions *o, int resume) {
     if (o->sst2[0])
         fprintf(stderr, "sst2: %d training rows join the %d IMDb ones; %d validate separately\n", n_sst2_train,
                 n_train - n_sst2_train, n_sst2_valid);
-    int steps_per_epoch = n_train / o->batch;
+    // train_index: the IMDb training rows, then the SST-2 ones; an epoch takes n_imdb_epoch of the former
+    int n_imdb_train = n_train - n_sst2_train;
+    int n_imdb_epoch = o->imdb_per_epoch > 0 && o->imdb_per_epoch < n_imdb_train ? o->imdb_per_epoch : n_imdb_train;
+    int n_epoch_rows = n_imdb_epoch + n_sst2_train;
+    if (n_imdb_epoch < n_imdb_train)
+        fprintf(stderr, "each epoch: %d of the %d IMDb training rows (drawn per epoch) and the %d SST-2 ones\n",
+                n_imdb_epoch, n_imdb_train, n_sst2_train);
+    int steps_per_epoch = n_epoch_rows / o->batch;
     if (steps_per_epoch < 1) {
-        fprintf(stderr, "error: %d training reviews are fewer than one batch of %d\n", n_train, o->batch);
+        fprintf(stderr, "error: %d training reviews are fewer than one batch of %d\n", n_epoch_rows, o->batch);
         return 1;
     }
     long total_steps = o->max_steps > 0 ? o->max_steps : (long)o->epochs * steps_per_epoch;
@@ -304,6 +322,7 @@ int sent_train_run(SentTrainOptions *o, int resume) {
     int32_t *mlm_rows = mallocCheck((size_t)M_max * sizeof(int32_t)), *mlm_targets = mallocCheck((size_t)M_max * sizeof(int32_t));
     float *soft_targets = mallocCheck((size_t)B * o->model.n_labels * sizeof(float));   // [B,NL] distillation
     int32_t *epoch_order = mallocCheck((size_t)n_train * sizeof(int32_t)), *shuffle = mallocCheck((size_t)n_train * sizeof(int32_t));
+    int32_t *epoch_pool = mallocCheck((size_t)n_train * sizeof(int32_t));
     int32_t *bucket_scratch = mallocCheck(((size_t)n_train + steps_per_epoch) * sizeof(int32_t));
 
     snprintf(path, sizeof path, "%s/log.csv", o->out_dir);
@@ -324,8 +343,15 @@ int sent_train_run(SentTrainOptions *o, int resume) {
     while (step < total_steps) {
         int epoch = (int)(step / steps_per_epoch), pos = (int)(step % steps_per_epoch);
         if (epoch != current_epoch) {
-            sent_permutation(shuffle, n_train, hash_u64(o->seed + 0xE90C * (uint64_t)(epoch + 1)));
-            for (int i = 0; i < n_train; i++) epoch_order[i] = train_index[shuffle[i]];
+            const int32_t *pool = train_index;   // [n_epoch_rows] this epoch's rows
+            if (n_imdb_epoch < n_imdb_train) {
+                sent_permutation(shuffle, n_imdb_train, hash_u64(o->seed + 0x1DB0 * (uint64_t)(epoch + 1)));
+                for (int i = 0; i < n_imdb_epoch; i++) epoch_pool[i] = train_index[shuffle[i]];
+                memcpy(epoch_pool + n_imdb_epoch, train_index + n_imdb_train, (size_t)n_sst2_train * sizeof(int32_t));
+                pool = epoch_pool;
+            }
+            sent_permutation(shuffle, n_epoch_rows, hash_u64(o->seed + 0xE90C * (uint64_t)(epoch + 1)));
+            for (int i = 0; i < n_epoch_rows; i++) epoch_order[i] = pool[shuffle[i]];
             sent_bucket_by_length(epoch_order, steps_per_epoch, B, o->bucket_batches, rows.lens,
                                   hash_u64(o->seed + 0xB0C7 * (uint64_t)(epoch + 1)), bucket_scratch);
             current_epoch = epoch;
@@ -419,7 +445,7 @@ int sent_train_run(SentTrainOptions *o, int resume) {
     fprintf(stderr, "done: %ld steps in %.1f min\n", step, (sent_now_seconds() - run_start) / 60);
 
     fclose(log_csv);
-    free(ids), free(labels), free(mask), free(mlm_rows), free(mlm_targets), free(epoch_order), free(shuffle), free(order);
+    free(ids), free(labels), free(mask), free(mlm_rows), free(mlm_targets), free(epoch_order), free(shuffle), free(epoch_pool), free(order);
     free(bucket_scratch);
     free(train_index), free(teacher_p), free(soft_targets), free(sst2_valid_index);
     sent_token_rows_free(&rows);

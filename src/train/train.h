@@ -43,6 +43,9 @@ typedef struct {
     // SST-2 next to IMDb (train/sst2.h): its training rows join the training data, its held-out
     // rows are a second validation set; "" (what older checkpoints read) = IMDb alone
     char sst2[1024];
+    // each epoch's IMDb rows: this many, drawn afresh per epoch, beside every SST-2 row, so the
+    // short phrases are seen every epoch without paying for all the long reviews; 0 = all
+    int imdb_per_epoch;
 } SentTrainOptions;
 
 void sent_train_default_options(SentTrainOptions *opts);

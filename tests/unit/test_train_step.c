@@ -17,6 +17,7 @@
 #include "tools/convert.h"
 #include "sentiment.h"
 #include "train/export_hf.h"
+#include "train/import_smf.h"
 #include "train/trainable_distilbert.h"
 #include "train/rng.h"
 #include "train/train.h"
@@ -276,9 +277,63 @@ static void test_engine_agrees(void) {
     sent_bert_free(&m);
 }
 
+// --init FILE.smf (train/import_smf.h): a model file's weights become the trainer's, exactly from
+// fp32 and to within half a quantization step from int8; the MLM head, which the file lacks,
+// keeps the run's own start; a file of another shape is refused by name.
+static void test_import_model_file(void) {
+    SentDistilBertConfig cfg = {.vocab_size = 30522, .max_position_embeddings = 32, .n_layers = 2, .dim = 32,
+                                .n_heads = 2, .hidden_dim = 48, .n_labels = 2};
+    SentBert source, imported;
+    sent_bert_build(&source, cfg, 1, 1, 0);
+    randomize(&source, 23);
+    sent_export_hf(&source, OUT_DIR "/import", VOCAB, 0);
+    char err[256];
+    for (int quantize = 0; quantize < 2; quantize++) {
+        SentConvertOptions opts = sent_convert_defaults();
+        opts.max_len = 32, opts.head_tokens = 8, opts.quantize = quantize, opts.group_size = 16;
+        const char *path = quantize ? OUT_DIR "/import-int8.smf" : OUT_DIR "/import-fp32.smf";
+        int rc = sent_convert_hf(OUT_DIR "/import", path, &opts, NULL, err, sizeof err);
+        CHECK_MSG(rc == 0, "convert: %s", err);
+        CHECK(sent_is_model_file(path));
+        sent_bert_build(&imported, cfg, 1, 1, 0);
+        sent_bert_init(&imported, 5);
+        float mlm_start = imported.params.vocab_transform_w[3];
+        CHECK_MSG(sent_bert_import_model_file(&imported, path, err, sizeof err) == 0, "import: %s", err);
+        // worst gap over the encoder and classifier tensors (SentBertParams 0..19), against half
+        // a step of each tensor's coarsest group (int8) or exactly (fp32)
+        double worst = 0, bound = 0;
+        size_t offset = 0;
+        for (int i = 0; i < 20; i++) {
+            float max_abs = 0;
+            for (size_t j = 0; j < source.param_sizes[i]; j++) {
+                float w = source.params_memory[offset + j];
+                max_abs = fmaxf(max_abs, fabsf(w));
+                worst = fmax(worst, fabs(w - imported.params_memory[offset + j]));
+            }
+            if (quantize) bound = fmax(bound, 0.5 * max_abs / 127 * 1.0001);
+            offset += source.param_sizes[i];
+        }
+        printf("  import %s: max parameter gap %.3g (bound %.3g)\n", quantize ? "int8" : "fp32", worst, bound);
+        CHECK(worst <= bound);
+        CHECK(worst > 0 || !quantize);   // int8 really was dequantized, not read as fp32
+        CHECK(imported.params.vocab_transform_w[3] == mlm_start);
+        sent_bert_free(&imported);
+    }
+    CHECK(!sent_is_model_file(OUT_DIR "/import/model.safetensors"));
+    SentDistilBertConfig other = cfg;
+    other.n_layers = 1;
+    sent_bert_build(&imported, other, 1, 1, 0);
+    CHECK(sent_bert_import_model_file(&imported, OUT_DIR "/import-fp32.smf", err, sizeof err) == -1);
+    CHECK_MSG(strstr(err, "2 layers") && strstr(err, "1 x 32"), "mismatch message: %s", err);
+    CHECK(sent_bert_import_model_file(&imported, OUT_DIR "/no-such.smf", err, sizeof err) == -1);
+    sent_bert_free(&imported);
+    sent_bert_free(&source);
+}
+
 int main(void) {
     write_reference_inputs();
     test_engine_agrees();
+    test_import_model_file();
     test_resume_is_exact();
     test_soft_targets();
     test_shorter_batch_same_gradients();
