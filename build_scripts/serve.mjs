@@ -1,8 +1,9 @@
 // A small static file server for the built page (`make serve` = node build_scripts/serve.mjs
 // build/web 8000). No dependencies. It listens on 127.0.0.1 only and sends the headers the page
 // wants from a real host: COOP/COEP (cross-origin isolation, so the page may run several
-// workers), a strict Content-Security-Policy, and correct MIME types (application/wasm lets the
-// browser compile the module while it streams).
+// workers), a strict Content-Security-Policy, correct MIME types (application/wasm lets the
+// browser compile the module while it streams) and byte ranges (an interrupted model download
+// resumes).
 //
 //   node build_scripts/serve.mjs DIR [PORT]     PORT 0 picks a free port; the first line printed
 //                                               is "serving DIR at http://127.0.0.1:PORT/"
@@ -70,6 +71,23 @@ function resolveUnderRoot(root, urlPath) {
     return full;
 }
 
+// The [start, end] (inclusive) a "Range: bytes=..." header asks of a file of `size` bytes; null
+// for a header this server does not serve as a range (several ranges, other units: the whole file
+// is sent), 'unsatisfiable' for one past the end.
+function byteRange(header, size) {
+    const m = /^bytes=(\d*)-(\d*)$/.exec(header || '');
+    if (!m || (m[1] === '' && m[2] === '')) return null;
+    let start, end;
+    if (m[1] === '') { // the last N bytes
+        start = Math.max(0, size - Number(m[2]));
+        end = size - 1;
+    } else {
+        start = Number(m[1]);
+        end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+    }
+    return start <= end && start < size ? [start, end] : 'unsatisfiable';
+}
+
 function sendError(res, headers, status, message) {
     res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
     res.end(message + '\n');
@@ -109,19 +127,34 @@ async function handle(root, base, req, res) {
         res.writeHead(304, { ...base, 'Last-Modified': headers['Last-Modified'], 'Cache-Control': 'no-cache' });
         return res.end();
     }
-    res.writeHead(200, headers);
+    headers['Accept-Ranges'] = 'bytes';
+    // If-Range: the range only if the file is still the one the client started on.
+    const sameFile = !req.headers['if-range'] || req.headers['if-range'] === headers['Last-Modified'];
+    const range = sameFile ? byteRange(req.headers.range, stat.size) : null;
+    if (range === 'unsatisfiable') {
+        res.writeHead(416, { ...base, 'Content-Range': `bytes */${stat.size}` });
+        return res.end();
+    }
+    if (range) {
+        headers['Content-Range'] = `bytes ${range[0]}-${range[1]}/${stat.size}`;
+        headers['Content-Length'] = range[1] - range[0] + 1;
+    }
+    res.writeHead(range ? 206 : 200, headers);
     if (req.method === 'HEAD') return res.end();
-    const stream = createReadStream(file);
+    const stream = createReadStream(file, range ? { start: range[0], end: range[1] } : {});
     stream.on('error', () => res.destroy());
     stream.pipe(res);
 }
 
 // Starts serving dir on 127.0.0.1:port (0 = any free port). Resolves to { server, port, url }.
 // isolation: false leaves out COOP/COEP/CORP, like a plain static host (tests use it).
-export function startServer(dir, port = 0, { isolation = true } = {}) {
+// intercept(req, res, headers): tests that need a faulty host answer a request themselves (and
+// return true), with the headers this server would send; otherwise it is served as usual.
+export function startServer(dir, port = 0, { isolation = true, intercept } = {}) {
     const root = path.resolve(dir);
     const base = isolation ? { ...ISOLATION_HEADERS, ...BASE_HEADERS } : { ...BASE_HEADERS };
     const server = createServer((req, res) => {
+        if (intercept && intercept(req, res, base)) return;
         handle(root, base, req, res).catch(() => {
             if (!res.headersSent) sendError(res, base, 500, 'internal error');
             else res.destroy();

@@ -62,6 +62,11 @@ suite "tokenizer/wasm-parity" bash tests/tokenizer/parity.sh wasm
 suite "web/modules" node tests/web/modules_test.mjs
 suite "web/module-api" node tests/web/module_api_test.mjs build/web/lib/index.js
 suite "web/page" node tests/web/page_test.mjs build/web
+# The page when the download drops, stalls or never answers, the kept copy is damaged, or storage
+# refuses (quota, private mode); then the engine workers' memory over 2,000 classifications and
+# 200 explanations (docs/reliability.md, "Browser").
+suite "web/download-faults" node tests/web/download_faults_test.mjs build/web
+suite "web/long-run" node tests/web/long_run_test.mjs build/web
 suite "web/npm" bash tests/web/npm_test.sh
 suite "web/explain-faithfulness" node tests/web/explain_faithfulness.mjs
 

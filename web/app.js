@@ -22,6 +22,7 @@ function formatBytes(n) {
 function setModelState(state, message) {
     $('model-status').dataset.state = state;
     $('model-message').textContent = message;
+    if (state !== 'downloading') delete $('model-status').dataset.retry;
     $('retry-button').hidden = state !== 'error';
     $('download').hidden = state !== 'downloading';
     const ready = state === 'ready';
@@ -29,12 +30,19 @@ function setModelState(state, message) {
     $('batch-start').disabled = !ready;
 }
 
-function showProgress({ phase, loaded, total }) {
+function showProgress({ phase, loaded, total, attempt, attempts, delay, reason }) {
     if (phase === 'start') {
         setModelState('loading', 'Starting the engine…');
         return;
     }
-    if ($('model-status').dataset.state !== 'downloading') {
+    if (phase === 'retry') {
+        // The bar stays where it was: the next attempt resumes there when the host allows it.
+        setModelState('downloading', `${reason} Trying again in ${Math.round(delay / 1000)} s (attempt ${attempt} of ${attempts})…`);
+        $('model-status').dataset.retry = String(attempt);
+        return;
+    }
+    if ($('model-status').dataset.state !== 'downloading' || $('model-status').dataset.retry) {
+        delete $('model-status').dataset.retry;
         setModelState('downloading', `Downloading the model (${formatBytes(total)}, once; it is kept for next time)…`);
     }
     const progress = $('download-progress');
@@ -57,6 +65,17 @@ function describeModel(info) {
     return parts.join(' · ');
 }
 
+// What the page says about the browser's copy of the model when something went wrong with it.
+function storageNotice(info) {
+    const notes = [];
+    if (info.cacheDamaged) notes.push('The copy of the model kept in this browser was damaged, so it was downloaded again.');
+    if (info.storageError) {
+        notes.push(`Could not keep the model in this browser: ${info.storageError}. ` +
+            'It works now, from memory, and will be downloaded again on the next visit.');
+    }
+    return notes.join(' ');
+}
+
 // What the page says for each error code of the module (lib/errors.js).
 function explainFailure(e) {
     if (e.code === 'engine') return `The classifier's code could not start in this browser: ${e.message}`;
@@ -69,6 +88,7 @@ async function startModel() {
     if (session.classifier) session.classifier.dispose();
     session.classifier = null;
     $('model-details').textContent = '';
+    $('model-notice').hidden = true;
     setModelState('starting', 'Looking for the model…');
     try {
         session.classifier = await createClassifier({ onProgress: showProgress });
@@ -79,6 +99,8 @@ async function startModel() {
     }
     setModelState('ready', 'Ready. Everything runs on this device.');
     $('model-details').textContent = describeModel(session.classifier.info);
+    $('model-notice').textContent = storageNotice(session.classifier.info);
+    $('model-notice').hidden = !$('model-notice').textContent;
 }
 
 // --- start -------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { gunzipSync } from 'node:zlib';
+import { SAMPLE, readReviews } from './reviews.mjs';
 
 function option(name, fallback) {
     const i = process.argv.indexOf(name);
@@ -19,24 +19,10 @@ function option(name, fallback) {
 }
 
 const MODEL = option('--model', 'weights/sentiment.smf');
-const SAMPLE = 'tests/data/imdb_test_sample.tsv.gz';
 const DATA = option('--data', existsSync(SAMPLE) ? SAMPLE : path.join(process.env.DATA || '../shared/data/imdb', 'test.tsv.gz'));
 const N = Number(option('--n', '100'));
 const WASM = 'build/wasm/sentiment.mjs';
 const MIN_FRACTION = 0.8;
-
-// The data format: TSV with a header, last column text with \\ \t \n \r escaped.
-function readReviews(file) {
-    const lines = gunzipSync(readFileSync(file)).toString('utf8').split('\n').filter((l) => l !== '');
-    const header = lines[0].split('\t');
-    const textColumn = header.indexOf('text');
-    const labelColumn = header.indexOf('label');
-    return lines.slice(1).map((line) => {
-        const fields = line.split('\t');
-        const text = fields[textColumn].replace(/\\(.)/g, (_, c) => ({ t: '\t', n: '\n', r: '\r' })[c] ?? c);
-        return { label: Number(fields[labelColumn]), text };
-    });
-}
 
 // Debian emcc 3.1.6's ES6 loader wants CommonJS's __dirname and require under node, and the
 // .wasm bytes passed in.

@@ -13,10 +13,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { promises as fs, existsSync, readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { startServer } from '../../build_scripts/serve.mjs';
+import {
+    POSITIVE_REVIEW, NEGATIVE_REVIEW, READY_TIMEOUT, check, checkCount, classify, launch, stopServers, waitForModelState,
+} from './browser.mjs';
 import { parseDelimited } from '../../web/csv.js';
 import { splitSentences } from '../../web/lib/sentences.js';
 
@@ -25,23 +26,8 @@ const SITE = path.resolve(process.argv.slice(2).find((a) => !a.startsWith('--'))
 const TRAINED = process.argv.includes('--trained');
 const ARTIFACTS = path.resolve('build/test-artifacts');
 const SHIPPED_MODEL = path.resolve('weights/sentiment.smf');
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const READY_TIMEOUT = 120_000;
-
-const POSITIVE_REVIEW = 'An absolute masterpiece. The acting is wonderful, the story is moving and beautifully told, ' +
-    'and the music is superb. One of the best films I have ever seen; I loved every minute and will watch it again.';
-const NEGATIVE_REVIEW = 'Terrible. The worst movie I have seen in years: boring, badly acted, with a stupid plot and ' +
-    'awful dialogue. A complete waste of time and money. Avoid it.';
 // Accents, CJK, emoji (4-byte UTF-8, 2 UTF-16 units) and a <br /> before the words that matter.
 const UNICODE_REVIEW = 'Café scene 😀 — « très bien » 最高!<br /><br />The film was wonderful 👍🏽 and the cast brilliant.';
-
-let checks = 0;
-function check(condition, message) {
-    checks++;
-    assert.ok(condition, message);
-    console.log(`ok ${checks} - ${message}`);
-}
 
 function sha256(bytes) {
     return createHash('sha256').update(bytes).digest('hex');
@@ -75,26 +61,6 @@ async function filesUnder(dir, prefix = '') {
         else out.push(rel);
     }
     return out.sort();
-}
-
-async function waitForModelState(page, states, timeout = READY_TIMEOUT) {
-    await page.waitForFunction((wanted) => wanted.includes(document.getElementById('model-status').dataset.state),
-        states, { timeout });
-    return page.$eval('#model-status', (el) => ({ state: el.dataset.state, message: el.innerText.replace(/\s+/g, ' ').trim() }));
-}
-
-async function classify(page, text, { keyboard = false } = {}) {
-    await page.fill('[data-testid="review-input"]', text);
-    if (keyboard) {
-        await page.focus('[data-testid="review-input"]');
-        await page.keyboard.press('Control+Enter');
-    } else {
-        await page.click('[data-testid="classify-button"]');
-    }
-    await page.waitForSelector('[data-testid="result"][data-label]', { timeout: 30_000 });
-    return page.$eval('[data-testid="result"]', (el) => ({
-        label: el.dataset.label, positive: Number(el.dataset.positive), text: el.textContent,
-    }));
 }
 
 async function reasons(page) {
@@ -152,11 +118,7 @@ async function main() {
         sha256(readFileSync(path.join(SITE, 'sentiment.smf'))) === sha256(readFileSync(SHIPPED_MODEL))));
     console.log(`site ${SITE}: ${!hasModel ? 'no model' : TRAINED ? 'a trained model (--trained)' : shipped ? 'the shipped model' : 'a development model (labels not checked)'}`);
 
-    const profile = await fs.mkdtemp(path.join(os.tmpdir(), 'sentiment-chromium-'));
-    const context = await chromium.launchPersistentContext(profile, {
-        executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS, headless: true, acceptDownloads: true,
-        viewport: { width: 1280, height: 900 },
-    });
+    const { context, close } = await launch({ acceptDownloads: true });
     const servers = [];
     try {
         const site = await startServer(SITE, 0);
@@ -437,14 +399,10 @@ async function main() {
         const plainResult = await classify(plainPage, POSITIVE_REVIEW);
         check(plainResult.label === pos.label && Math.abs(plainResult.positive - pos.positive) < 1e-6, 'the answer is the same with one worker');
         await plainPage.close();
-        console.log(`page test: ${checks} checks passed`);
+        console.log(`page test: ${checkCount()} checks passed`);
     } finally {
-        await context.close();
-        for (const s of servers) {
-            s.server.closeAllConnections();
-            s.server.close();
-        }
-        await fs.rm(profile, { recursive: true, force: true });
+        await close();
+        stopServers(servers);
     }
 }
 

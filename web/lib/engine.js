@@ -3,7 +3,8 @@
 // knows about pages or workers.
 // Exports used: sent_wasm_{load,classify,model_info,unload} (src/wasm/wasm_api.c),
 // sent_wasm_explain_{part,load,unload} (src/wasm/wasm_explain.c) and sent_wasm_last_error
-// (src/wasm/wasm_error.c: every export fails the same way, with {"error":{"code","message"}}).
+// (src/wasm/wasm_error.c: every export fails the same way, with {"error":{"code","message"}}),
+// sent_wasm_heap_in_use (src/wasm/wasm_memory.c).
 // The C side owns every string it returns until its next call, so each answer is copied out with
 // UTF8ToString at once. Positions in the answers are turned from UTF-8 bytes into string indices.
 import { sentimentError, errorObject } from './errors.js';
@@ -105,6 +106,11 @@ export class Engine {
         this.mod._free(this.modelPtr);
         this.modelPtr = 0;
         this.info = null;
+    }
+
+    // {heapBytes: the wasm memory's size, inUseBytes: what malloc has handed out and not had back}.
+    memory() {
+        return { heapBytes: this.mod.HEAPU8.buffer.byteLength, inUseBytes: this.mod._sent_wasm_heap_in_use() };
     }
 
     requireModel() {

@@ -78,16 +78,36 @@ export interface ModelInfo {
     source: 'memory' | 'cache' | 'network' | 'file';
     /** Kept in the browser's Cache API for the next visit. */
     stored: boolean;
+    /** Why a downloaded model could not be kept (quota exceeded, storage disabled); null otherwise. */
+    storageError: string | null;
+    /** The kept copy failed its checksum, was deleted and the model downloaded again. */
+    cacheDamaged: boolean;
     sha256: string | null;
     /** Engine workers; 0 when the engine runs in place (node, a worker, or workers: 0). */
     workers: number;
 }
 
 export interface Progress {
-    /** 'download' while the model is fetched, then 'start' once while the engine loads it. */
-    phase: 'download' | 'start';
+    /**
+     * 'download' while the model is fetched, then 'start' once while the engine loads it;
+     * 'retry' when a download failed part way and is tried again after `delay` ms.
+     */
+    phase: 'download' | 'start' | 'retry';
     loaded: number;
     total: number;
+    /** For 'retry': the attempt about to start (2 or 3), of `attempts`. */
+    attempt?: number;
+    attempts?: number;
+    delay?: number;
+    /** For 'retry': what went wrong with the previous attempt. */
+    reason?: string;
+}
+
+export interface EngineMemory {
+    /** Size of the engine's WebAssembly memory (it only grows). */
+    heapBytes: number;
+    /** Bytes malloc has handed out and not had back. */
+    inUseBytes: number;
 }
 
 export interface ClassifierOptions {
@@ -99,6 +119,11 @@ export interface ClassifierOptions {
     cache?: boolean;
     onProgress?: (progress: Progress) => void;
     signal?: AbortSignal;
+    /**
+     * A download with no answer or no new bytes for this long (ms, default 15000) is given up and
+     * tried again (three attempts in all, resumed where the server allows), then fails with 'network'.
+     */
+    stallTimeout?: number;
 }
 
 export interface BatchOptions {
@@ -115,6 +140,8 @@ export interface Classifier {
     explain(text: string): Promise<Explanation>;
     /** Each sentence of the text scored on its own. */
     sentences(text: string): Promise<Sentence[]>;
+    /** The engine's memory, one entry per engine worker (one when it runs in place). */
+    memory(): Promise<EngineMemory[]>;
     dispose(): Promise<void>;
 }
 

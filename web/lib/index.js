@@ -45,6 +45,10 @@ class InPlace {
         return this.engine.explain(text, 0, 1);
     }
 
+    async memory() {
+        return [this.engine.memory()];
+    }
+
     dispose() {
         this.engine.unload();
     }
@@ -54,10 +58,12 @@ function requireText(text) {
     if (typeof text !== 'string') throw sentimentError('argument', `expected the text as a string, got ${text === null ? 'null' : typeof text}`);
 }
 
-export async function createClassifier({ model = DEFAULT_MODEL, workers, cache = true, onProgress, signal } = {}) {
+export async function createClassifier({ model = DEFAULT_MODEL, workers, cache = true, onProgress, signal, stallTimeout } = {}) {
     const report = (p) => { if (onProgress) onProgress(p); };
     const opened = await openModel(model, {
-        cache, signal, onProgress: (loaded, total) => report({ phase: 'download', loaded, total }),
+        cache, signal, stallTimeout,
+        onProgress: (loaded, total) => report({ phase: 'download', loaded, total }),
+        onRetry: (retry) => report({ phase: 'retry', ...retry }),
     });
     throwIfAborted(signal);
     report({ phase: 'start', loaded: opened.buffer.byteLength, total: opened.buffer.byteLength });
@@ -74,7 +80,8 @@ export async function createClassifier({ model = DEFAULT_MODEL, workers, cache =
         throw e;
     }
     return new Classifier(runner, {
-        ...engineInfo, bytes, source: opened.source, stored: opened.stored, sha256: opened.sha256, workers: runner.size,
+        ...engineInfo, bytes, source: opened.source, stored: opened.stored, sha256: opened.sha256,
+        storageError: opened.storageError, cacheDamaged: opened.cacheDamaged, workers: runner.size,
     });
 }
 
@@ -130,6 +137,11 @@ class Classifier {
             if (!a || a.error) return { ...s, text: texts[i], error: a ? a.error : { code: 'engine', message: 'not scored' } };
             return { ...s, text: texts[i], label: a.label, positive: a.positive };
         });
+    }
+
+    // The engine's memory, one {heapBytes, inUseBytes} per engine (worker, or this thread's).
+    async memory() {
+        return this.#ready().memory();
     }
 
     async dispose() {

@@ -129,6 +129,11 @@ export class EnginePool {
         };
     }
 
+    // One {heapBytes, inUseBytes} per worker.
+    async memory() {
+        return Promise.all(this.workers.map(async (w) => (await w.request({ type: 'memory' })).memory));
+    }
+
     dispose() {
         for (const w of this.workers) w.terminate();
     }

@@ -3,6 +3,7 @@
 //   {id, type: 'load', bytes}                 -> {id, ok: true, info}
 //   {id, type: 'classifyMany', texts}         -> {id, ok: true, results}  (per text: answer or {error})
 //   {id, type: 'explain', text, part, parts}  -> {id, ok: true, result}
+//   {id, type: 'memory'}                      -> {id, ok: true, memory: {heapBytes, inUseBytes}}
 // and {id, ok: false, error: {code, message}} when a request fails (code 'engine' when the
 // WebAssembly module could not start at all).
 import { createEngine } from './engine.js';
@@ -18,6 +19,7 @@ self.onmessage = async (event) => {
         let reply;
         if (type === 'load') reply = { info: engine.load(event.data.bytes) };
         else if (type === 'classifyMany') reply = { results: engine.classifyMany(event.data.texts) };
+        else if (type === 'memory') reply = { memory: engine.memory() };
         else if (type === 'explain') reply = { result: engine.explain(event.data.text, event.data.part, event.data.parts) };
         else throw new Error(`unknown request '${type}'`);
         self.postMessage({ id, ok: true, ...reply });
