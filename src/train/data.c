@@ -393,6 +393,22 @@ void sent_sort_by_length(int32_t *index, size_t n, const int32_t *lens) {
     qsort(index, n, sizeof(int32_t), by_length_then_index);
 }
 
+void sent_epoch_rows(int32_t *order, const int32_t *train_index, int n_pool, int n_sample, int n_rest,
+                     uint64_t pool_seed, uint64_t order_seed, int32_t *scratch, int32_t *picked) {
+    const int32_t *rows = train_index;
+    if (n_sample < n_pool) {
+        sent_permutation(scratch, n_pool, pool_seed);
+        for (int i = 0; i < n_sample; i++) picked[i] = train_index[scratch[i]];
+        memcpy(picked + n_sample, train_index + n_pool, (size_t)n_rest * sizeof(int32_t));
+        rows = picked;
+    } else {
+        n_sample = n_pool;
+    }
+    int n = n_sample + n_rest;
+    sent_permutation(scratch, n, order_seed);
+    for (int i = 0; i < n; i++) order[i] = rows[scratch[i]];
+}
+
 void sent_bucket_by_length(int32_t *order, int n_batches, int B, int bucket_batches,
                            const int32_t *lens, uint64_t seed, int32_t *scratch) {
     if (bucket_batches < 1 || n_batches < 1) return;

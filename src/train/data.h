@@ -68,6 +68,14 @@ int sent_batch_gather(const SentTokenRows *rows, const int32_t *index, int B, in
 // Sorts index[0..n) by lens[index[i]], ties by index: evaluation batches then hold similar lengths.
 void sent_sort_by_length(int32_t *index, size_t n, const int32_t *lens);
 
+// One epoch's training rows, shuffled: order[0..n_sample + n_rest) gets n_sample of
+// train_index[0..n_pool) (all of them, untouched, when n_sample >= n_pool; else a fresh draw from
+// pool_seed) and every row of train_index[n_pool..n_pool + n_rest), in an order drawn from
+// order_seed. The trainer's pool is IMDb, the rest SST-2 (--imdb-per-epoch). scratch and picked
+// hold n_pool + n_rest each.
+void sent_epoch_rows(int32_t *order, const int32_t *train_index, int n_pool, int n_sample, int n_rest,
+                     uint64_t pool_seed, uint64_t order_seed, int32_t *scratch, int32_t *picked);
+
 // Length bucketing: rewrites order[0..n_batches*B) (already shuffled) so each batch holds rows of
 // similar length: every run of bucket_batches batches is sorted by length, then the batches are
 // put in an order drawn from seed. Same rows, same number of batches; scratch holds n_batches*(B+1).

@@ -343,15 +343,9 @@ int sent_train_run(SentTrainOptions *o, int resume) {
     while (step < total_steps) {
         int epoch = (int)(step / steps_per_epoch), pos = (int)(step % steps_per_epoch);
         if (epoch != current_epoch) {
-            const int32_t *pool = train_index;   // [n_epoch_rows] this epoch's rows
-            if (n_imdb_epoch < n_imdb_train) {
-                sent_permutation(shuffle, n_imdb_train, hash_u64(o->seed + 0x1DB0 * (uint64_t)(epoch + 1)));
-                for (int i = 0; i < n_imdb_epoch; i++) epoch_pool[i] = train_index[shuffle[i]];
-                memcpy(epoch_pool + n_imdb_epoch, train_index + n_imdb_train, (size_t)n_sst2_train * sizeof(int32_t));
-                pool = epoch_pool;
-            }
-            sent_permutation(shuffle, n_epoch_rows, hash_u64(o->seed + 0xE90C * (uint64_t)(epoch + 1)));
-            for (int i = 0; i < n_epoch_rows; i++) epoch_order[i] = pool[shuffle[i]];
+            sent_epoch_rows(epoch_order, train_index, n_imdb_train, n_imdb_epoch, n_sst2_train,
+                            hash_u64(o->seed + 0x1DB0 * (uint64_t)(epoch + 1)),
+                            hash_u64(o->seed + 0xE90C * (uint64_t)(epoch + 1)), shuffle, epoch_pool);
             sent_bucket_by_length(epoch_order, steps_per_epoch, B, o->bucket_batches, rows.lens,
                                   hash_u64(o->seed + 0xB0C7 * (uint64_t)(epoch + 1)), bucket_scratch);
             current_epoch = epoch;

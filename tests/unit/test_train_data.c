@@ -246,6 +246,36 @@ static void test_bucket_by_length(void) {
     CHECK(sorted[0] == 3 && sorted[1] == 1 && sorted[2] == 4 && sorted[3] == 0 && sorted[4] == 2);
 }
 
+// --imdb-per-epoch: each epoch takes n_sample distinct rows of the pool, a new draw per epoch, and
+// every other row once; with the whole pool it is the plain shuffle of every row.
+static void test_epoch_rows(void) {
+    enum { POOL = 50, SAMPLE = 12, REST = 9, N = POOL + REST };
+    int32_t train_index[N], order[N], scratch[N], picked[N];
+    int in_epoch[2][N] = {{0}};   // [epoch, row] 1 when the epoch holds the row
+    for (int i = 0; i < N; i++) train_index[i] = 1000 + i;
+    for (int epoch = 0; epoch < 2; epoch++) {
+        sent_epoch_rows(order, train_index, POOL, SAMPLE, REST, 77 + epoch, 99 + epoch, scratch, picked);
+        int from_pool = 0, distinct = 1, rest_all = 1;
+        for (int i = 0; i < SAMPLE + REST; i++) {
+            int r = order[i] - 1000;
+            if (r < 0 || r >= N || in_epoch[epoch][r]) distinct = 0;
+            else in_epoch[epoch][r] = 1, from_pool += r < POOL;
+        }
+        for (int r = POOL; r < N; r++) rest_all &= in_epoch[epoch][r];
+        CHECK_MSG(distinct && from_pool == SAMPLE && rest_all, "epoch %d: %d pool rows, distinct %d, every other row %d",
+                  epoch, from_pool, distinct, rest_all);
+    }
+    int same_pool_rows = 1;   // the second epoch draws other pool rows (the same 12 of 50: ~1e-11)
+    for (int r = 0; r < POOL; r++) same_pool_rows &= in_epoch[0][r] == in_epoch[1][r];
+    CHECK(!same_pool_rows);
+    sent_epoch_rows(order, train_index, POOL, POOL + 5, REST, 1, 99, scratch, picked);
+    int32_t plain[N];
+    sent_permutation(plain, N, 99);
+    int is_plain = 1;
+    for (int i = 0; i < N; i++) is_plain &= order[i] == train_index[plain[i]];
+    CHECK(is_plain);
+}
+
 int main(void) {
     test_learning_rate();
     test_unescape();
@@ -255,5 +285,6 @@ int main(void) {
     test_gather_and_mask();
     test_split();
     test_bucket_by_length();
+    test_epoch_rows();
     return check_summary("test_train_data");
 }
