@@ -38,7 +38,8 @@ TRAIN_SRC := $(sort $(wildcard src/train/*.c))
 WASM_SRC := $(sort $(wildcard src/wasm/*.c))
 UNIT_TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_TEST_SUPPORT_SRC := $(filter-out $(UNIT_TEST_SRC),$(sort $(wildcard tests/unit/*.c)))
-# The CLI files a unit test reaches (no main, no engine state): src/cli/csv.c for test_csv.
+# The CLI files a unit test or fuzz target reaches (no main, no engine state): src/cli/csv.c for
+# test_csv and fuzz_csv.
 UNIT_TEST_CLI_SRC := src/cli/csv.c
 
 # --- flags -------------------------------------------------------------------------------------
@@ -184,8 +185,8 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_CFLAGS := -std=c11 -g -O1 -march=native -fno-omit-frame-pointer -Wno-unknown-pragmas \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -MMD -MP $(INCLUDES) $(DEFINES) \
-	-DSENT_SIMDE_WASM
-FUZZ_LIB_OBJ := $(call objs,fuzz/obj,$(ENGINE_SRC) $(TOOLS_SRC) $(THIRD_PARTY_SRC))
+	-Itests/unit -DSENT_SIMDE_WASM
+FUZZ_LIB_OBJ := $(call objs,fuzz/obj,$(ENGINE_SRC) $(TOOLS_SRC) $(UNIT_TEST_CLI_SRC) $(THIRD_PARTY_SRC))
 
 $(BUILD)/fuzz/obj/src/third_party/%.o: src/third_party/%.c
 	@mkdir -p $(@D)
