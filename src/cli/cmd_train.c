@@ -2,9 +2,9 @@
 // pretraining, fine-tuning, word-piece embeddings, the packed data for the PyTorch mirror,
 // resuming and exporting runs, and the n-gram teacher (cmd_teacher.c) they distil from.
 //
-// OpenBLAS 0.3.21 misdetects this CPU family and reads OPENBLAS_CORETYPE only when the library is
-// loaded, before main() runs; so the command sets it (and the thread counts) and re-executes
-// itself once.
+// OpenBLAS reads OPENBLAS_CORETYPE (train/blas_cpu.h: which kernels this CPU gets) and its thread
+// count only when the library is loaded, before main() runs; so the command sets them and
+// re-executes itself once.
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "train/blas_cpu.h"
 #include "train/export_hf.h"
 #include "train/pack.h"
 #include "train/train.h"
@@ -79,7 +80,8 @@ static void reexec_with_blas_env(int argc, char **argv, int threads) {
     if (getenv(REEXEC_MARK)) return;
     char n[16];
     snprintf(n, sizeof n, "%d", threads);
-    setenv("OPENBLAS_CORETYPE", "SKYLAKEX", 0);   // a user's own choice wins
+    const char *coretype = sent_openblas_coretype();
+    if (coretype) setenv("OPENBLAS_CORETYPE", coretype, 0);   // a user's own choice wins
     setenv("OPENBLAS_NUM_THREADS", n, 1);
     setenv("OMP_NUM_THREADS", n, 1);
     setenv(REEXEC_MARK, "1", 1);

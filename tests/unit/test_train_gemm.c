@@ -1,7 +1,7 @@
 // OpenBLAS's sgemm (what the trainer runs) against the naive kernel beside it, for every
 // transpose combination and the strided operands attention uses. OpenBLAS picks its kernels when
-// it is loaded, and the trainer forces OPENBLAS_CORETYPE=SKYLAKEX; so the program checks the
-// kernels it was started with, then re-executes itself once with that core type set.
+// it is loaded, and the trainer may force a core type (train/blas_cpu.h); so the program checks the
+// kernels it was started with, then, where the trainer forces one, re-executes itself once with it.
 #define real float
 #include "train/layers.h"
 
@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "train/blas_cpu.h"
 
 static void fill(float *x, size_t n, uint64_t seed) {
     for (size_t i = 0; i < n; i++) x[i] = (float)(2 * uniform01(seed, i) - 1);
@@ -46,11 +47,12 @@ int main(int argc, char **argv) {
                 check_case(ta, tb, shapes[s][0], shapes[s][1], shapes[s][2], 17, 1.0f);  // strided, accumulate
             }
     int failed = check_summary("test_train_gemm");
-    if (failed || (core && !strcmp(core, "SKYLAKEX"))) return failed;
-    setenv("OPENBLAS_CORETYPE", "SKYLAKEX", 1);
+    const char *forced = sent_openblas_coretype();   // what the trainer runs with on this CPU
+    if (failed || !forced || (core && !strcmp(core, forced))) return failed;
+    setenv("OPENBLAS_CORETYPE", forced, 1);
     fflush(stdout);   // execv drops what stdio still buffers
     execv("/proc/self/exe", argv);
     (void)argc;
-    perror("re-executing with OPENBLAS_CORETYPE=SKYLAKEX");
+    perror("re-executing with the trainer's OPENBLAS_CORETYPE");
     return 1;
 }
