@@ -172,7 +172,7 @@ $(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(ASAN_SUPPORT_OBJ) $(ASAN_CLI_OB
 
 unit-tests: $(UNIT_TESTS)
 
-# --- fuzzing (clang's libFuzzer with ASan + UBSan; not part of make test) ----------------------
+# --- fuzzing (clang's libFuzzer with ASan + UBSan; make test runs it: suite "fuzz") --------------
 # Every tests/fuzz/fuzz_<target>.c against the engine and tools sources as the Makefile lists
 # them, single-threaded (no -fopenmp: the pragmas are ignored, so runs are reproducible).
 # `make fuzz FUZZ_SECONDS=N` runs each target N seconds, one after the other, on a fresh copy of
@@ -214,7 +214,7 @@ fuzz: $(FUZZ_BINS)
 			grep -m1 -A12 'ERROR:\|runtime error\|deadly signal' $$dir/log; fi; \
 	done; [ -z "$$failed" ] || { echo "fuzz: failed:$$failed"; exit 1; }
 
-# --- the unit tests under valgrind (not part of make test) --------------------------------------
+# --- the unit tests under valgrind (make test runs it: suite "valgrind") -------------------------
 # The same programs built without sanitizers into $(BUILD)/valgrind/ (-O1 -g), each run under
 # memcheck; fails on any error or definitely lost byte. -march=x86-64-v3: valgrind decodes AVX2
 # but not AVX-512, and the kernel tables check the CPU at run time, so under valgrind (which
@@ -356,7 +356,7 @@ run:
 # Setup first (a no-op when nothing is missing), then every build in parallel, then the suites.
 test:
 	bash build_scripts/setup.sh --if-needed
-	$(MAKE) all lib unit-tests engine-tools kernels-wasm wasm web npm
+	$(MAKE) all lib unit-tests engine-tools kernels-wasm wasm web npm fuzz-build valgrind-build
 	bash tests/run.sh
 
 bench: all wasm $(BUILD)/wasm/bench_kernels.cjs
