@@ -179,7 +179,7 @@ unit-tests: $(UNIT_TESTS)
 # its seed corpus in build/fuzz/<target>/corpus; a crash leaves its input in build/fuzz/<target>/
 # and fails the run.
 FUZZ_CC ?= clang
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 45
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
