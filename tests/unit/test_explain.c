@@ -247,7 +247,7 @@ static void check_short_review(SentClassifier *c) {
 
 int main(void) {
     const char *quick = getenv("SENT_TEST_QUICK");
-    int is_quick = quick && !strcmp(quick, "1");
+    const int is_quick = quick && !strcmp(quick, "1");
     // A small random-weight model built in memory, so the test needs nothing but the vocab.
     size_t vocab_len;
     char *vocab = sent_read_file("weights/vocab.txt", &vocab_len);
@@ -280,8 +280,12 @@ int main(void) {
         fclose(probe);
         c = sent_load_path(path, NULL, &err);
         CHECK_MSG(c != NULL, "load %s: %s", path, err.message);
-        if (c && is_quick) check_short_review(c);
-        else if (c) check_classifier(c);
+        if (c && is_quick) {
+            printf("test_explain: SENT_TEST_QUICK=1: %s gets the short review only\n", path);
+            check_short_review(c);
+        } else if (c) {
+            check_classifier(c);
+        }
         sent_free(c);
     } else {
         printf("test_explain: no model at %s; checked the random model only\n", path);
