@@ -173,8 +173,9 @@ $(BUILD)/tests/%: $(BUILD)/asan/tests/unit/%.o $(ASAN_SUPPORT_OBJ) $(ASAN_CLI_OB
 unit-tests: $(UNIT_TESTS)
 
 # --- fuzzing (clang's libFuzzer with ASan + UBSan; make test runs it: suite "fuzz") --------------
-# Every tests/fuzz/fuzz_<target>.c against the engine and tools sources as the Makefile lists
-# them, single-threaded (no -fopenmp: the pragmas are ignored, so runs are reproducible).
+# Every tests/fuzz/fuzz_<target>.c against the engine and tools sources and the CLI files in
+# UNIT_TEST_CLI_SRC, as the Makefile lists them, single-threaded (no -fopenmp: the pragmas are
+# ignored, so runs are reproducible).
 # `make fuzz FUZZ_SECONDS=N` runs each target N seconds, one after the other, on a fresh copy of
 # its seed corpus in build/fuzz/<target>/corpus; a crash leaves its input in build/fuzz/<target>/
 # and fails the run.
