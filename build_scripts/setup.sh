@@ -21,6 +21,9 @@ declare -A probe=(
     [parallel]=/usr/bin/parallel
     [valgrind]=/usr/bin/valgrind
     [clang]=/usr/bin/clang
+    # clang's libFuzzer and sanitizer runtimes (make fuzz): only a recommendation of clang-14,
+    # which --no-install-recommends below leaves out.
+    [libclang-rt-14-dev]=/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
     [pkg-config]=/usr/bin/pkg-config
 )
 missing=()

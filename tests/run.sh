@@ -32,6 +32,13 @@ done
 
 # Further suites (parity with references, wasm under node, the browser) are listed here.
 
+# Every libFuzzer target in tests/fuzz/ for FUZZ_SECONDS (the Makefile's default; the environment
+# may override it) on its seeds, under ASan/UBSan: a crash, leak or timeout fails it.
+suite "fuzz" make --no-print-directory fuzz
+# The unit tests built without sanitizers, each under valgrind memcheck: an error or a definitely
+# lost byte fails it.
+suite "valgrind" make --no-print-directory valgrind
+
 # The kernel tables' unit test compiled to WebAssembly: SIMD128 as the browser runs it.
 suite "kernels/wasm" bash tests/engine/kernels_wasm.sh
 

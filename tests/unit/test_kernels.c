@@ -8,9 +8,9 @@
 //   up to 3072 terms in vector lanes; the bound is relative to the magnitudes summed).
 // - quantize_q8 and add: bit-exact (the rounding is part of the contract).
 // - linear_q8 (each table on its own packed weights): the integer dot products are exact, so
-//   only the float scaling and summation differ: |y - ref| <= 2e-6 * (sum_g xs ws sum|xq wq| +
-//   |b|); with the fused GELU, against GELU in double of the reference, 1.13 times that (the
-//   slope of GELU) + 1e-6 relative.
+//   only the float scaling and summation differ: |y - ref| <= q8_tolerance (q8_tolerance.h: (G +
+//   6)/2 * 2^-24 * (sum_g xs ws sum|xq wq| + |b|) over G groups); with the fused GELU, against
+//   GELU in double of the reference, 1.13 times that (the slope of GELU) + 1e-6 relative.
 // - int8 vs fp32 on the same weights: |y - y32| <= sum_i |w_i| xs_g / 2 (half a step of
 //   activation quantization per input) + the fp32 tolerance.
 // - LayerNorm, attention: 1e-5 relative + 2e-6 absolute (outputs are O(1)).
@@ -24,6 +24,7 @@
 
 #include "check.h"
 #include "kernels.h"
+#include "q8_tolerance.h"
 #include "util.h"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
@@ -204,7 +205,7 @@ static void test_linear_q8(const SentKernels *k) {
                             dot += fabs((double)xq[(size_t)n * I + i] * wq[(size_t)o * I + i]);
                         mag += dot * xs[(size_t)n * groups + g] * ws[(size_t)o * groups + g];
                     }
-                    double r = ref[(size_t)n * O + o], tol = 2e-6 * mag + 1e-30;
+                    double r = ref[(size_t)n * O + o], tol = q8_tolerance(groups, mag);
                     // GELU: its slope is below 1.13, plus the SIMD GELU's own 1e-6 relative error.
                     if (flags) r = gelu_ref(r), tol = 1.13 * tol + 1e-6 * fabs(r) + 1e-30;
                     if (fabs((double)y[(size_t)n * O + o] - r) > tol) bad++;
