@@ -180,7 +180,7 @@ int sent_runstate_new(SentRunState *s, const SentDistilBertConfig *cfg, const Se
     s->h = malloc(N * H * sizeof(float));
     s->xq = malloc(N * widest);
     s->xs = malloc(N * (widest / group + 1) * sizeof(float));
-    s->scratch = malloc((size_t)max_len * sizeof(float));
+    s->scratch = malloc(sent_attention_scratch_floats(max_len, cfg->n_heads, D / cfg->n_heads) * sizeof(float));
     s->ones = malloc((size_t)max_len);
     s->seq_start = malloc((size_t)max_batch * sizeof(int));
     s->seq_len = malloc((size_t)max_batch * sizeof(int));
@@ -340,7 +340,7 @@ static void forward(const SentDistilBertConfig *cfg, const SentWeights *w, SentR
         for (int b = 0; b < B; b++) {
             size_t off = (size_t)s->seq_start[b] * D;
             const uint8_t *mask = mask_stride ? masks + (size_t)b * mask_stride : s->ones;
-            k->attention(s->ctx + off, s->q + off, s->k + off, s->v + off, mask, s->seq_len[b], cfg->n_heads,
+            k->attention(s->ctx + off, s->q + off, s->k + off, s->v + off, D, mask, s->seq_len[b], cfg->n_heads,
                          head_dim, s->scratch);
         }
         linear_forward(k, w, s, s->xb, s->ctx, &lw->out_lin, N, 0);

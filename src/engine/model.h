@@ -72,7 +72,7 @@ typedef struct {
     float *h;         // [B*T, H] feed-forward hidden
     int8_t *xq;       // [B*T, max(D, H)] activations quantized for int8 matmuls
     float *xs;        // [B*T, max(D, H) / smallest group] their scales
-    float *scratch;   // [T] attention scores of one row
+    float *scratch;   // [sent_attention_scratch_floats(max_len, n_heads, D / n_heads)] attention's
     uint8_t *ones;    // [max_len] the mask of a packed sequence: every token real
     int *seq_start;   // [max_batch] first row of each sequence in x
     int *seq_len;     // [max_batch] its rows (padded length in a padded batch)
