@@ -1,4 +1,4 @@
-// sentiment bench [--reps N] [--group N] [--save DIR] [--quick]
+// sentiment bench [--reps N] [--group N] [--save DIR] [--quick] [--config all|base|small]
 // Milliseconds per review through the public API (tokenize + forward + softmax) at 128, 256 and
 // 512 tokens, for distilbert-base and a small config with random weights built in memory, fp32
 // vs int8 (group 64, or --group N; 0 = one scale per row), scalar vs the best SIMD kernels, and
@@ -65,23 +65,25 @@ static double time_review(SentClassifier *c, const char *text, int reps, int exp
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: sentiment bench [--reps N] [--group N] [--save DIR] [--quick]\n"
+            "usage: sentiment bench [--reps N] [--group N] [--save DIR] [--quick] [--config all|base|small]\n"
             "  ms per review at 128, 256 and 512 tokens on random distilbert-base and 4x256 models,\n"
             "  fp32 and int8, scalar and the best SIMD kernels, and the GFLOP/s that makes\n"
             "  --reps N    timed runs per case, the best one reported (default 3)\n"
             "  --group N   int8 inputs per scale, 0 = one scale per row (default 64)\n"
             "  --save DIR  also write the models as DIR/{base,small}-{fp32,int8}.smf\n"
-            "  --quick     distilbert-base with the best kernels only\n");
+            "  --quick     distilbert-base with the best kernels only\n"
+            "  --config C  all (default), base (distilbert-base) or small (4x256, the shipped shape)\n");
 }
 
 int cmd_bench(int argc, char **argv) {
-    int reps = 3, quick = 0, group = 64;
+    int reps = 3, quick = 0, group = 64, only = 0;   // only: 0 all, 1 base, 2 small
     const char *save = NULL;
     SentArg args[] = {
         SENT_OPT("--reps", SENT_ARG_INT, &reps, .min = 1, .max = 1000000),
         SENT_OPT("--group", SENT_ARG_INT, &group, .min = 0, .max = 1 << 20),
         SENT_OPT("--save", SENT_ARG_STRING, &save),
         SENT_OPT("--quick", SENT_ARG_FLAG, &quick),
+        SENT_OPT("--config", SENT_ARG_CHOICE, &only, .choices = "all|base|small"),
     };
     int status = sent_args_parse("bench", argc - 1, argv + 1, args, SENT_ARGS_COUNT(args), usage);
     if (status != SENT_ARGS_RUN) return status;
@@ -103,6 +105,7 @@ int cmd_bench(int argc, char **argv) {
     printf("%-16s %-5s %-11s %6s %10s %9s\n", "config", "quant", "kernels", "tokens", "ms/review", "GFLOP/s");
     char *vocab = synthetic_vocab(30522);
     for (int ci = 0; ci < (quick ? 1 : 2); ci++) {
+        if (only && ci != only - 1) continue;
         for (int quant = 0; quant < 2; quant++) {
             SentConvertOptions opts = sent_convert_defaults();
             opts.quantize = quant;

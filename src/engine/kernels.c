@@ -1,5 +1,7 @@
 // Picks the kernel table: the fastest one this build and this CPU can run, and the list of all
 // of them for the tests and the benchmark. The SIMD tables answer NULL where they cannot run.
+// Also the parts the SIMD tables share: int8 weight packing and the blocked attention driver.
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +87,58 @@ void sent_q8_pack_panels(void *packed, const SentQ8Format *f, const SentQ8 *w) {
                 scale[(size_t)g * nr + j] = w->scale[(size_t)o * L.groups + g];
                 if (f->with_corr) corr[(size_t)g * nr + j] = -128 * sum;
             }
+        }
+    }
+}
+
+// --- blocked attention ---------------------------------------------------------------------------
+
+// K^T's row stride for T keys: T rounded up to 16, plus 16 so that rows are not a multiple of
+// 2 KiB apart (at T = 512 the 64 rows a tile column reads would otherwise share two L1 sets).
+static int kt_stride(int T) { return ((T + 15) & ~15) + 16; }
+
+static size_t attention_head_floats(int T, int head_dim) {
+    size_t ldk = (size_t)kt_stride(T);
+    return (size_t)head_dim * ldk + (size_t)T * head_dim + (size_t)SENT_ATT_QB * ldk;
+}
+
+size_t sent_attention_scratch_floats(int T, int n_heads, int head_dim) {
+    return (size_t)n_heads * attention_head_floats(T, head_dim);   // the scalar table needs T of them
+}
+
+#define ATT_PARALLEL_MIN_MACS (1L << 18)   // below this, waking the thread team costs more
+
+void sent_attention_blocked(const SentAttentionOps *ops, float *out, const float *q, const float *k, const float *v,
+                            int ld, const uint8_t *mask, int T, int n_heads, int head_dim, float *scratch) {
+    // out: [T, C]; q, k, v: [T] rows of ld floats, head h at columns h * head_dim; mask: [T]
+    int C = n_heads * head_dim, ldk = kt_stride(T);
+    float scale = 1.0f / sqrtf((float)head_dim), scales[SENT_ATT_QB];
+    for (int i = 0; i < SENT_ATT_QB; i++) scales[i] = scale;
+    // One head per thread: each owns its slice of scratch, so K^T and V are built once per head.
+#pragma omp parallel for schedule(dynamic) if ((long)n_heads * T * T * head_dim >= ATT_PARALLEL_MIN_MACS)
+    for (int h = 0; h < n_heads; h++) {
+        float *kt = scratch + (size_t)h * attention_head_floats(T, head_dim);   // [head_dim, ldk]
+        float *vr = kt + (size_t)head_dim * ldk;                                // [nk, head_dim]
+        float *s = vr + (size_t)T * head_dim;                                   // [SENT_ATT_QB, ldk]
+        size_t col = (size_t)h * head_dim;
+        int nk = 0;
+        for (int t = 0; t < T; t++) {
+            if (!mask[t]) continue;
+            const float *kr = k + (size_t)t * ld + col;
+            for (int d = 0; d < head_dim; d++) kt[(size_t)d * ldk + nk] = kr[d];
+            memcpy(vr + (size_t)nk * head_dim, v + (size_t)t * ld + col, (size_t)head_dim * sizeof(float));
+            nk++;
+        }
+        if (!nk) {   // every key masked: nothing to attend to, the output is zero
+            for (int t = 0; t < T; t++) memset(out + (size_t)t * C + col, 0, (size_t)head_dim * sizeof(float));
+            continue;
+        }
+        for (int t0 = 0; t0 < T; t0 += SENT_ATT_QB) {
+            int nq = T - t0 < SENT_ATT_QB ? T - t0 : SENT_ATT_QB;
+            float inv_sum[SENT_ATT_QB];
+            ops->gemm(s, ldk, q + (size_t)t0 * ld + col, ld, kt, ldk, nq, nk, head_dim, scales);
+            ops->softmax_rows(s, ldk, nq, nk, inv_sum);
+            ops->gemm(out + (size_t)t0 * C + col, C, s, ldk, vr, head_dim, nq, head_dim, nk, inv_sum);
         }
     }
 }

@@ -13,7 +13,7 @@
 //   exactly, so every table produces the same bytes:
 //   amax = max |x| over the group, xs = amax / 127, xq = round-half-even(x * (127 / amax)),
 //   and a group with amax < SENT_Q8_TINY (zeros included) gets xs = 0, xq = 0.
-// - No table allocates; attention's scratch is only needed by the scalar table.
+// - No table allocates: attention gets its scratch from the caller (sent_attention_scratch_floats).
 // - int8 accumulation is exact: every table sums xq * wq in int32 (wrapping arithmetic where
 //   the instruction wraps; the true sum of a group, |sum| <= 127 * 128 * group_size, fits as
 //   long as group_size < 2^17, so the wrapped result is the exact one), then scales per group.
@@ -55,10 +55,12 @@ typedef struct {
                       float eps);
     void (*gelu_erf)(float *x, int n);              // in place, exact erf form
     void (*add)(float *y, const float *x, int n);   // y += x
-    // Multi-head self-attention on already projected q, k, v [T, n_heads*head_dim]:
+    // Multi-head self-attention on already projected q, k, v: T rows each, ld floats apart
+    // (ld >= n_heads*head_dim: the fused QKV projection leaves them side by side in one row);
     // out[T, n_heads*head_dim]; mask[T] is 1 for real tokens, 0 for padding (keys masked out).
-    // q is scaled by 1/sqrt(head_dim) inside. scratch holds at least T floats.
-    void (*attention)(float *out, const float *q, const float *k, const float *v, const uint8_t *mask,
+    // q is scaled by 1/sqrt(head_dim) inside. scratch holds sent_attention_scratch_floats(T,
+    // n_heads, head_dim) floats.
+    void (*attention)(float *out, const float *q, const float *k, const float *v, int ld, const uint8_t *mask,
                       int T, int n_heads, int head_dim, float *scratch);
 } SentKernels;
 
@@ -98,6 +100,28 @@ typedef struct {
 
 SentQ8Layout sent_q8_layout(const SentQ8Format *f, int O, int I, int group_size);
 void sent_q8_pack_panels(void *packed, const SentQ8Format *f, const SentQ8 *w);
+
+// Attention as blocked GEMMs, the SIMD tables' `attention` (kernels.c): per head, the real
+// keys' K is transposed into K^T [head_dim, nk] and their V rows gathered into [nk, head_dim]
+// (masked keys are dropped, so they are never read), then for each block of SENT_ATT_QB
+// queries S = scale * Q_blk . K^T, a row softmax of S in place, and O = (P . V) / row sums.
+// Both products are C = A . B with B row-major [K, N], which a broadcast-A register tile
+// computes with no horizontal sums; a table supplies that tile's GEMM and the softmax.
+enum { SENT_ATT_QB = 64 };   // queries per block: S is [64, T], 128 KiB at T = 512 (L2)
+
+typedef struct {
+    // c[M, N] = row_scale[i] * (a[M, K] . b[K, N]) (rows lda / ldb / ldc floats apart).
+    void (*gemm)(float *c, int ldc, const float *a, int lda, const float *b, int ldb, int M, int N, int K,
+                 const float *row_scale);
+    // Each of the M rows of s (n values, rows ld apart) becomes exp(s - its max); inv_sum[i] = 1 / its sum.
+    void (*softmax_rows)(float *s, int ld, int M, int n, float *inv_sum);
+} SentAttentionOps;
+
+void sent_attention_blocked(const SentAttentionOps *ops, float *out, const float *q, const float *k, const float *v,
+                            int ld, const uint8_t *mask, int T, int n_heads, int head_dim, float *scratch);
+
+// The scratch `attention` needs, in floats, for every table: per head K^T, V and one block of S.
+size_t sent_attention_scratch_floats(int T, int n_heads, int head_dim);
 
 // Every table this build and CPU can run, scalar first; returns how many were written.
 int sent_kernels_all(const SentKernels **tables, int max_tables);

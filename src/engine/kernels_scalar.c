@@ -97,18 +97,18 @@ static void add_scalar(float *y, const float *x, int n) {
     for (int i = 0; i < n; i++) y[i] += x[i];
 }
 
-static void attention_scalar(float *out, const float *q, const float *k, const float *v, const uint8_t *mask,
+static void attention_scalar(float *out, const float *q, const float *k, const float *v, int ld, const uint8_t *mask,
                              int T, int n_heads, int head_dim, float *scratch) {
-    // out, q, k, v: [T, n_heads * head_dim]; mask: [T]; scratch: [T] attention weights of one query
+    // out: [T, C]; q, k, v: [T] rows of ld floats; mask: [T]; scratch: [T] weights of one query
     int C = n_heads * head_dim;
     double scale = 1.0 / sqrt((double)head_dim);
     for (int h = 0; h < n_heads; h++) {
         for (int t = 0; t < T; t++) {
-            const float *qrow = q + (size_t)t * C + (size_t)h * head_dim;
+            const float *qrow = q + (size_t)t * ld + (size_t)h * head_dim;
             double max_score = -INFINITY;
             for (int s = 0; s < T; s++) {
                 if (!mask[s]) continue;
-                const float *krow = k + (size_t)s * C + (size_t)h * head_dim;
+                const float *krow = k + (size_t)s * ld + (size_t)h * head_dim;
                 double dot = 0.0;
                 for (int d = 0; d < head_dim; d++) dot += (double)qrow[d] * krow[d];
                 scratch[s] = (float)(dot * scale);
@@ -125,7 +125,7 @@ static void attention_scalar(float *out, const float *q, const float *k, const f
             for (int d = 0; d < head_dim; d++) {
                 double sum = 0.0;
                 for (int s = 0; s < T; s++)
-                    if (scratch[s] != 0.0f) sum += (double)scratch[s] * v[(size_t)s * C + (size_t)h * head_dim + d];
+                    if (scratch[s] != 0.0f) sum += (double)scratch[s] * v[(size_t)s * ld + (size_t)h * head_dim + d];
                 orow[d] = (float)(sum * inv_denom);
             }
         }

@@ -5,7 +5,7 @@
 // a mul and an add, and int8 dot products widen to int16 and use i32x4.dot_i16x8.
 //
 // Same structure as kernels_x86.c: dot-product fp32 GEMM tiles with horizontal reductions,
-// packed-panel int8 GEMM tiles (see linear_q8_wasm), online softmax attention, branch-free erf
+// packed-panel int8 GEMM tiles (see linear_q8_wasm), attention as blocked GEMMs, branch-free erf
 // for GELU. V8 maps these onto 16 xmm registers, so tiles are small: 2x4 accumulators for fp32
 // (3x4 measured slower: 23 instead of 34 GFLOP/s, node 20). Loops over a tile's rows and
 // columns have constant trip counts so clang keeps the accumulators in wasm locals rather than
@@ -230,108 +230,91 @@ static void quantize_q8_wasm(int8_t *xq, float *xs, const float *x, int N, int I
 
 // --- attention ----------------------------------------------------------------------------------
 
-// As in kernels_x86.c: per head, blocks of ATT_QB queries visit the keys in blocks of 4, so a
-// key block serves all the block's queries from L1; online softmax, no scratch.
-enum { ATT_QB = 16 };
+// As in kernels_x86.c: sent_attention_blocked (kernels.c) with a broadcast-A GEMM tile, here 4
+// rows x 2 vectors (8 columns): 8 accumulators, 2 B vectors, a broadcast and the product of
+// the mul + add, 12 of x64's 16 xmm. B's and C's column tails go through a zero-padded copy
+// (no masked loads in SIMD128).
+enum { ATT_MR = 4, ATT_NW = 8 };
 
-typedef struct {
-    float running_max, denom;
-} OnlineSoftmax;
-
-// Folds one block of 4 keys into one query's output row. rows[j] is key j's row, or for a
-// padded or missing key the row of a real key of the block, so every loop has a constant trip
-// count (the accumulators stay in registers) and only real rows are read: a padded key's
-// score lane is replaced by -inf and its weight is exactly 0.
-static void attend_key_block_wasm(float *orow, OnlineSoftmax *state, const float *qrow, const float *k, const float *v,
-                                  v128_t keys, const int rows[4], int C, int head_dim, float scale,
-                                  const MathConstants *mc) {
-    // orow, qrow: [head_dim]; k, v: [T, C] already offset to this head
-    int D4 = head_dim & ~3;
-    const float *krow[4], *vrow[4];
-    v128_t acc[4];
-    for (int j = 0; j < 4; j++) {
-        krow[j] = k + (size_t)rows[j] * C;
-        vrow[j] = v + (size_t)rows[j] * C;
-        acc[j] = wasm_f32x4_splat(0.0f);
+// c[MR, n] = row_scale * (a[MR, K] . b[K, n]), n <= 8 (FULL: n == 8).
+INLINE void att_tile_wasm(float *c, int ldc, const float *a, int lda, const float *b, int ldb, int K, int n,
+                          const float *row_scale, const int MR, const int FULL) {
+    v128_t acc[ATT_MR][2];
+    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = wasm_f32x4_splat(0.0f);
+    for (int k = 0; k < K; k++) {
+        const float *bk = b + (size_t)k * ldb;
+        float pad[ATT_NW] = {0};
+        if (!FULL) memcpy(pad, bk, sizeof(float) * (size_t)n), bk = pad;
+        v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4);
+        for (int i = 0; i < MR; i++) {
+            v128_t ai = wasm_v128_load32_splat(a + (size_t)i * lda + k);
+            acc[i][0] = madd(ai, b0, acc[i][0]);
+            acc[i][1] = madd(ai, b1, acc[i][1]);
+        }
     }
-    for (int d = 0; d < D4; d += 4) {
-        v128_t qv = wasm_v128_load(qrow + d);
-        for (int j = 0; j < 4; j++) acc[j] = madd(qv, wasm_v128_load(krow[j] + d), acc[j]);
-    }
-    v128_t dots = hsum4(acc[0], acc[1], acc[2], acc[3]);
-    if (D4 < head_dim) {
-        float tails[4] = {0};
-        for (int j = 0; j < 4; j++)
-            for (int d = D4; d < head_dim; d++) tails[j] += qrow[d] * krow[j][d];
-        dots = wasm_f32x4_add(dots, wasm_v128_load(tails));
-    }
-    v128_t scores = wasm_v128_bitselect(wasm_f32x4_mul(dots, wasm_f32x4_splat(scale)), wasm_f32x4_splat(-INFINITY), keys);
-    float block_max = hmax(scores);
-    if (block_max > state->running_max) {
-        // The max grew: earlier terms shrink by e^(old - new) (0 on the first block).
-        float rescale = expf(state->running_max - block_max);
-        state->running_max = block_max;
-        state->denom *= rescale;
-        v128_t rv = wasm_f32x4_splat(rescale);
-        for (int d = 0; d < D4; d += 4) wasm_v128_store(orow + d, wasm_f32x4_mul(wasm_v128_load(orow + d), rv));
-        for (int d = D4; d < head_dim; d++) orow[d] *= rescale;
-    }
-    v128_t pv = exp4(wasm_f32x4_sub(scores, wasm_f32x4_splat(state->running_max)), mc);   // padded lanes: 0
-    state->denom += hsum(pv);
-    v128_t p[4] = {wasm_i32x4_shuffle(pv, pv, 0, 0, 0, 0), wasm_i32x4_shuffle(pv, pv, 1, 1, 1, 1),
-                   wasm_i32x4_shuffle(pv, pv, 2, 2, 2, 2), wasm_i32x4_shuffle(pv, pv, 3, 3, 3, 3)};
-    for (int d = 0; d < D4; d += 4) {
-        v128_t o = wasm_v128_load(orow + d);
-        for (int j = 0; j < 4; j++) o = madd(p[j], wasm_v128_load(vrow[j] + d), o);
-        wasm_v128_store(orow + d, o);
-    }
-    for (int d = D4; d < head_dim; d++) {
-        float o = orow[d];
-        for (int j = 0; j < 4; j++) o += wasm_f32x4_extract_lane(p[j], 0) * vrow[j][d];
-        orow[d] = o;
+    for (int i = 0; i < MR; i++) {
+        v128_t r = wasm_f32x4_splat(row_scale[i]);
+        float *ci = c + (size_t)i * ldc, buf[ATT_NW], *dst = FULL ? ci : buf;
+        wasm_v128_store(dst, wasm_f32x4_mul(acc[i][0], r));
+        wasm_v128_store(dst + 4, wasm_f32x4_mul(acc[i][1], r));
+        if (!FULL) memcpy(ci, buf, sizeof(float) * (size_t)n);
     }
 }
 
-static void attention_wasm(float *out, const float *q, const float *k, const float *v, const uint8_t *mask, int T,
-                           int n_heads, int head_dim, float *scratch) {
-    // out, q, k, v: [T, n_heads * head_dim]; mask: [T]
-    (void)scratch;
-    int C = n_heads * head_dim;
-    float scale = 1.0f / sqrtf((float)head_dim);
-    MathConstants mc;
-    load_math_constants(&mc);
-    for (int h = 0; h < n_heads; h++) {
-        size_t off = (size_t)h * head_dim;
-        for (int t0 = 0; t0 < T; t0 += ATT_QB) {
-            int nq = min_int(ATT_QB, T - t0);
-            OnlineSoftmax state[ATT_QB];
-            for (int i = 0; i < nq; i++) {
-                state[i] = (OnlineSoftmax){.running_max = -INFINITY, .denom = 0.0f};
-                for (int d = 0; d < head_dim; d++) out[(size_t)(t0 + i) * C + off + d] = 0.0f;
-            }
-            for (int s0 = 0; s0 < T; s0 += 4) {
-                int count = min_int(4, T - s0), first_real = -1, rows[4];
-                int32_t lanes[4] = {0};
-                for (int j = 0; j < count; j++)
-                    if (mask[s0 + j]) {
-                        lanes[j] = -1;
-                        if (first_real < 0) first_real = s0 + j;
-                    }
-                if (first_real < 0) continue;   // all padding
-                for (int j = 0; j < 4; j++) rows[j] = lanes[j] ? s0 + j : first_real;
-                v128_t keys = wasm_v128_load(lanes);
-                for (int i = 0; i < nq; i++)
-                    attend_key_block_wasm(out + (size_t)(t0 + i) * C + off, &state[i], q + (size_t)(t0 + i) * C + off,
-                                          k + off, v + off, keys, rows, C, head_dim, scale, &mc);
-            }
-            // With every key masked there is nothing to attend to: the output stays zero.
-            for (int i = 0; i < nq; i++) {
-                if (state[i].denom <= 0.0f) continue;
-                float inv = 1.0f / state[i].denom, *orow = out + (size_t)(t0 + i) * C + off;
-                for (int d = 0; d < head_dim; d++) orow[d] *= inv;
-            }
+#define ATT_TILE_WASM(MR) \
+    full ? att_tile_wasm(ct, ldc, at, lda, b + n0, ldb, K, n, rs, MR, 1) : att_tile_wasm(ct, ldc, at, lda, b + n0, ldb, K, n, rs, MR, 0)
+
+static void att_gemm_wasm(float *c, int ldc, const float *a, int lda, const float *b, int ldb, int M, int N, int K,
+                          const float *row_scale) {
+    // c: [M, N], a: [M, K], b: [K, N], row_scale: [M]; B's columns outside (a [K, 8] slice stays in L1)
+    for (int n0 = 0; n0 < N; n0 += ATT_NW) {
+        int n = min_int(ATT_NW, N - n0), full = n == ATT_NW;
+        for (int m0 = 0; m0 < M; m0 += ATT_MR) {
+            int mr = min_int(ATT_MR, M - m0);
+            float *ct = c + (size_t)m0 * ldc + n0;
+            const float *at = a + (size_t)m0 * lda, *rs = row_scale + m0;
+            if (mr == 4) ATT_TILE_WASM(4);
+            else if (mr == 3) ATT_TILE_WASM(3);
+            else if (mr == 2) ATT_TILE_WASM(2);
+            else ATT_TILE_WASM(1);
         }
     }
+}
+
+static void att_softmax_rows_wasm(float *s, int ld, int M, int n, float *inv_sum) {
+    // s: [M, n] rows ld apart; inv_sum: [M]
+    MathConstants mc;
+    load_math_constants(&mc);
+    int n4 = n & ~3;
+    for (int i = 0; i < M; i++) {
+        float *row = s + (size_t)i * ld;
+        v128_t vm = wasm_f32x4_splat(-INFINITY);
+        for (int j = 0; j < n4; j += 4) vm = wasm_f32x4_pmax(vm, wasm_v128_load(row + j));
+        float mx = hmax(vm);
+        for (int j = n4; j < n; j++) mx = fmaxf(mx, row[j]);
+        v128_t vmax = wasm_f32x4_splat(mx), sum = wasm_f32x4_splat(0.0f);
+        for (int j = 0; j < n4; j += 4) {
+            v128_t p = exp4(wasm_f32x4_sub(wasm_v128_load(row + j), vmax), &mc);
+            wasm_v128_store(row + j, p);
+            sum = wasm_f32x4_add(sum, p);
+        }
+        if (n4 < n) {
+            float buf[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};   // exp4 gives 0 there
+            memcpy(buf, row + n4, sizeof(float) * (size_t)(n - n4));
+            v128_t p = exp4(wasm_f32x4_sub(wasm_v128_load(buf), vmax), &mc);
+            wasm_v128_store(buf, p);
+            memcpy(row + n4, buf, sizeof(float) * (size_t)(n - n4));
+            sum = wasm_f32x4_add(sum, p);
+        }
+        inv_sum[i] = 1.0f / hsum(sum);   // >= 1: the max term is e^0
+    }
+}
+
+static const SentAttentionOps att_ops_wasm = {.gemm = att_gemm_wasm, .softmax_rows = att_softmax_rows_wasm};
+
+static void attention_wasm(float *out, const float *q, const float *k, const float *v, int ld, const uint8_t *mask,
+                           int T, int n_heads, int head_dim, float *scratch) {
+    sent_attention_blocked(&att_ops_wasm, out, q, k, v, ld, mask, T, n_heads, head_dim, scratch);
 }
 
 // --- linear layers ------------------------------------------------------------------------------

@@ -11,8 +11,8 @@
 //
 // The element-wise ops and LayerNorm use 256-bit vectors in every table: Zen 4 (this machine)
 // executes 512-bit arithmetic on 256-bit units, so wider vectors would only add code. The
-// GEMMs and attention are where AVX-512 pays: 32 registers for bigger tiles, masks for tails,
-// and 16-key attention blocks whose scores need no horizontal sums.
+// GEMMs and attention's GEMMs are where AVX-512 pays: 32 registers for bigger tiles, masks for
+// tails.
 //
 // Measured numbers: `build/sentiment bench-kernels` (src/tools/kernels_bench.c); docs/engine.md.
 #include <stddef.h>
@@ -31,7 +31,7 @@
 #define INLINE static inline __attribute__((always_inline))
 
 // Work below these sizes runs on one thread: waking the team costs more.
-#define PARALLEL_MIN_MACS (1L << 18)        // linear layers, attention
+#define PARALLEL_MIN_MACS (1L << 18)        // linear layers (attention: kernels.c, the same)
 #define PARALLEL_MIN_ELEMENTS (1L << 16)    // GELU, LayerNorm, quantization
 
 static int min_int(int a, int b) { return a < b ? a : b; }
@@ -250,120 +250,103 @@ static AVX2 void quantize_q8_avx2(int8_t *xq, float *xs, const float *x, int N, 
 
 // --- attention (all tables) ---------------------------------------------------------------------
 
-// Attention runs per head on blocks of ATT_QB queries. Keys are visited in blocks of 8, and
-// each key block (8 rows of k and v, 4 KiB at head_dim 64) serves every query of the block
-// while it sits in L1; visiting all keys per query instead re-reads k and v from L2/L3 for
-// each query, which made attention memory-bound from T = 256 on. The softmax is online
-// (running max and denominator per query, output rescaled when the max grows), so no scratch
-// is needed and (head, query block) pairs can run on any thread.
-enum { ATT_QB = 16 };
+// Attention is sent_attention_blocked (kernels.c): two GEMMs per head and block of queries,
+// S = Q K^T and O = P V, both C = A . B with B row-major, plus a row softmax. The tile
+// broadcasts one element of A per row and step against NV vectors of B's row: MR x NV
+// accumulators, no horizontal sums. The one-per-key-block online softmax this replaced ran at
+// ~41 GFLOP/s (AVX-512, T = 512); see docs/engine.md for the blocked figures.
+enum { ATT_MR_AVX2 = 6 };   // 6 x 2 accumulators + 2 B vectors + 1 broadcast = 15 of 16 ymm
 
-typedef struct {
-    float running_max, denom;
-} OnlineSoftmax;
-
-// Folds one block of 8 keys into one query's output row. rows[j] is key j's row, or for a
-// padded or missing key the row of a real key of the block, so every loop has a constant trip
-// count (the accumulators stay in registers) and only real rows are read: a padded key's score
-// lane is replaced by -inf (`keys`) and its weight is exactly 0.
-INLINE AVX2 void attend_key_block_avx2(float *orow, OnlineSoftmax *state, const float *qrow, const float *k,
-                                       const float *v, __m256 keys, const int rows[8], int C, int head_dim,
-                                       float scale) {
-    // orow, qrow: [head_dim]; k, v: [T, C] already offset to this head
-    int D8 = head_dim & ~7, dtail = head_dim - D8;
-    __m256i dmask = tail_mask256(dtail);
-    const float *krow[8], *vrow[8];
-    __m256 acc[8];
-    for (int j = 0; j < 8; j++) {
-        krow[j] = k + (size_t)rows[j] * C;
-        vrow[j] = v + (size_t)rows[j] * C;
-        acc[j] = _mm256_setzero_ps();
+// c[MR, n] = row_scale * (a[MR, K] . b[K, n]), n <= 16 (FULL: n == 16).
+INLINE AVX2 void att_tile_avx2(float *c, int ldc, const float *a, int lda, const float *b, int ldb, int K, int n,
+                               const float *row_scale, const int MR, const int FULL) {
+    __m256 acc[ATT_MR_AVX2][2];
+    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    __m256i m0 = tail_mask256(min_int(8, n)), m1 = tail_mask256(n > 8 ? n - 8 : 0);
+    for (int k = 0; k < K; k++) {
+        const float *bk = b + (size_t)k * ldb;
+        __m256 b0 = FULL ? _mm256_loadu_ps(bk) : _mm256_maskload_ps(bk, m0);
+        __m256 b1 = FULL ? _mm256_loadu_ps(bk + 8) : _mm256_maskload_ps(bk + 8, m1);
+        KEEP_IN_REGISTER(b0);
+        KEEP_IN_REGISTER(b1);
+        for (int i = 0; i < MR; i++) {
+            __m256 ai = _mm256_broadcast_ss(a + (size_t)i * lda + k);
+            acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+        }
     }
-    for (int d = 0; d < D8; d += 8) {
-        __m256 qv = _mm256_loadu_ps(qrow + d);
-        for (int j = 0; j < 8; j++) acc[j] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(krow[j] + d), acc[j]);
-    }
-    if (dtail) {
-        __m256 qv = _mm256_maskload_ps(qrow + D8, dmask);
-        for (int j = 0; j < 8; j++) acc[j] = _mm256_fmadd_ps(qv, _mm256_maskload_ps(krow[j] + D8, dmask), acc[j]);
-    }
-    __m256 scores = _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), _mm256_mul_ps(hsum8_256(acc), _mm256_set1_ps(scale)), keys);
-    float block_max = hmax_256(scores);
-    if (block_max > state->running_max) {
-        // The max grew: earlier terms shrink by e^(old - new) (0 on the first block).
-        float rescale = expf(state->running_max - block_max);
-        state->running_max = block_max;
-        state->denom *= rescale;
-        __m256 rv = _mm256_set1_ps(rescale);
-        for (int d = 0; d < D8; d += 8) _mm256_storeu_ps(orow + d, _mm256_mul_ps(_mm256_loadu_ps(orow + d), rv));
-        for (int d = D8; d < head_dim; d++) orow[d] *= rescale;
-    }
-    __m256 pv = exp256(_mm256_sub_ps(scores, _mm256_set1_ps(state->running_max)));   // padded lanes: 0
-    state->denom += hsum_256(pv);
-    __m256 p[8];
-    for (int j = 0; j < 8; j++) p[j] = _mm256_permutevar8x32_ps(pv, _mm256_set1_epi32(j));
-    for (int d = 0; d < D8; d += 8) {
-        __m256 o = _mm256_loadu_ps(orow + d);
-        for (int j = 0; j < 8; j++) o = _mm256_fmadd_ps(p[j], _mm256_loadu_ps(vrow[j] + d), o);
-        _mm256_storeu_ps(orow + d, o);
-    }
-    if (dtail) {
-        __m256 o = _mm256_maskload_ps(orow + D8, dmask);
-        for (int j = 0; j < 8; j++) o = _mm256_fmadd_ps(p[j], _mm256_maskload_ps(vrow[j] + D8, dmask), o);
-        _mm256_maskstore_ps(orow + D8, dmask, o);
-    }
-}
-
-// Queries [t0, t0 + nq) (nq <= ATT_QB) of one head against all keys.
-static AVX2 void attend_query_block_avx2(float *out, const float *q, const float *k, const float *v,
-                                         const uint8_t *mask, int T, int C, int head_dim, float scale, int t0, int nq) {
-    // out, q, k, v: [T, C] already offset to this head
-    OnlineSoftmax state[ATT_QB];
-    for (int i = 0; i < nq; i++) {
-        state[i] = (OnlineSoftmax){.running_max = -INFINITY, .denom = 0.0f};
-        for (int d = 0; d < head_dim; d++) out[(size_t)(t0 + i) * C + d] = 0.0f;
-    }
-    for (int s0 = 0; s0 < T; s0 += 8) {
-        int count = min_int(8, T - s0), first_real = -1, rows[8];
-        int32_t lanes[8] = {0};
-        for (int j = 0; j < count; j++)
-            if (mask[s0 + j]) {
-                lanes[j] = -1;
-                if (first_real < 0) first_real = s0 + j;
-            }
-        if (first_real < 0) continue;   // all padding
-        for (int j = 0; j < 8; j++) rows[j] = lanes[j] ? s0 + j : first_real;
-        __m256 keys = _mm256_castsi256_ps(_mm256_loadu_si256((const __m256i *)lanes));
-        for (int i = 0; i < nq; i++)
-            attend_key_block_avx2(out + (size_t)(t0 + i) * C, &state[i], q + (size_t)(t0 + i) * C, k, v, keys, rows, C,
-                                  head_dim, scale);
-    }
-    // With every key masked there is nothing to attend to: the output stays zero.
-    for (int i = 0; i < nq; i++) {
-        if (state[i].denom <= 0.0f) continue;
-        __m256 inv = _mm256_set1_ps(1.0f / state[i].denom);
-        float *orow = out + (size_t)(t0 + i) * C;
-        for (int d = 0; d < head_dim; d += 8) {
-            __m256i m = tail_mask256(min_int(8, head_dim - d));
-            _mm256_maskstore_ps(orow + d, m, _mm256_mul_ps(_mm256_maskload_ps(orow + d, m), inv));
+    for (int i = 0; i < MR; i++) {
+        __m256 r = _mm256_set1_ps(row_scale[i]);
+        float *ci = c + (size_t)i * ldc;
+        if (FULL) {
+            _mm256_storeu_ps(ci, _mm256_mul_ps(acc[i][0], r));
+            _mm256_storeu_ps(ci + 8, _mm256_mul_ps(acc[i][1], r));
+        } else {
+            _mm256_maskstore_ps(ci, m0, _mm256_mul_ps(acc[i][0], r));
+            _mm256_maskstore_ps(ci + 8, m1, _mm256_mul_ps(acc[i][1], r));
         }
     }
 }
 
-static AVX2 void attention_avx2(float *out, const float *q, const float *k, const float *v, const uint8_t *mask,
-                                int T, int n_heads, int head_dim, float *scratch) {
-    // out, q, k, v: [T, n_heads * head_dim]; mask: [T]
-    (void)scratch;
-    int C = n_heads * head_dim, q_blocks = (T + ATT_QB - 1) / ATT_QB;
-    float scale = 1.0f / sqrtf((float)head_dim);
-    long work = (long)n_heads * T * T * head_dim;
-#pragma omp parallel for collapse(2) schedule(dynamic) if (work >= PARALLEL_MIN_MACS)
-    for (int h = 0; h < n_heads; h++)
-        for (int qb = 0; qb < q_blocks; qb++) {
-            size_t off = (size_t)h * head_dim;
-            attend_query_block_avx2(out + off, q + off, k + off, v + off, mask, T, C, head_dim, scale, qb * ATT_QB,
-                                    min_int(ATT_QB, T - qb * ATT_QB));
+// One tile call with MR (1..MAX) rows: constant arguments for the always-inline tile.
+#define ATT_TILE_DISPATCH(TILE, mr, full, ...)                                                   \
+    do {                                                                                         \
+        switch (mr) {                                                                            \
+        case 6: full ? TILE(__VA_ARGS__, 6, 1) : TILE(__VA_ARGS__, 6, 0); break;                 \
+        case 5: full ? TILE(__VA_ARGS__, 5, 1) : TILE(__VA_ARGS__, 5, 0); break;                 \
+        case 4: full ? TILE(__VA_ARGS__, 4, 1) : TILE(__VA_ARGS__, 4, 0); break;                 \
+        case 3: full ? TILE(__VA_ARGS__, 3, 1) : TILE(__VA_ARGS__, 3, 0); break;                 \
+        case 2: full ? TILE(__VA_ARGS__, 2, 1) : TILE(__VA_ARGS__, 2, 0); break;                 \
+        default: full ? TILE(__VA_ARGS__, 1, 1) : TILE(__VA_ARGS__, 1, 0); break;                \
+        }                                                                                        \
+    } while (0)
+
+// The GEMM of SentAttentionOps: B's columns in chunks of NW (outside, so a [K, NW] slice of B
+// stays in L1 while A's rows pass), A's rows in tiles of MR_MAX.
+#define ATT_GEMM(TILE, MR_MAX, NW)                                                                        \
+    for (int n0 = 0; n0 < N; n0 += NW) {                                                                  \
+        int n = min_int(NW, N - n0);                                                                      \
+        for (int m0 = 0; m0 < M; m0 += MR_MAX)                                                            \
+            ATT_TILE_DISPATCH(TILE, min_int(MR_MAX, M - m0), n == NW, c + (size_t)m0 * ldc + n0, ldc,     \
+                              a + (size_t)m0 * lda, lda, b + n0, ldb, K, n, row_scale + m0);              \
+    }
+
+static AVX2 void att_gemm_avx2(float *c, int ldc, const float *a, int lda, const float *b, int ldb, int M, int N,
+                               int K, const float *row_scale) {
+    // c: [M, N], a: [M, K], b: [K, N], row_scale: [M]
+    ATT_GEMM(att_tile_avx2, ATT_MR_AVX2, 16)
+}
+
+static AVX2 void att_softmax_rows_avx2(float *s, int ld, int M, int n, float *inv_sum) {
+    // s: [M, n] rows ld apart; inv_sum: [M]
+    int n8 = n & ~7;
+    __m256i m = tail_mask256(n - n8);
+    const __m256 minus_inf = _mm256_set1_ps(-INFINITY);
+    for (int i = 0; i < M; i++) {
+        float *row = s + (size_t)i * ld;
+        __m256 mx = minus_inf;
+        for (int j = 0; j < n8; j += 8) mx = _mm256_max_ps(mx, _mm256_loadu_ps(row + j));
+        if (n8 < n) mx = _mm256_max_ps(mx, _mm256_blendv_ps(minus_inf, _mm256_maskload_ps(row + n8, m), _mm256_castsi256_ps(m)));
+        __m256 vmax = _mm256_set1_ps(hmax_256(mx)), sum = _mm256_setzero_ps();
+        for (int j = 0; j < n8; j += 8) {
+            __m256 p = exp256(_mm256_sub_ps(_mm256_loadu_ps(row + j), vmax));
+            _mm256_storeu_ps(row + j, p);
+            sum = _mm256_add_ps(sum, p);
         }
+        if (n8 < n) {
+            __m256 p = _mm256_and_ps(exp256(_mm256_sub_ps(_mm256_maskload_ps(row + n8, m), vmax)), _mm256_castsi256_ps(m));
+            _mm256_maskstore_ps(row + n8, m, p);
+            sum = _mm256_add_ps(sum, p);
+        }
+        inv_sum[i] = 1.0f / hsum_256(sum);   // >= 1: the max term is e^0
+    }
+}
+
+static const SentAttentionOps att_ops_avx2 = {.gemm = att_gemm_avx2, .softmax_rows = att_softmax_rows_avx2};
+
+static AVX2 void attention_avx2(float *out, const float *q, const float *k, const float *v, int ld,
+                                const uint8_t *mask, int T, int n_heads, int head_dim, float *scratch) {
+    sent_attention_blocked(&att_ops_avx2, out, q, k, v, ld, mask, T, n_heads, head_dim, scratch);
 }
 
 // --- AVX2 linear layers -------------------------------------------------------------------------
@@ -895,124 +878,47 @@ static VNNI void linear_q8_vnni(float *y, const int8_t *xq, const float *xs, con
 
 // --- AVX-512 attention ---------------------------------------------------------------------------
 
-// With 16 lanes, a block of 16 keys is transposed once (kt[d][j] = k[s0 + j][d]) and then every
-// query of the block gets its 16 scores as one vector of FMAs, q[d] broadcast against kt[d]:
-// no horizontal sums. P.V is FMAs of broadcast p[j] against v rows. Both halves run at FMA
-// throughput; the transposition is paid once per 16 keys for ATT512_QB queries (measured at
-// T = 512: 31 GFLOP/s with 32 queries per block, 43 with 256).
-enum { ATT512_QB = 256, ATT512_MAX_HD = 256 };
+// The AVX2 scheme with 16 lanes: 6 rows x 4 vectors (64 columns, a whole head of 64) = 24
+// accumulators + 4 B vectors + 1 broadcast of 32 zmm; masks for tails. The softmax is AVX2's.
+enum { ATT_MR_512 = 6 };
 
-// Folds one block of 16 keys (lanes in `keys`) into one query's output row; kt: [head_dim, 16].
-// vrows[j] is key j's row of v, or a real key's row for padded or missing keys (weight 0), as
-// in the AVX2 version: constant trip counts keep everything in registers.
-INLINE AVX512 void attend_key_block_avx512(float *orow, OnlineSoftmax *state, const float *qrow, const float *kt,
-                                           const float *const vrows[16], __mmask16 keys, int head_dim, float scale) {
-    // orow, qrow: [head_dim]; v: [T, C] already offset to this head
-    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-    int d = 0;
-    for (; d + 4 <= head_dim; d += 4)
-        for (int u = 0; u < 4; u++)
-            acc[u] = _mm512_fmadd_ps(_mm512_set1_ps(qrow[d + u]), _mm512_load_ps(kt + (size_t)(d + u) * 16), acc[u]);
-    for (; d < head_dim; d++) acc[0] = _mm512_fmadd_ps(_mm512_set1_ps(qrow[d]), _mm512_load_ps(kt + (size_t)d * 16), acc[0]);
-    __m512 dots = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
-    __m512 scores = _mm512_mask_mul_ps(_mm512_set1_ps(-INFINITY), keys, dots, _mm512_set1_ps(scale));
-    float block_max = _mm512_reduce_max_ps(scores);
-    if (block_max > state->running_max) {
-        // The max grew: earlier terms shrink by e^(old - new) (0 on the first block).
-        float rescale = expf(state->running_max - block_max);
-        state->running_max = block_max;
-        state->denom *= rescale;
-        __m512 rv = _mm512_set1_ps(rescale);
-        for (int c = 0; c < head_dim; c += 16) {
-            __mmask16 m = tail_mask16(min_int(16, head_dim - c));
-            _mm512_mask_storeu_ps(orow + c, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, orow + c), rv));
+// c[MR, n] = row_scale * (a[MR, K] . b[K, n]), n <= 64 (FULL: n == 64).
+INLINE AVX512 void att_tile_avx512(float *c, int ldc, const float *a, int lda, const float *b, int ldb, int K, int n,
+                                   const float *row_scale, const int MR, const int FULL) {
+    __m512 acc[ATT_MR_512][4];
+    __mmask16 m[4];
+    for (int j = 0; j < 4; j++) m[j] = FULL ? (__mmask16)0xffff : lanes16(n - 16 * j);
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < 4; j++) acc[i][j] = _mm512_setzero_ps();
+    for (int k = 0; k < K; k++) {
+        const float *bk = b + (size_t)k * ldb;
+        __m512 bv[4];
+        for (int j = 0; j < 4; j++) {
+            bv[j] = FULL ? _mm512_loadu_ps(bk + 16 * j) : _mm512_maskz_loadu_ps(m[j], bk + 16 * j);
+            KEEP_IN_REGISTER(bv[j]);
+        }
+        for (int i = 0; i < MR; i++) {
+            __m512 ai = _mm512_set1_ps(a[(size_t)i * lda + k]);
+            for (int j = 0; j < 4; j++) acc[i][j] = _mm512_fmadd_ps(ai, bv[j], acc[i][j]);
         }
     }
-    __m512 shifted = _mm512_sub_ps(scores, _mm512_set1_ps(state->running_max));
-    __m512 pv = _mm512_insertf32x8(_mm512_castps256_ps512(exp256(_mm512_castps512_ps256(shifted))),
-                                   exp256(_mm512_extractf32x8_ps(shifted, 1)), 1);   // masked lanes: 0
-    state->denom += _mm512_reduce_add_ps(pv);
-    float p[16];
-    _mm512_storeu_ps(p, pv);
-    // Four 16-wide column chunks at a time stay in registers across the block's keys.
-    for (int c0 = 0; c0 < head_dim; c0 += 64) {
-        __mmask16 m[4];
-        __m512 o[4];
-        for (int c = 0; c < 4; c++) {
-            int cols = head_dim - (c0 + 16 * c);
-            m[c] = tail_mask16(cols <= 0 ? 0 : cols >= 16 ? 16 : cols);
-            o[c] = _mm512_maskz_loadu_ps(m[c], orow + c0 + 16 * c);
-        }
-        for (int j = 0; j < 16; j++) {
-            __m512 pj = _mm512_set1_ps(p[j]);
-            for (int c = 0; c < 4; c++)
-                o[c] = _mm512_fmadd_ps(pj, _mm512_maskz_loadu_ps(m[c], vrows[j] + c0 + 16 * c), o[c]);
-        }
-        for (int c = 0; c < 4; c++) _mm512_mask_storeu_ps(orow + c0 + 16 * c, m[c], o[c]);
+    for (int i = 0; i < MR; i++) {
+        __m512 r = _mm512_set1_ps(row_scale[i]);
+        for (int j = 0; j < 4; j++) _mm512_mask_storeu_ps(c + (size_t)i * ldc + 16 * j, m[j], _mm512_mul_ps(acc[i][j], r));
     }
 }
 
-// Queries [t0, t0 + nq) (nq <= ATT512_QB) of one head against all keys.
-static AVX512 void attend_query_block_avx512(float *out, const float *q, const float *k, const float *v,
-                                             const uint8_t *mask, int T, int C, int head_dim, float scale, int t0,
-                                             int nq) {
-    // out, q, k, v: [T, C] already offset to this head
-    float kt[ATT512_MAX_HD * 16] __attribute__((aligned(64)));   // [head_dim, 16]
-    OnlineSoftmax state[ATT512_QB];
-    for (int i = 0; i < nq; i++) {
-        state[i] = (OnlineSoftmax){.running_max = -INFINITY, .denom = 0.0f};
-        for (int d = 0; d < head_dim; d++) out[(size_t)(t0 + i) * C + d] = 0.0f;
-    }
-    for (int s0 = 0; s0 < T; s0 += 16) {
-        int count = min_int(16, T - s0), first_real = -1;
-        __mmask16 keys = 0;
-        for (int j = 0; j < count; j++)
-            if (mask[s0 + j]) {
-                keys |= (__mmask16)(1u << j);
-                if (first_real < 0) first_real = s0 + j;
-            }
-        if (!keys) continue;   // all padding
-        // Padded or missing keys get zero columns in kt (finite scores, masked out) and a real
-        // key's row of v (weight 0).
-        const float *vrows[16];
-        for (int j = 0; j < 16; j++) {
-            int row = (keys >> j) & 1 ? s0 + j : -1;
-            for (int d = 0; d < head_dim; d++) kt[(size_t)d * 16 + j] = row >= 0 ? k[(size_t)row * C + d] : 0.0f;
-            vrows[j] = v + (size_t)(row >= 0 ? row : first_real) * C;
-        }
-        for (int i = 0; i < nq; i++)
-            attend_key_block_avx512(out + (size_t)(t0 + i) * C, &state[i], q + (size_t)(t0 + i) * C, kt, vrows, keys,
-                                    head_dim, scale);
-    }
-    // With every key masked there is nothing to attend to: the output stays zero.
-    for (int i = 0; i < nq; i++) {
-        if (state[i].denom <= 0.0f) continue;
-        __m512 inv = _mm512_set1_ps(1.0f / state[i].denom);
-        float *orow = out + (size_t)(t0 + i) * C;
-        for (int c = 0; c < head_dim; c += 16) {
-            __mmask16 m = tail_mask16(min_int(16, head_dim - c));
-            _mm512_mask_storeu_ps(orow + c, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, orow + c), inv));
-        }
-    }
+static AVX512 void att_gemm_avx512(float *c, int ldc, const float *a, int lda, const float *b, int ldb, int M, int N,
+                                   int K, const float *row_scale) {
+    // c: [M, N], a: [M, K], b: [K, N], row_scale: [M]
+    ATT_GEMM(att_tile_avx512, ATT_MR_512, 64)
 }
 
-static AVX512 void attention_avx512(float *out, const float *q, const float *k, const float *v, const uint8_t *mask,
-                                    int T, int n_heads, int head_dim, float *scratch) {
-    // out, q, k, v: [T, n_heads * head_dim]; mask: [T]
-    if (head_dim > ATT512_MAX_HD) {
-        attention_avx2(out, q, k, v, mask, T, n_heads, head_dim, scratch);
-        return;
-    }
-    int C = n_heads * head_dim, q_blocks = (T + ATT512_QB - 1) / ATT512_QB;
-    float scale = 1.0f / sqrtf((float)head_dim);
-    long work = (long)n_heads * T * T * head_dim;
-#pragma omp parallel for collapse(2) schedule(dynamic) if (work >= PARALLEL_MIN_MACS)
-    for (int h = 0; h < n_heads; h++)
-        for (int qb = 0; qb < q_blocks; qb++) {
-            size_t off = (size_t)h * head_dim;
-            attend_query_block_avx512(out + off, q + off, k + off, v + off, mask, T, C, head_dim, scale,
-                                      qb * ATT512_QB, min_int(ATT512_QB, T - qb * ATT512_QB));
-        }
+static const SentAttentionOps att_ops_avx512 = {.gemm = att_gemm_avx512, .softmax_rows = att_softmax_rows_avx2};
+
+static AVX512 void attention_avx512(float *out, const float *q, const float *k, const float *v, int ld,
+                                    const uint8_t *mask, int T, int n_heads, int head_dim, float *scratch) {
+    sent_attention_blocked(&att_ops_avx512, out, q, k, v, ld, mask, T, n_heads, head_dim, scratch);
 }
 
 // --- the tables ---------------------------------------------------------------------------------

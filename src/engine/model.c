@@ -98,6 +98,36 @@ static void bind(SentWeights *w, const SentParam *p, const SentTensor *t) {
     }
 }
 
+// Builds lw->qkv, the three projections stacked into one [3D, D] Linear (one allocation:
+// bias, then int8 scales, then weights), when q, k and v are all fp32 or all int8 with one
+// group size; otherwise leaves it empty. 0, or -1 when out of memory.
+static int fuse_qkv(SentLayerWeights *lw) {
+    const SentLinear *part[3] = {&lw->q, &lw->k, &lw->v};
+    int D = lw->q.out, I = lw->q.in, i8 = !lw->q.w, gs = lw->q.q.group_size;
+    for (int i = 1; i < 3; i++)
+        if ((part[i]->w == NULL) != i8 || part[i]->in != I || (i8 && part[i]->q.group_size != gs)) return 0;
+    size_t rows = 3 * (size_t)D, groups = i8 ? (size_t)(I / gs) : 0;
+    size_t floats = rows + rows * groups + (i8 ? 0 : rows * I), bytes = floats * sizeof(float) + (i8 ? rows * I : 0);
+    float *bias = malloc(bytes);
+    if (!bias) return -1;
+    float *scale = bias + rows, *wf = scale + rows * groups;
+    int8_t *wq = (int8_t *)(scale + rows * groups);
+    for (int i = 0; i < 3; i++) {
+        size_t r0 = (size_t)i * D;
+        memcpy(bias + r0, part[i]->b, (size_t)D * sizeof(float));
+        if (i8) {
+            memcpy(wq + r0 * I, part[i]->q.q, (size_t)D * I);
+            memcpy(scale + r0 * groups, part[i]->q.scale, (size_t)D * groups * sizeof(float));
+        } else {
+            memcpy(wf + r0 * I, part[i]->w, (size_t)D * I * sizeof(float));
+        }
+    }
+    lw->qkv = (SentLinear){.w = i8 ? NULL : wf, .b = bias, .in = I, .out = 3 * D};
+    if (i8) lw->qkv.q = (SentQ8){.q = wq, .scale = scale, .rows = 3 * D, .cols = I, .group_size = gs};
+    lw->qkv_owned = bias;
+    return 0;
+}
+
 int sent_weights_from_file(SentWeights *w, const SentDistilBertConfig *cfg, const SentModelFile *mf, char *err,
                            size_t err_size) {
     memset(w, 0, sizeof *w);
@@ -113,16 +143,30 @@ int sent_weights_from_file(SentWeights *w, const SentDistilBertConfig *cfg, cons
         }
         bind(w, &p, t);
     }
+    for (int l = 0; l < w->n_layers; l++)
+        if (fuse_qkv(&w->layers[l])) {
+            sent_weights_free(w);
+            return sent_errorf(err, err_size, "out of memory");
+        }
     return 0;
 }
 
-// Every linear layer of w: 6 per block, then the head's two; returns how many.
+// Every linear layer the forward pass runs: per block qkv (or q, k, v when not fused),
+// out_lin, lin1, lin2; then the head's two; returns how many.
 static int all_linears(SentWeights *w, SentLinear **out) {
     int n = 0;
     for (int l = 0; l < w->n_layers; l++) {
         SentLayerWeights *lw = &w->layers[l];
-        SentLinear *block[] = {&lw->q, &lw->k, &lw->v, &lw->out_lin, &lw->lin1, &lw->lin2};
-        for (int i = 0; i < 6; i++) out[n++] = block[i];
+        if (lw->qkv.out) {
+            out[n++] = &lw->qkv;
+        } else {
+            out[n++] = &lw->q;
+            out[n++] = &lw->k;
+            out[n++] = &lw->v;
+        }
+        out[n++] = &lw->out_lin;
+        out[n++] = &lw->lin1;
+        out[n++] = &lw->lin2;
     }
     out[n++] = &w->pre_classifier;
     out[n++] = &w->classifier;
@@ -154,6 +198,7 @@ int sent_weights_pack(SentWeights *w, const SentKernels *k) {
 
 void sent_weights_free(SentWeights *w) {
     free_packed(w);
+    for (int l = 0; l < w->n_layers; l++) free(w->layers[l].qkv_owned);
     free(w->layers);
     memset(w, 0, sizeof *w);
 }
@@ -173,21 +218,19 @@ int sent_runstate_new(SentRunState *s, const SentDistilBertConfig *cfg, const Se
     s->max_len = max_len;
     s->x = malloc(N * D * sizeof(float));
     s->xb = malloc(N * D * sizeof(float));
-    s->q = malloc(N * D * sizeof(float));
-    s->k = malloc(N * D * sizeof(float));
-    s->v = malloc(N * D * sizeof(float));
+    s->qkv = malloc(N * 3 * D * sizeof(float));
     s->ctx = malloc(N * D * sizeof(float));
     s->h = malloc(N * H * sizeof(float));
     s->xq = malloc(N * widest);
     s->xs = malloc(N * (widest / group + 1) * sizeof(float));
-    s->scratch = malloc((size_t)max_len * sizeof(float));
+    s->scratch = malloc(sent_attention_scratch_floats(max_len, cfg->n_heads, D / cfg->n_heads) * sizeof(float));
     s->ones = malloc((size_t)max_len);
     s->seq_start = malloc((size_t)max_batch * sizeof(int));
     s->seq_len = malloc((size_t)max_batch * sizeof(int));
     s->pooled = malloc((size_t)max_batch * D * sizeof(float));
     s->pre = malloc((size_t)max_batch * D * sizeof(float));
     s->logits = malloc((size_t)max_batch * cfg->n_labels * sizeof(float));
-    if (!s->x || !s->xb || !s->q || !s->k || !s->v || !s->ctx || !s->h || !s->xq || !s->xs || !s->scratch ||
+    if (!s->x || !s->xb || !s->qkv || !s->ctx || !s->h || !s->xq || !s->xs || !s->scratch ||
         !s->ones || !s->seq_start || !s->seq_len || !s->pooled || !s->pre || !s->logits) {
         sent_runstate_free(s);
         return sent_errorf(err, err_size, "out of memory for activations (batch %d x %d tokens)", max_batch, max_len);
@@ -199,9 +242,7 @@ int sent_runstate_new(SentRunState *s, const SentDistilBertConfig *cfg, const Se
 void sent_runstate_free(SentRunState *s) {
     free(s->x);
     free(s->xb);
-    free(s->q);
-    free(s->k);
-    free(s->v);
+    free(s->qkv);
     free(s->ctx);
     free(s->h);
     free(s->xq);
@@ -249,20 +290,40 @@ static void embedding_row(float *out, const SentEmbedding *e, int row, int accum
     }
 }
 
+// Where a layer's projections of N rows are: q, k, v rows ld floats apart.
+typedef struct {
+    float *q, *k, *v;
+    int ld;
+} Projections;
+
+// q, k and v of x[N, D]: one GEMM into s->qkv [N, 3D] when fused, else three into thirds of it.
+static Projections project_qkv(const SentKernels *k, const SentWeights *w, SentRunState *s, const SentLayerWeights *lw,
+                               const float *x, int N) {
+    int D = lw->q.out;
+    if (lw->qkv.out) {
+        linear_forward(k, w, s, s->qkv, x, &lw->qkv, N, 0);
+        return (Projections){s->qkv, s->qkv + D, s->qkv + 2 * D, 3 * D};
+    }
+    Projections p = {s->qkv, s->qkv + (size_t)N * D, s->qkv + 2 * (size_t)N * D, D};
+    linear_forward(k, w, s, p.q, x, &lw->q, N, 0);
+    linear_forward(k, w, s, p.k, x, &lw->k, N, 0);
+    linear_forward(k, w, s, p.v, x, &lw->v, N, 0);
+    return p;
+}
+
 // One query row against a sequence's keys, all heads: out[C] = softmax(q k^T / sqrt(hd)) v
 // over the keys with mask[t] set (zero when none is), computed as the kernels' attention does
 // (max-subtracted exponentials, float), without their per-query-block machinery.
-static void attention_one_query(float *out, const float *q, const float *k, const float *v, const uint8_t *mask,
+static void attention_one_query(float *out, const float *q, const float *k, const float *v, int ld, const uint8_t *mask,
                                 int T, int n_heads, int head_dim, float *scores) {
-    // out, q: [C]; k, v: [T, C] (C = n_heads * head_dim); mask: [T]; scores: [T]
-    int C = n_heads * head_dim;
+    // out, q: [n_heads * head_dim]; k, v: [T] rows of ld floats; mask: [T]; scores: [T]
     float scale = 1.0f / sqrtf((float)head_dim);
     for (int h = 0; h < n_heads; h++) {
         const float *qh = q + (size_t)h * head_dim;
         float max_score = -INFINITY, denom = 0.0f;
         for (int t = 0; t < T; t++) {
             if (!mask[t]) continue;
-            const float *kt = k + (size_t)t * C + (size_t)h * head_dim;
+            const float *kt = k + (size_t)t * ld + (size_t)h * head_dim;
             float dot = 0.0f;
             for (int d = 0; d < head_dim; d++) dot += qh[d] * kt[d];
             scores[t] = dot * scale;
@@ -274,7 +335,7 @@ static void attention_one_query(float *out, const float *q, const float *k, cons
             if (!mask[t]) continue;
             float p = expf(scores[t] - max_score);
             denom += p;
-            const float *vt = v + (size_t)t * C + (size_t)h * head_dim;
+            const float *vt = v + (size_t)t * ld + (size_t)h * head_dim;
             for (int d = 0; d < head_dim; d++) oh[d] += p * vt[d];
         }
         float inv = denom > 0.0f ? 1.0f / denom : 0.0f;
@@ -283,23 +344,22 @@ static void attention_one_query(float *out, const float *q, const float *k, cons
 }
 
 // The last block when only the head's input is wanted: the classifier reads each sequence's
-// [CLS] row, so K and V are computed for every row (every key), but Q, attention, out_lin,
-// both LayerNorms and the FFN only for the B [CLS] rows. Leaves those rows in s->pooled [B, D];
-// s->q, s->ctx, s->xb, s->h are used for B rows only.
+// [CLS] row, so K and V are computed for every row (every key), but attention, out_lin, both
+// LayerNorms and the FFN only for the B [CLS] rows. Q comes out of the fused projection for
+// every row too (one GEMM, the input quantized once; the unused rows of Q cost about 1/3 of
+// that GEMM). Leaves those rows in s->pooled [B, D]; s->ctx, s->xb, s->h are used for B rows.
 static void last_layer_cls(const SentDistilBertConfig *cfg, const SentLayerWeights *lw, const SentWeights *w, SentRunState *s,
                            const SentKernels *k, int N, int B, const uint8_t *masks, int mask_stride) {
     int D = cfg->dim, head_dim = D / cfg->n_heads;
     float eps = cfg->layer_norm_eps;
     for (int b = 0; b < B; b++)
         memcpy(s->pooled + (size_t)b * D, s->x + (size_t)s->seq_start[b] * D, D * sizeof(float));
-    linear_forward(k, w, s, s->k, s->x, &lw->k, N, 0);
-    linear_forward(k, w, s, s->v, s->x, &lw->v, N, 0);
-    linear_forward(k, w, s, s->q, s->pooled, &lw->q, B, 0);   // s->q: [B, D]
+    Projections p = project_qkv(k, w, s, lw, s->x, N);
     for (int b = 0; b < B; b++) {
-        size_t off = (size_t)s->seq_start[b] * D;
+        size_t off = (size_t)s->seq_start[b] * p.ld;
         const uint8_t *mask = mask_stride ? masks + (size_t)b * mask_stride : s->ones;
-        attention_one_query(s->ctx + (size_t)b * D, s->q + (size_t)b * D, s->k + off, s->v + off, mask,
-                            s->seq_len[b], cfg->n_heads, head_dim, s->scratch);
+        attention_one_query(s->ctx + (size_t)b * D, p.q + off, p.k + off, p.v + off, p.ld, mask, s->seq_len[b],
+                            cfg->n_heads, head_dim, s->scratch);
     }
     linear_forward(k, w, s, s->xb, s->ctx, &lw->out_lin, B, 0);
     k->add(s->xb, s->pooled, B * D);
@@ -334,14 +394,12 @@ static void forward(const SentDistilBertConfig *cfg, const SentWeights *w, SentR
     for (int l = 0; l < full_layers; l++) {
         const SentLayerWeights *lw = &w->layers[l];
         // self-attention sublayer
-        linear_forward(k, w, s, s->q, s->x, &lw->q, N, 0);
-        linear_forward(k, w, s, s->k, s->x, &lw->k, N, 0);
-        linear_forward(k, w, s, s->v, s->x, &lw->v, N, 0);
+        Projections p = project_qkv(k, w, s, lw, s->x, N);
         for (int b = 0; b < B; b++) {
-            size_t off = (size_t)s->seq_start[b] * D;
+            size_t row = (size_t)s->seq_start[b];
             const uint8_t *mask = mask_stride ? masks + (size_t)b * mask_stride : s->ones;
-            k->attention(s->ctx + off, s->q + off, s->k + off, s->v + off, mask, s->seq_len[b], cfg->n_heads,
-                         head_dim, s->scratch);
+            k->attention(s->ctx + row * D, p.q + row * p.ld, p.k + row * p.ld, p.v + row * p.ld, p.ld, mask,
+                         s->seq_len[b], cfg->n_heads, head_dim, s->scratch);
         }
         linear_forward(k, w, s, s->xb, s->ctx, &lw->out_lin, N, 0);
         k->add(s->xb, s->x, N * D);

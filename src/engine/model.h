@@ -43,7 +43,12 @@ typedef struct {
 } SentLayerNorm;
 
 typedef struct {
-    SentLinear q, k, v;      // [D, D] the attention's query, key and value projections
+    SentLinear q, k, v;      // [D, D] the attention's query, key and value projections (the file's)
+    // [3D, D] q, k and v stacked (rows 0..D-1 q, then k, then v), built at load when the three
+    // share dtype and group size, so the layer input is quantized once and one GEMM has 3x the
+    // outputs; out == 0 when they do not (then the three run apart). Its arrays: qkv_owned.
+    SentLinear qkv;
+    void *qkv_owned;
     SentLinear out_lin;      // [D, D]
     SentLayerNorm sa_ln;     // after the attention's residual
     SentLinear lin1;         // [H, D]
@@ -67,12 +72,12 @@ typedef struct {
     int max_batch, max_len;
     float *x;         // [B*T, D] hidden state
     float *xb;        // [B*T, D] sublayer output before the residual LayerNorm
-    float *q, *k, *v; // [B*T, D] projections
+    float *qkv;       // [B*T, 3D] projections: rows of q|k|v (fused), or q, k, v as three [B*T, D]
     float *ctx;       // [B*T, D] attention output
     float *h;         // [B*T, H] feed-forward hidden
     int8_t *xq;       // [B*T, max(D, H)] activations quantized for int8 matmuls
     float *xs;        // [B*T, max(D, H) / smallest group] their scales
-    float *scratch;   // [T] attention scores of one row
+    float *scratch;   // [sent_attention_scratch_floats(max_len, n_heads, D / n_heads)] attention's
     uint8_t *ones;    // [max_len] the mask of a packed sequence: every token real
     int *seq_start;   // [max_batch] first row of each sequence in x
     int *seq_len;     // [max_batch] its rows (padded length in a padded batch)

@@ -302,7 +302,7 @@ typedef struct {
 
 static void run_attention(void *p) {
     OpCtx *c = p;
-    c->k->attention(c->out, c->q, c->kk, c->v, c->mask, c->T, c->H, c->hd, c->scratch);
+    c->k->attention(c->out, c->q, c->kk, c->v, c->H * c->hd, c->mask, c->T, c->H, c->hd, c->scratch);
 }
 static void run_layernorm(void *p) {
     OpCtx *c = p;
@@ -398,7 +398,7 @@ void sent_bench_kernels(FILE *out) {
     float *gamma = mallocCheck(768 * sizeof(float)), *beta = mallocCheck(768 * sizeof(float));
     fill_random(gamma, 768, 5);
     fill_random(beta, 768, 6);
-    float *scratch = mallocCheck((size_t)max_n * sizeof(float));
+    float *scratch = mallocCheck(sent_attention_scratch_floats(max_n, 12, 64) * sizeof(float));   // print_other_ops' heads
     uint8_t *mask = mallocCheck((size_t)max_n);
     memset(mask, 1, (size_t)max_n);
     print_other_ops(out, tables, n_tables, 1, buf, gamma, beta, mask, scratch);

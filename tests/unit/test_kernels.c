@@ -84,15 +84,17 @@ static void test_scalar_known_values(void) {
     CHECK(qs == 1.0f && q[0] == 127 && q[1] == 2 && q[2] == -4 && q[3] == 0);
 
     // One head, two keys, second padded: the query sees only the first value.
-    float aq[4] = {1, 0, 0, 1}, ak[4] = {1, 0, 5, 5}, av[4] = {3, -2, 100, 100}, ao[4], scratch[2];
+    float aq[4] = {1, 0, 0, 1}, ak[4] = {1, 0, 5, 5}, av[4] = {3, -2, 100, 100}, ao[4];
+    float *scratch = mallocCheck(sent_attention_scratch_floats(2, 1, 2) * sizeof(float));
     uint8_t mask[2] = {1, 0};
-    k->attention(ao, aq, ak, av, mask, 2, 1, 2, scratch);
+    k->attention(ao, aq, ak, av, 2, mask, 2, 1, 2, scratch);
     for (int t = 0; t < 2; t++) CHECK(fabsf(ao[2 * t] - 3.0f) < 1e-6f && fabsf(ao[2 * t + 1] + 2.0f) < 1e-6f);
     // Both keys real: weights softmax(q.k / sqrt 2) = softmax(1/sqrt2, 5/sqrt2) for query 0.
     uint8_t both[2] = {1, 1};
-    k->attention(ao, aq, ak, av, both, 2, 1, 2, scratch);
+    k->attention(ao, aq, ak, av, 2, both, 2, 1, 2, scratch);
     double p1 = 1.0 / (1.0 + exp((1.0 - 5.0) / sqrt(2.0)));   // weight of key 1
     CHECK_NEAR(ao[0], 3.0 * (1.0 - p1) + 100.0 * p1, 1e-4);
+    free(scratch);
 }
 
 // --- each table against the reference ----------------------------------------------------------
@@ -340,23 +342,24 @@ static void test_add(const SentKernels *k) {
 
 static void test_attention(const SentKernels *k) {
     static const int sizes[][3] = {   // T, n_heads, head_dim
-        {1, 1, 1}, {3, 2, 3}, {8, 1, 8}, {17, 4, 17}, {64, 2, 64}, {130, 3, 32}, {33, 12, 64}, {9, 2, 5},
-        {300, 2, 64},   // more queries than one AVX-512 query block (256)
-        {5, 1, 260},    // head_dim beyond the AVX-512 transposition buffer (falls back to AVX2)
+        {1, 1, 1}, {1, 4, 64}, {3, 2, 3}, {7, 2, 64}, {7, 4, 32}, {8, 1, 8}, {17, 4, 17}, {64, 2, 64},
+        {64, 4, 32}, {130, 3, 32}, {33, 12, 64}, {9, 2, 5}, {5, 1, 260}, {300, 2, 64}, {300, 3, 32},
+        {512, 4, 64},   // the shipped shape's longest input: 8 query blocks, many full tiles
+        {512, 2, 32},
     };
     for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++) {
         int T = sizes[c][0], H = sizes[c][1], hd = sizes[c][2], C = H * hd;
         size_t n = (size_t)T * C;
         float *q = random_floats(n, -3, 3), *kk = random_floats(n, -3, 3), *v = random_floats(n, -1, 1);
         float *out = mallocCheck(n * sizeof(float)), *ref = mallocCheck(n * sizeof(float));
-        float *scratch = mallocCheck((size_t)T * sizeof(float));
+        float *scratch = mallocCheck(sent_attention_scratch_floats(T, H, hd) * sizeof(float));
         uint8_t *mask = mallocCheck((size_t)T);
         // Real tokens first, then padding, as the model lays out a batch row.
         int real = T > 2 ? T - T / 3 : T;
         for (int t = 0; t < T; t++) mask[t] = t < real;
 
-        sent_kernels_scalar()->attention(ref, q, kk, v, mask, T, H, hd, scratch);
-        k->attention(out, q, kk, v, mask, T, H, hd, scratch);
+        sent_kernels_scalar()->attention(ref, q, kk, v, C, mask, T, H, hd, scratch);
+        k->attention(out, q, kk, v, C, mask, T, H, hd, scratch);
         int bad = 0;
         for (size_t i = 0; i < n; i++) bad += fabs((double)out[i] - ref[i]) > 2e-6 + 1e-5 * fabs(ref[i]);
         CHECK_MSG(bad == 0, "%s attention T=%d H=%d hd=%d: %d values off", k->name, T, H, hd, bad);
@@ -368,21 +371,33 @@ static void test_attention(const SentKernels *k) {
                 kk[(size_t)t * C + i] = i % 2 ? NAN : 1e4f;
                 v[(size_t)t * C + i] = i % 3 ? NAN : -1e4f;
             }
-        k->attention(again, q, kk, v, mask, T, H, hd, scratch);
+        k->attention(again, q, kk, v, C, mask, T, H, hd, scratch);
         CHECK_MSG(!memcmp(again, out, n * sizeof(float)), "%s attention T=%d H=%d hd=%d: padded keys leak", k->name,
                   T, H, hd);
+
+        // q, k, v side by side in rows of 3C (the fused QKV projection's layout): the same output.
+        float *qkv = mallocCheck(3 * n * sizeof(float));
+        for (int t = 0; t < T; t++) {
+            memcpy(qkv + (size_t)t * 3 * C, q + (size_t)t * C, (size_t)C * sizeof(float));
+            memcpy(qkv + (size_t)t * 3 * C + C, kk + (size_t)t * C, (size_t)C * sizeof(float));
+            memcpy(qkv + (size_t)t * 3 * C + 2 * C, v + (size_t)t * C, (size_t)C * sizeof(float));
+        }
+        k->attention(again, qkv, qkv + C, qkv + 2 * C, 3 * C, mask, T, H, hd, scratch);
+        CHECK_MSG(!memcmp(again, out, n * sizeof(float)), "%s attention T=%d H=%d hd=%d: row stride 3C differs",
+                  k->name, T, H, hd);
+        free(qkv);
 
         // The weights of each query sum to one: with every value 1 the output is 1, within the
         // worst-case rounding of two float sums of T terms (denominator and output).
         for (size_t i = 0; i < n; i++) v[i] = 1.0f;
-        k->attention(again, q, kk, v, mask, T, H, hd, scratch);
+        k->attention(again, q, kk, v, C, mask, T, H, hd, scratch);
         int off_one = 0;
         for (size_t i = 0; i < n; i++) off_one += fabs(again[i] - 1.0) > 1e-6 + 1.2e-7 * T;
         CHECK_MSG(off_one == 0, "%s attention T=%d: %d outputs show weights not summing to 1", k->name, T, off_one);
 
         // Every key masked: nothing to attend to, the output is zero.
         memset(mask, 0, (size_t)T);
-        k->attention(again, q, kk, v, mask, T, H, hd, scratch);
+        k->attention(again, q, kk, v, C, mask, T, H, hd, scratch);
         int nonzero = 0;
         for (size_t i = 0; i < n; i++) nonzero += again[i] != 0.0f;
         CHECK_MSG(nonzero == 0, "%s attention T=%d all masked: %d nonzero outputs", k->name, T, nonzero);
@@ -394,7 +409,7 @@ static void test_attention(const SentKernels *k) {
 // without a sanitizer report, quantization stays in [-127, 127], finite rows stay finite.
 static void test_hostile_values(const SentKernels *k) {
     enum { N = 3, I = 64, O = 5, GS = 32 };
-    float x[N * I], w[O * I], y[N * O], xs[N * (I / GS)], scratch[N];
+    float x[N * I], w[O * I], y[N * O], xs[N * (I / GS)];
     int8_t xq[N * I], wq[O * I];
     float ws[O * (I / GS)];
     for (int i = 0; i < N * I; i++) x[i] = rng_uniform(-1, 1);
@@ -419,7 +434,9 @@ static void test_hostile_values(const SentKernels *k) {
     memcpy(g, x, sizeof g);
     k->gelu_erf(g, N * I);
     uint8_t mask[N] = {1, 1, 1};
-    k->attention(g, x, x, x, mask, N, 2, I / 2, scratch);
+    float *scratch = mallocCheck(sent_attention_scratch_floats(N, 2, I / 2) * sizeof(float));
+    k->attention(g, x, x, x, I, mask, N, 2, I / 2, scratch);
+    free(scratch);
 }
 
 int main(void) {

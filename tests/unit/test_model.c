@@ -1,11 +1,13 @@
 // The public API on a small random-weight model built in memory: results are well-formed, a
 // padded batch equals one-by-one classification, pre-tokenized ids equal text, scalar and SIMD
-// kernels agree, int8 stays close to fp32, truncation is reported, and bad inputs fail alone.
+// kernels agree, int8 stays close to fp32, truncation is reported, and bad inputs fail alone;
+// and, on the model layer, the fused QKV projection equals q, k, v run apart.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "model.h"
 #include "tools/convert.h"
 #include "sentiment.h"
 
@@ -151,6 +153,55 @@ static void test_kernels_and_int8(const uint8_t *fp32, size_t fp32_len) {
     free(q_bytes);
 }
 
+// logits [2] of ids through the model layer (hidden states too when `hidden`, the full last layer).
+static void forward_logits(SentWeights *w, const SentDistilBertConfig *cfg, SentRunState *s, const SentKernels *k,
+                           int hidden, float logits[2]) {
+    static const int32_t ids[] = {2, 5, 6, 7, 8, 11, 12, 16, 3};
+    uint8_t mask[9] = {1, 1, 1, 1, 1, 1, 1, 0, 0};   // two padded keys
+    float *hs = hidden ? malloc((size_t)(cfg->n_layers + 1) * 9 * cfg->dim * sizeof(float)) : NULL;
+    sent_model_forward(cfg, w, s, k, ids, mask, 1, 9, hs);
+    memcpy(logits, s->logits, 2 * sizeof(float));
+    free(hs);
+}
+
+// Fused QKV (built at load) against the three projections run apart (the path for files whose
+// q, k, v differ in dtype or group size), fp32 and int8, scalar and the best table, with and
+// without the [CLS]-only last layer.
+static void test_fused_qkv(const uint8_t *bytes, size_t len) {
+    SentModelFile mf;
+    SentDistilBertConfig cfg;
+    SentWeights w;
+    SentRunState s;
+    char err[256];
+    CHECK_MSG(sent_model_file_parse(&mf, bytes, len, err, sizeof err) == SENT_OK, "%s", err);
+    CHECK_MSG(!sent_config_from_meta(&cfg, mf.meta, err, sizeof err) && !sent_weights_from_file(&w, &cfg, &mf, err, sizeof err) &&
+                  !sent_runstate_new(&s, &cfg, &w, 1, 9, err, sizeof err),
+              "%s", err);
+    CHECK(w.layers[0].qkv.out == 3 * cfg.dim && w.layers[1].qkv.in == cfg.dim);
+    const SentKernels *tables[2] = {sent_kernels_scalar(), sent_kernels_best()};
+    float fused[2][2][2], apart[2];
+    for (int t = 0; t < 2; t++)
+        for (int hidden = 0; hidden < 2; hidden++) forward_logits(&w, &cfg, &s, tables[t], hidden, fused[t][hidden]);
+    for (int l = 0; l < w.n_layers; l++) {
+        free(w.layers[l].qkv_owned);
+        free(w.layers[l].qkv.packed);
+        w.layers[l].qkv_owned = NULL;
+        w.layers[l].qkv = (SentLinear){0};
+    }
+    w.packed_for = NULL;   // repack: the fused Linear is gone, q, k, v get packed instead
+    for (int t = 0; t < 2; t++)
+        for (int hidden = 0; hidden < 2; hidden++) {
+            forward_logits(&w, &cfg, &s, tables[t], hidden, apart);
+            for (int i = 0; i < 2; i++)
+                CHECK_MSG(fabsf(apart[i] - fused[t][hidden][i]) <= 1e-6f * (1 + fabsf(apart[i])),
+                          "%s %s hidden=%d: fused QKV logit %d %g, apart %g", tables[t]->name,
+                          w.layers[0].q.w ? "fp32" : "int8", hidden, i, fused[t][hidden][i], apart[i]);
+        }
+    sent_runstate_free(&s);
+    sent_weights_free(&w);
+    sent_model_file_close(&mf);
+}
+
 int main(void) {
     size_t len;
     uint8_t *bytes = tiny_model(0, &len);
@@ -165,6 +216,11 @@ int main(void) {
         sent_free(c);
     }
     test_kernels_and_int8(bytes, len);
+    test_fused_qkv(bytes, len);
+    size_t q_len;
+    uint8_t *q_bytes = tiny_model(1, &q_len);
+    test_fused_qkv(q_bytes, q_len);
+    free(q_bytes);
     SentOptions bad_opts = {.max_batch = 5000};
     CHECK(sent_load_memory(bytes, len, &bad_opts, &err) == NULL && err.code == SENT_ERR_ARGUMENT);
     CHECK(sent_load_path("/nonexistent/model.smf", NULL, &err) == NULL && err.code == SENT_ERR_IO);
