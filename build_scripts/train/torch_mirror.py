@@ -667,15 +667,14 @@ class Ship:
     NAME.000, NAME.001, ...; room for the student (the product, written last) and the logs is
     kept from the start, so an output that would not fit beside them is left out with a message."""
 
-    def __init__(self, directory, student_bytes):
-        self.dir, self.files, self.bytes = directory, 0, 0
+    def __init__(self, directory, student_bytes, part_bytes=SHIP_PART_BYTES):
+        self.dir, self.files, self.bytes, self.part_bytes = directory, 0, 0, part_bytes
         self.student_bytes, self.student_files = student_bytes, self.parts(student_bytes)
         if directory:
             os.makedirs(directory, exist_ok=True)
 
-    @staticmethod
-    def parts(n_bytes):
-        return max(1, -(-n_bytes // SHIP_PART_BYTES))
+    def parts(self, n_bytes):
+        return max(1, -(-n_bytes // self.part_bytes))
 
     def write(self, name, path, student=False):
         """Copies the file at path into the ship directory as parts (student: the one the room
@@ -693,7 +692,7 @@ class Ship:
         with open(path, "rb") as f:
             for i in range(n_parts):
                 with open(os.path.join(self.dir, f"{name}.{i:03d}"), "wb") as out:
-                    out.write(f.read(SHIP_PART_BYTES))
+                    out.write(f.read(self.part_bytes))
         self.files += n_parts
         self.bytes += size
         print(f"ship: {name}: {size} bytes in {n_parts} part(s)", flush=True)
@@ -813,6 +812,8 @@ def main():
     ap.add_argument("--stage-shares", default="teacher_mlm=40,teacher_finetune=15,label=5,student_mlm=20,distill=20",
                     help="each stage's share of the time left when it starts (stages that do not run are dropped)")
     ap.add_argument("--ship", default="", help="also write the outputs, split, into this directory (GPU machine)")
+    ap.add_argument("--ship-part-bytes", type=int, default=SHIP_PART_BYTES, help="largest part (smaller: the "
+                    "test's tiny models still split)")
     ap.add_argument("--assemble", default="", help="read a --ship directory back into --out instead of training")
     ap.add_argument("--golden-rows", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1337)
@@ -860,7 +861,8 @@ def main():
     cfg = Config(vocab_size=pack.vocab_size, max_position_embeddings=pack.T, n_layers=args.layers,
                  n_heads=args.heads, dim=args.dim, hidden_dim=args.hidden)
     model = Mirror(cfg, args.dropout, args.cls_dropout).to(device)   # first: its initialisation is the seed's
-    ship = Ship(args.ship, 2 * sum(v.numel() for v in model.classifier_state().values()) + 65536)   # bf16 + header
+    ship = Ship(args.ship, 2 * sum(v.numel() for v in model.classifier_state().values()) + 65536,   # bf16 + header
+                args.ship_part_bytes)
 
     teacher_p = pack.teacher                                                # the pack's n-gram teacher (or NaN)
     if args.teacher_layers > 0:
