@@ -66,6 +66,54 @@ grep -q "mlm: weights from $tmp/run/mlm.pt" "$tmp/again.log" && ! grep -q "mlm: 
     && [ -s "$tmp/again/hf/model.safetensors" ] || { cat "$tmp/again.log"; echo "FAIL: --init-mlm"; exit 1; }
 echo "torch-mirror: pack -> MLM -> distillation -> export -> convert -> engine parity ok"
 
+# the teacher's perturbations point where they should: AT's (the loss's gradient) and VAT's (one
+# power iteration) hurt a fixed random model more than random directions of the same size
+"$PY" - <<'PY' || { echo "FAIL: adversarial directions"; exit 1; }
+import contextlib, sys
+sys.path.insert(0, "build_scripts/train")
+import torch
+from torch_mirror import Config, Mirror, kl_to, per_row_norm, per_row_unit, soft_cross_entropy, vat_loss
+torch.manual_seed(0)
+cfg = Config(vocab_size=1200, max_position_embeddings=16, n_layers=1, n_heads=2, dim=32, hidden_dim=64)
+model = Mirror(cfg, 0.0, 0.0).eval()          # no dropout: the losses are functions of the input alone
+with torch.no_grad():
+    for p in model.parameters():
+        p.add_(0.3 * torch.randn_like(p))     # predictions that vary with the input
+ids = torch.randint(999, 1200, (8, 16))
+mask = torch.arange(16)[None, :] < torch.tensor([16, 12, 9, 16, 5, 16, 14, 7])[:, None]
+y = torch.tensor([1., 0, 1, 0, 1, 0, 1, 0])
+words = model.word_embeddings(ids)
+u = per_row_unit(torch.randn(words.shape), mask)
+assert torch.allclose(u.flatten(1).norm(dim=1), torch.ones(8), atol=1e-5) and (u[~mask] == 0).all(), "per_row_unit"
+logits = model.classify(ids, mask, words)
+g = torch.autograd.grad(soft_cross_entropy(logits, y), words)[0]
+eps = 0.05 * per_row_norm(words, mask)
+at = float(soft_cross_entropy(model.classify(ids, mask, words + eps * per_row_unit(g, mask)), y))
+rand_at = [float(soft_cross_entropy(model.classify(ids, mask, words + eps * per_row_unit(torch.randn(words.shape), mask)), y))
+        for _ in range(5)]
+assert at > max(rand_at), f"AT: the loss's gradient direction ({at:.4f}) must hurt more than random ones ({max(rand_at):.4f})"
+vat = float(vat_loss(model, ids, mask, words, logits, 0.05, 0.01, contextlib.nullcontext, None))
+rand = [float(kl_to(logits, model.classify(ids, mask, words + eps * per_row_unit(torch.randn(words.shape), mask))))
+        for _ in range(5)]
+assert vat > max(rand), f"VAT: one power iteration ({vat:.2e}) must find a worse direction than random ones ({max(rand):.2e})"
+print(f"torch-mirror: adversarial directions: AT loss {at:.4f} (random ones up to {max(rand_at):.4f}), "
+      f"VAT KL {vat:.2e} (random ones up to {max(rand):.2e})")
+PY
+# the distillation targets: a labelled row alpha * label + (1 - alpha) * teacher, or the label where
+# the teacher has no value; an unlabelled row the teacher alone, or left out; validation rows never
+"$PY" - <<'PY' || { echo "FAIL: soft_targets"; exit 1; }
+import sys
+sys.path.insert(0, "build_scripts/train")
+import numpy as np
+from argparse import Namespace
+from torch_mirror import soft_targets
+pack = Namespace(labels=np.array([1, 0, 1, -1, -1, 1]), valid=np.array([0, 0, 0, 0, 0, 1], bool))
+rows, target, distilled = soft_targets(pack, np.array([0.8, 0.4, np.nan, 0.3, np.nan, 0.9], np.float32), 0.5)
+assert list(rows) == [0, 1, 2, 3] and distilled and np.allclose(target[:4], [0.9, 0.2, 1.0, 0.3]), (rows, target)
+rows, target, distilled = soft_targets(pack, np.full(6, np.nan, np.float32), 0.5)
+assert list(rows) == [0, 1, 2] and not distilled and np.allclose(target[:3], [1, 0, 1]), (rows, target)
+PY
+
 if [ -z "$sst2" ]; then
     echo "torch-mirror: ../shared/data/sst2/train.tsv.gz is missing: the GPU recipe part needs SST-2 rows"
     exit 77
