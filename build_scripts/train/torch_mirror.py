@@ -807,7 +807,8 @@ def main():
     ap.add_argument("--bucket", type=int, default=50)
     ap.add_argument("--eval-batch", type=int, default=128)
     ap.add_argument("--log-every", type=int, default=50)
-    ap.add_argument("--budget-seconds", type=float, default=0, help="the whole run's time, from the start (0: none)")
+    ap.add_argument("--budget-seconds", type=float, default=0, help="the whole run's time, from the start (after "
+                    "importing torch; 0: none)")
     ap.add_argument("--budget-reserve", type=float, default=30, help="seconds of it kept for the outputs")
     ap.add_argument("--stage-shares", default="teacher_mlm=40,teacher_finetune=15,label=5,student_mlm=20,distill=20",
                     help="each stage's share of the time left when it starts (stages that do not run are dropped)")
