@@ -123,12 +123,13 @@ run=$tmp/recipe
 mkdir -p "$run"
 cp -r "$tmp/pack" "$run/pack"
 cp "$tmp/labels.tsv" "$run/teacher-labels.tsv"
+xz -k -1 "$run/pack/pack.bin" "$run/pack/pack-sst2.bin"   # they travel to the GPU machine as .xz
 tiny=(--teacher-layers 1 --teacher-dim 64 --teacher-heads 2 --teacher-hidden 128 --teacher-mlm-steps 20
       --teacher-mlm-batch 16 --teacher-mlm-warmup 5 --teacher-batch 16 --teacher-steps 10 --teacher-lr 1e-3
       --vat-batch 8 --layers 1 --dim 32 --heads 2 --hidden 64 --mlm-steps 20 --mlm-batch 16 --mlm-warmup 5
       --batch 16 --finetune-steps 40 --finetune-lrs 3e-3 --log-every 10 --ship-part-bytes 1048576)
 # the recipe's 500 s budget stays: on this shape it is never reached
-PY=$PY bash build_scripts/train/gpu_recipe.sh train "$run/pack/pack.bin" "$run/pack/pack-sst2.bin" "$tmp/ship" \
+PY=$PY bash build_scripts/train/gpu_recipe.sh train "$run/pack/pack.bin.xz" "$run/pack/pack-sst2.bin.xz" "$tmp/ship" \
     "${tiny[@]}" >"$tmp/train.log" 2>&1 || { cat "$tmp/train.log"; echo "FAIL: gpu_recipe.sh train"; exit 1; }
 grep -q "teacher finetune: lr 0.001, 2397 rows (labels), 10 steps of 16, AT + VAT eps 0.02 xi 0.01, VAT on 8 unlabelled" \
     "$tmp/train.log" && grep -q "label: 5216 of 5216 rows" "$tmp/train.log" \
@@ -170,7 +171,7 @@ PY
     || { cat "$tmp/repack.out"; echo "FAIL: teacher-labels-transformer.tsv"; exit 1; }
 
 # no time at all: every stage stops before its first step, the outputs still come back
-PY=$PY bash build_scripts/train/gpu_recipe.sh train "$run/pack/pack.bin" "$run/pack/pack-sst2.bin" "$tmp/ship0" \
+PY=$PY bash build_scripts/train/gpu_recipe.sh train "$run/pack/pack.bin.xz" "$run/pack/pack-sst2.bin.xz" "$tmp/ship0" \
     "${tiny[@]}" --budget-seconds 0.001 --budget-reserve 0 >"$tmp/train0.log" 2>&1 \
     || { cat "$tmp/train0.log"; echo "FAIL: gpu_recipe.sh train without time"; exit 1; }
 [ "$(grep -c "out of time at step 0 of" "$tmp/train0.log")" = 4 ] && grep -q "label: 0 of 5216 rows" "$tmp/train0.log" \
