@@ -13,15 +13,15 @@ fit_teacher() {
         --out "$run/teacher-labels.tsv"
 }
 
-# convert_models HF_DIR RUN NAME: the Hugging Face directory as RUN/sentiment-fp32.smf and
-# RUN/sentiment.smf (int8, what ships), both reading 512 tokens, a long review's first 128 word
-# pieces and its end.
+# convert_models HF_DIR RUN NAME [MAX_LEN HEAD]: the Hugging Face directory as
+# RUN/sentiment-fp32.smf and RUN/sentiment.smf (int8, what ships), both reading MAX_LEN tokens
+# (default 512), a long review's first HEAD word pieces (default 128) and its end.
 convert_models() {
-    local hf=$1 run=$2 name=$3 quant
+    local hf=$1 run=$2 name=$3 max_len=${4:-512} head=${5:-128} quant
     for quant in fp32 int8; do
         local out="$run/sentiment.smf"
         [ "$quant" = fp32 ] && out="$run/sentiment-fp32.smf"
-        build/sentiment convert --hf "$hf" --out "$out" --quant "$quant" --max-len 512 --head 128 --name "$name"
+        build/sentiment convert --hf "$hf" --out "$out" --quant "$quant" --max-len "$max_len" --head "$head" --name "$name"
     done
 }
 

@@ -195,23 +195,28 @@ def save_safetensors(path, tensors, metadata=None):
             f.write(b)
 
 
-def load_safetensors(path):
+def load_safetensors(path, native=False):
     """Reads a safetensors file written by save_safetensors (or Hugging Face) into a dict
-    name -> float32 tensor; F32, F16 and BF16 tensors are accepted."""
+    name -> float32 tensor; F32, F16 and BF16 tensors are accepted. With native, every dtype
+    of _ST_DTYPES is, each tensor keeps its own, and the header's __metadata__ comes back as
+    the key "__metadata__". A file shorter or longer than its header says is refused."""
     dtypes = {v: k for k, v in _ST_DTYPES.items()}
     with open(path, "rb") as f:
         n = struct.unpack("<Q", f.read(8))[0]
         header = json.loads(f.read(n))
         data = f.read()
-    out = {}
+    end_of_data = max([info["data_offsets"][1] for name, info in header.items() if name != "__metadata__"] or [0])
+    if end_of_data != len(data):
+        raise SystemExit(f"{path}: {8 + n + len(data)} bytes, the header promises {8 + n + end_of_data}")
+    out = {"__metadata__": header.get("__metadata__", {})} if native else {}
     for name, info in header.items():
         if name == "__metadata__":
             continue
-        if info["dtype"] not in dtypes or not dtypes[info["dtype"]].is_floating_point:
+        if info["dtype"] not in dtypes or not (native or dtypes[info["dtype"]].is_floating_point):
             raise SystemExit(f"{path}: tensor {name} has dtype {info['dtype']}, expected F32, F16 or BF16")
         start, end = info["data_offsets"]
-        t = torch.frombuffer(bytearray(data[start:end]), dtype=dtypes[info["dtype"]])
-        out[name] = t.reshape(info["shape"]).float()
+        t = torch.frombuffer(bytearray(data[start:end]), dtype=dtypes[info["dtype"]]).reshape(info["shape"])
+        out[name] = t if native else t.float()
     return out
 
 
