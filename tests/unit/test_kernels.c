@@ -9,7 +9,7 @@
 // - quantize_q8 and add: bit-exact (the rounding is part of the contract).
 // - linear_q8 (each table on its own packed weights): the integer dot products are exact, so
 //   only the float scaling and summation differ: |y - ref| <= q8_tolerance (q8_tolerance.h: (G +
-//   6)/2 * 2^-24 * (sum_g xs ws sum|xq wq| + |b|) over G groups); with the fused GELU, against
+//   6) * 2^-24 * (sum_g xs ws sum|xq wq| + |b|) over G groups); with the fused GELU, against
 //   GELU in double of the reference, 1.13 times that (the slope of GELU) + 1e-6 relative.
 // - int8 vs fp32 on the same weights: |y - y32| <= sum_i |w_i| xs_g / 2 (half a step of
 //   activation quantization per input) + the fp32 tolerance.
