@@ -2,6 +2,7 @@
 // weights (distilbert_params.h's table, walked in order), run state, then embeddings → blocks →
 // head.
 #include "model.h"
+#include "parallel.h"
 #include "util.h"
 
 #include <math.h>
@@ -180,7 +181,9 @@ int sent_runstate_new(SentRunState *s, const SentDistilBertConfig *cfg, const Se
     s->h = malloc(N * H * sizeof(float));
     s->xq = malloc(N * widest);
     s->xs = malloc(N * (widest / group + 1) * sizeof(float));
-    s->scratch = malloc((size_t)max_len * sizeof(float));
+    s->n_slots = sent_parallel_threads();
+    s->scratch = malloc((size_t)s->n_slots * max_len * sizeof(float));
+    if (s->n_slots > 1) s->head_qkvo = malloc((size_t)s->n_slots * 4 * max_len * (D / cfg->n_heads) * sizeof(float));
     s->ones = malloc((size_t)max_len);
     s->seq_start = malloc((size_t)max_batch * sizeof(int));
     s->seq_len = malloc((size_t)max_batch * sizeof(int));
@@ -188,7 +191,7 @@ int sent_runstate_new(SentRunState *s, const SentDistilBertConfig *cfg, const Se
     s->pre = malloc((size_t)max_batch * D * sizeof(float));
     s->logits = malloc((size_t)max_batch * cfg->n_labels * sizeof(float));
     if (!s->x || !s->xb || !s->q || !s->k || !s->v || !s->ctx || !s->h || !s->xq || !s->xs || !s->scratch ||
-        !s->ones || !s->seq_start || !s->seq_len || !s->pooled || !s->pre || !s->logits) {
+        (s->n_slots > 1 && !s->head_qkvo) || !s->ones || !s->seq_start || !s->seq_len || !s->pooled || !s->pre || !s->logits) {
         sent_runstate_free(s);
         return sent_errorf(err, err_size, "out of memory for activations (batch %d x %d tokens)", max_batch, max_len);
     }
@@ -207,6 +210,7 @@ void sent_runstate_free(SentRunState *s) {
     free(s->xq);
     free(s->xs);
     free(s->scratch);
+    free(s->head_qkvo);
     free(s->ones);
     free(s->seq_start);
     free(s->seq_len);
@@ -218,19 +222,134 @@ void sent_runstate_free(SentRunState *s) {
 
 // --- forward -----------------------------------------------------------------------------------
 
+// Linear layers and LayerNorms are split over parallel.h's threads by rows, in multiples of the
+// int8 kernels' 4-row register tile so no thread gets a ragged tile in the middle; a layer under
+// PARALLEL_MIN_MACS multiply-adds (or a LayerNorm under PARALLEL_MIN_ELEMENTS values) runs in
+// the caller: a hand-over costs microseconds.
+#define ROW_TILE 4
+#define PARALLEL_MIN_MACS (1 << 20)
+#define PARALLEL_MIN_ELEMENTS (1 << 15)
+
+static int row_units(int N) { return (N + ROW_TILE - 1) / ROW_TILE; }
+
+typedef struct {
+    const SentKernels *k, *kq;   // the table, and the one the int8 path runs (k or the scalar reference)
+    const SentLinear *lin;
+    SentRunState *s;
+    float *y;                    // [N, out]
+    const float *x;              // [N, in]
+    int N, flags;
+} LinearJob;
+
+// Rows [begin, end) tiles of a LinearJob: each thread quantizes its own rows of x into its rows of
+// s->xq / s->xs and multiplies them, so the two steps need no barrier between them.
+static void linear_rows(void *arg, int begin, int end) {
+    const LinearJob *j = arg;
+    const SentLinear *lin = j->lin;
+    int r0 = begin * ROW_TILE, r1 = end * ROW_TILE < j->N ? end * ROW_TILE : j->N, rows = r1 - r0;
+    int I = lin->in, O = lin->out;
+    float *y = j->y + (size_t)r0 * O;         // [rows, O]
+    const float *x = j->x + (size_t)r0 * I;   // [rows, I]
+    if (lin->w) {
+        j->k->linear_f32(y, x, lin->w, lin->b, rows, I, O);
+        if (j->flags & SENT_LINEAR_GELU) j->k->gelu_erf(y, rows * O);
+    } else {
+        int groups = I / lin->q.group_size;
+        int8_t *xq = j->s->xq + (size_t)r0 * I;       // [rows, I]
+        float *xs = j->s->xs + (size_t)r0 * groups;   // [rows, groups]
+        j->k->quantize_q8(xq, xs, x, rows, I, lin->q.group_size);
+        j->kq->linear_q8(y, xq, xs, &lin->q, j->kq == j->k ? lin->packed : NULL, lin->b, rows, I, O, j->flags);
+    }
+}
+
 // y[N, out] = act(x[N, in] W^T + b) (act: GELU with SENT_LINEAR_GELU in flags), through the
 // fp32 or the int8 kernel; int8 weights not packed for k (an out-of-memory repack) go through
 // the scalar reference, which reads the plain layout.
 static void linear_forward(const SentKernels *k, const SentWeights *w, SentRunState *s, float *y, const float *x,
                            const SentLinear *lin, int N, int flags) {
-    if (lin->w) {
-        k->linear_f32(y, x, lin->w, lin->b, N, lin->in, lin->out);
-        if (flags & SENT_LINEAR_GELU) k->gelu_erf(y, N * lin->out);
-    } else {
-        const SentKernels *kq = w->packed_for == k ? k : sent_kernels_scalar();
-        k->quantize_q8(s->xq, s->xs, x, N, lin->in, lin->q.group_size);
-        kq->linear_q8(y, s->xq, s->xs, &lin->q, kq == k ? lin->packed : NULL, lin->b, N, lin->in, lin->out, flags);
+    LinearJob job = {.k = k, .kq = lin->w || w->packed_for == k ? k : sent_kernels_scalar(), .lin = lin, .s = s,
+                     .y = y, .x = x, .N = N, .flags = flags};
+    double macs = (double)N * lin->in * lin->out;
+    sent_parallel_for(macs >= PARALLEL_MIN_MACS ? row_units(N) : 1, linear_rows, &job);
+}
+
+typedef struct {
+    const SentKernels *k;
+    const SentLayerNorm *ln;
+    float *x;         // [N, D] the residual stream, overwritten with LayerNorm(x + sub)
+    float *sub;       // [N, D] the sublayer's output (clobbered)
+    int N, D;
+    float eps;
+} ResidualJob;
+
+static void residual_rows(void *arg, int begin, int end) {
+    const ResidualJob *j = arg;
+    int r0 = begin * ROW_TILE, r1 = end * ROW_TILE < j->N ? end * ROW_TILE : j->N;
+    size_t off = (size_t)r0 * j->D;
+    j->k->add(j->sub + off, j->x + off, (r1 - r0) * j->D);
+    j->k->layernorm(j->x + off, j->sub + off, j->ln->w, j->ln->b, r1 - r0, j->D, j->eps);
+}
+
+// x = LayerNorm(x + sub), by rows over the threads.
+static void residual_layernorm(const SentKernels *k, const SentLayerNorm *ln, float *x, float *sub, int N, int D,
+                               float eps) {
+    ResidualJob job = {.k = k, .ln = ln, .x = x, .sub = sub, .N = N, .D = D, .eps = eps};
+    sent_parallel_for((double)N * D >= PARALLEL_MIN_ELEMENTS ? row_units(N) : 1, residual_rows, &job);
+}
+
+typedef struct {
+    const SentKernels *k;
+    SentRunState *s;
+    const uint8_t *masks;   // [B, mask_stride], or NULL for the packed case (s->ones)
+    int mask_stride, B, n_heads, head_dim;
+} AttentionJob;
+
+// Slots [begin, end) of an AttentionJob: slot j takes its share of the B * n_heads (sequence,
+// head) pairs; for each it gathers the head's q, k, v columns into its contiguous buffers, runs
+// the kernel with one head, and scatters the output into s->ctx. The copies are O(T * head_dim)
+// against attention's O(T^2 * head_dim).
+static void attention_slots(void *arg, int begin, int end) {
+    const AttentionJob *j = arg;
+    SentRunState *s = j->s;
+    int hd = j->head_dim, C = j->n_heads * hd, items = j->B * j->n_heads;
+    for (int slot = begin; slot < end; slot++) {
+        size_t plane = (size_t)s->max_len * hd;
+        float *q = s->head_qkvo + (size_t)slot * 4 * plane, *k = q + plane, *v = k + plane, *o = v + plane;   // [T, hd] each
+        float *scratch = s->scratch + (size_t)slot * s->max_len;
+        int first = (int)((long long)items * slot / s->n_slots), last = (int)((long long)items * (slot + 1) / s->n_slots);
+        for (int item = first; item < last; item++) {
+            int b = item / j->n_heads, h = item % j->n_heads, T = s->seq_len[b];
+            size_t col = (size_t)s->seq_start[b] * C + (size_t)h * hd;
+            for (int t = 0; t < T; t++) {
+                size_t at = col + (size_t)t * C;
+                memcpy(q + (size_t)t * hd, s->q + at, hd * sizeof(float));
+                memcpy(k + (size_t)t * hd, s->k + at, hd * sizeof(float));
+                memcpy(v + (size_t)t * hd, s->v + at, hd * sizeof(float));
+            }
+            const uint8_t *mask = j->masks ? j->masks + (size_t)b * j->mask_stride : s->ones;
+            j->k->attention(o, q, k, v, mask, T, 1, hd, scratch);
+            for (int t = 0; t < T; t++) memcpy(s->ctx + col + (size_t)t * C, o + (size_t)t * hd, hd * sizeof(float));
+        }
     }
+}
+
+// s->ctx = self-attention of every sequence on s->q, s->k, s->v. With one slot (native, or
+// wasm without threads) the kernel runs all heads of a sequence at once, and natively splits them
+// over OpenMP itself; with more, (sequence, head) pairs are shared out over the slots.
+static void attention_forward(const SentKernels *k, SentRunState *s, int B, const uint8_t *masks, int mask_stride,
+                              int n_heads, int head_dim) {
+    if (s->n_slots == 1) {
+        for (int b = 0; b < B; b++) {
+            size_t off = (size_t)s->seq_start[b] * n_heads * head_dim;
+            const uint8_t *mask = mask_stride ? masks + (size_t)b * mask_stride : s->ones;
+            k->attention(s->ctx + off, s->q + off, s->k + off, s->v + off, mask, s->seq_len[b], n_heads, head_dim,
+                         s->scratch);
+        }
+        return;
+    }
+    AttentionJob job = {.k = k, .s = s, .masks = mask_stride ? masks : NULL, .mask_stride = mask_stride, .B = B,
+                        .n_heads = n_heads, .head_dim = head_dim};
+    sent_parallel_for(s->n_slots, attention_slots, &job);
 }
 
 // out[D] = table[row] (+=, when accumulate), dequantizing int8 rows.
@@ -302,12 +421,10 @@ static void last_layer_cls(const SentDistilBertConfig *cfg, const SentLayerWeigh
                             s->seq_len[b], cfg->n_heads, head_dim, s->scratch);
     }
     linear_forward(k, w, s, s->xb, s->ctx, &lw->out_lin, B, 0);
-    k->add(s->xb, s->pooled, B * D);
-    k->layernorm(s->pooled, s->xb, lw->sa_ln.w, lw->sa_ln.b, B, D, eps);
+    residual_layernorm(k, &lw->sa_ln, s->pooled, s->xb, B, D, eps);
     linear_forward(k, w, s, s->h, s->pooled, &lw->lin1, B, SENT_LINEAR_GELU);
     linear_forward(k, w, s, s->xb, s->h, &lw->lin2, B, 0);
-    k->add(s->xb, s->pooled, B * D);
-    k->layernorm(s->pooled, s->xb, lw->out_ln.w, lw->out_ln.b, B, D, eps);
+    residual_layernorm(k, &lw->out_ln, s->pooled, s->xb, B, D, eps);
 }
 
 // The network over N rows holding B sequences: sequence b is rows [seq_start[b], +seq_len[b])
@@ -337,20 +454,13 @@ static void forward(const SentDistilBertConfig *cfg, const SentWeights *w, SentR
         linear_forward(k, w, s, s->q, s->x, &lw->q, N, 0);
         linear_forward(k, w, s, s->k, s->x, &lw->k, N, 0);
         linear_forward(k, w, s, s->v, s->x, &lw->v, N, 0);
-        for (int b = 0; b < B; b++) {
-            size_t off = (size_t)s->seq_start[b] * D;
-            const uint8_t *mask = mask_stride ? masks + (size_t)b * mask_stride : s->ones;
-            k->attention(s->ctx + off, s->q + off, s->k + off, s->v + off, mask, s->seq_len[b], cfg->n_heads,
-                         head_dim, s->scratch);
-        }
+        attention_forward(k, s, B, masks, mask_stride, cfg->n_heads, head_dim);
         linear_forward(k, w, s, s->xb, s->ctx, &lw->out_lin, N, 0);
-        k->add(s->xb, s->x, N * D);
-        k->layernorm(s->x, s->xb, lw->sa_ln.w, lw->sa_ln.b, N, D, eps);
+        residual_layernorm(k, &lw->sa_ln, s->x, s->xb, N, D, eps);
         // feed-forward sublayer
         linear_forward(k, w, s, s->h, s->x, &lw->lin1, N, SENT_LINEAR_GELU);
         linear_forward(k, w, s, s->xb, s->h, &lw->lin2, N, 0);
-        k->add(s->xb, s->x, N * D);
-        k->layernorm(s->x, s->xb, lw->out_ln.w, lw->out_ln.b, N, D, eps);
+        residual_layernorm(k, &lw->out_ln, s->x, s->xb, N, D, eps);
         if (hidden_states) memcpy(hidden_states + (size_t)(l + 1) * layer_stride, s->x, layer_stride * sizeof(float));
     }
 

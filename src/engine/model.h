@@ -72,7 +72,11 @@ typedef struct {
     float *h;         // [B*T, H] feed-forward hidden
     int8_t *xq;       // [B*T, max(D, H)] activations quantized for int8 matmuls
     float *xs;        // [B*T, max(D, H) / smallest group] their scales
-    float *scratch;   // [T] attention scores of one row
+    float *scratch;   // [n_slots, max_len] attention scores of one row, one per slot
+    int n_slots;      // attention work slots: parallel.h's threads when the state was made; with 1
+                      // the kernel's attention runs on all heads at once, as natively
+    float *head_qkvo; // [n_slots, 4, max_len, head_dim] one head's q, k, v and output, gathered
+                      // contiguous (n_slots > 1 only: each slot runs one head at a time)
     uint8_t *ones;    // [max_len] the mask of a packed sequence: every token real
     int *seq_start;   // [max_batch] first row of each sequence in x
     int *seq_len;     // [max_batch] its rows (padded length in a padded batch)
