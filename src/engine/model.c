@@ -269,8 +269,8 @@ static void linear_forward(const SentKernels *k, const SentWeights *w, SentRunSt
                            const SentLinear *lin, int N, int flags) {
     LinearJob job = {.k = k, .kq = lin->w || w->packed_for == k ? k : sent_kernels_scalar(), .lin = lin, .s = s,
                      .y = y, .x = x, .N = N, .flags = flags};
-    double macs = (double)N * lin->in * lin->out;
-    sent_parallel_for(macs >= PARALLEL_MIN_MACS ? row_units(N) : 1, linear_rows, &job);
+    if ((double)N * lin->in * lin->out >= PARALLEL_MIN_MACS) sent_parallel_for(row_units(N), linear_rows, &job);
+    else linear_rows(&job, 0, row_units(N));
 }
 
 typedef struct {
@@ -294,7 +294,8 @@ static void residual_rows(void *arg, int begin, int end) {
 static void residual_layernorm(const SentKernels *k, const SentLayerNorm *ln, float *x, float *sub, int N, int D,
                                float eps) {
     ResidualJob job = {.k = k, .ln = ln, .x = x, .sub = sub, .N = N, .D = D, .eps = eps};
-    sent_parallel_for((double)N * D >= PARALLEL_MIN_ELEMENTS ? row_units(N) : 1, residual_rows, &job);
+    if ((double)N * D >= PARALLEL_MIN_ELEMENTS) sent_parallel_for(row_units(N), residual_rows, &job);
+    else residual_rows(&job, 0, row_units(N));
 }
 
 typedef struct {
