@@ -62,6 +62,8 @@ suite "tokenizer/wasm-parity" bash tests/tokenizer/parity.sh wasm
 suite "web/modules" node tests/web/modules_test.mjs
 suite "web/module-api" node tests/web/module_api_test.mjs build/web/lib/index.js
 suite "web/page" node tests/web/page_test.mjs build/web
+# The pthreads build (2 and 3 threads) answers exactly as the single-threaded one, under node.
+suite "web/threads" node tests/web/threads_test.mjs build/web/lib
 suite "web/npm" bash tests/web/npm_test.sh
 suite "web/explain-faithfulness" node tests/web/explain_faithfulness.mjs
 

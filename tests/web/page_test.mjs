@@ -420,7 +420,8 @@ async function main() {
         const noWasmDir = path.join(ARTIFACTS, 'web-no-wasm');
         await fs.rm(noWasmDir, { recursive: true, force: true });
         await fs.cp(SITE, noWasmDir, { recursive: true });
-        await fs.rm(path.join(noWasmDir, 'lib/sentiment.wasm'));
+        // Both builds: the isolated page would run the pthreads one.
+        for (const f of ['sentiment.wasm', 'sentiment-threads.wasm']) await fs.rm(path.join(noWasmDir, 'lib', f));
         const noWasm = await startServer(noWasmDir, 0);
         servers.push(noWasm);
         const noWasmPage = await context.newPage();

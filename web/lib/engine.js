@@ -17,10 +17,9 @@ const isNode = typeof process === 'object' && !!(process.versions && process.ver
 
 // Why this thread cannot run the threaded build, or null when it can.
 export function threadsUnavailable() {
+    if (!isNode && !globalThis.crossOriginIsolated) return 'host does not send COOP/COEP';
     if (typeof SharedArrayBuffer !== 'function') return 'no SharedArrayBuffer here';
-    if (isNode) return null;
-    if (typeof window === 'object') return 'the engine runs on the page\'s own thread, which may not wait on other threads';
-    if (!globalThis.crossOriginIsolated) return 'host does not send COOP/COEP';
+    if (!isNode && typeof window === 'object') return 'the engine runs on the page\'s own thread, which may not wait on other threads';
     return null;
 }
 

@@ -14,7 +14,8 @@ const MAX_WORKERS = 4;          // each worker holds a full copy of the model in
 // as fill the cores, so a batch never runs more threads than there are cores.
 const MAX_THREADS = 4;
 export function chooseWorkers({ threads } = {}) {
-    if (!globalThis.crossOriginIsolated) return { workers: 1, threads: 1 };
+    // The engine then runs one thread and says why (engine.js).
+    if (!globalThis.crossOriginIsolated) return { workers: 1, threads };
     const cores = navigator.hardwareConcurrency || 1;
     const perWorker = threads ?? Math.max(1, Math.min(MAX_THREADS, cores));
     return { workers: Math.max(1, Math.min(MAX_WORKERS, Math.floor(cores / perWorker))), threads: perWorker };
