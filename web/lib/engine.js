@@ -60,6 +60,8 @@ async function startEngine(threads) {
     const n = Math.min(wanted, mod._sent_wasm_max_threads());
     const engine = new Engine(mod, `${n} thread${n > 1 ? 's' : ''} (${isNode ? 'node worker_threads' : 'cross-origin isolated'})`);
     if (mod._sent_wasm_set_threads(n) !== 0) throw engine.lastError();
+    // Under node the pthread workers would keep the process alive after the caller's last call.
+    if (isNode) for (const w of [...mod.PThread.runningWorkers, ...mod.PThread.unusedWorkers]) w.unref();
     return engine;
 }
 
