@@ -100,4 +100,3 @@ const cells = texts.map((text) => {
 });
 report(engines.map((e) => `node: ${e.threading}`), cells);
 console.log(`load average after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-process.exit(0);   // the pthread workers keep the event loop alive
