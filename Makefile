@@ -79,6 +79,17 @@ WASM_OBJ := $(call objs,wasm,$(ENGINE_SRC) $(WASM_SRC)) $(call objs,wasm,$(THIRD
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TEST_SRC))
 
 WASM_JS := $(BUILD)/wasm/sentiment.mjs
+# The second module: the same sources with pthreads (shared memory, SIMD128), which the page runs
+# when it is cross-origin isolated (web/lib/engine.js picks). WASM_MAX_THREADS caps one engine's
+# threads: the pthread workers are started with the module (PTHREAD_POOL_SIZE, the caller is the
+# last thread), because a worker started later needs an event-loop turn that a forward pass
+# waiting for it never gives; POOL_SIZE_STRICT=2 makes asking for more an error, not a hang.
+WASM_MAX_THREADS := 4
+WASM_THREADS_CFLAGS := $(WASM_CFLAGS) -pthread -DSENT_WASM_MAX_THREADS=$(WASM_MAX_THREADS)
+WASM_THREADS_LDFLAGS := $(WASM_LDFLAGS) -pthread -sPTHREAD_POOL_SIZE=$(shell echo $$(($(WASM_MAX_THREADS) - 1))) \
+	-sPTHREAD_POOL_SIZE_STRICT=2
+WASM_THREADS_OBJ := $(call objs,wasm-threads,$(ENGINE_SRC) $(WASM_SRC)) $(call objs,wasm-threads,$(THIRD_PARTY_SRC))
+WASM_THREADS_JS := $(BUILD)/wasm-threads/sentiment-threads.mjs
 
 .PHONY: all help lib install web npm wasm serve run setup test unit-tests fuzz fuzz-build valgrind valgrind-build engine-tools kernels-wasm bench bench-kernels-wasm clean
 all: $(BUILD)/sentiment
@@ -278,7 +289,19 @@ $(BUILD)/wasm/%.o: %.c
 $(WASM_JS): $(WASM_OBJ)
 	$(EMCC) $^ -o $@ $(WASM_LDFLAGS)
 
-wasm: $(WASM_JS)
+$(BUILD)/wasm-threads/src/third_party/%.o: src/third_party/%.c
+	@mkdir -p $(@D)
+	$(EMCC) $(WASM_THREADS_CFLAGS) $(THIRD_PARTY_CFLAGS) -c $< -o $@
+
+$(BUILD)/wasm-threads/%.o: %.c
+	@mkdir -p $(@D)
+	$(EMCC) $(WASM_THREADS_CFLAGS) $(WARNINGS) -c $< -o $@
+
+# emcc writes sentiment-threads.{mjs,wasm,worker.js} (the worker.js starts each pthread).
+$(WASM_THREADS_JS): $(WASM_THREADS_OBJ)
+	$(EMCC) $^ -o $@ $(WASM_THREADS_LDFLAGS)
+
+wasm: $(WASM_JS) $(WASM_THREADS_JS)
 
 # The kernel tables' unit test and micro-benchmark as stand-alone wasm programs for node: the
 # SIMD128 kernels as the browser runs them (the native unit test reaches them only through
@@ -309,12 +332,16 @@ bench-kernels-wasm: $(BUILD)/wasm/bench_kernels.cjs
 # a new checksum replaces the cached model.
 model_manifest = printf '{"file":"%s","bytes":%s,"sha256":"%s"}\n' '$(2)' "$$(stat -c %s $(1))" \
 	"$$(sha256sum $(1) | cut -d' ' -f1)" > $(3)
-web: $(WASM_JS)
+web: $(WASM_JS) $(WASM_THREADS_JS)
 	@rm -rf $(BUILD)/web && mkdir -p $(BUILD)/web
 	cp -r web/. $(BUILD)/web/
 	@# web/npm/ holds the package's own files (make npm), not the site's.
 	rm -rf $(BUILD)/web/npm
 	cp $(WASM_JS) $(BUILD)/wasm/sentiment.wasm $(BUILD)/web/lib/
+	cp $(WASM_THREADS_JS) $(BUILD)/wasm-threads/sentiment-threads.wasm $(BUILD)/wasm-threads/sentiment-threads.worker.js \
+		$(BUILD)/web/lib/
+	@# The same pthread script for node, where a "type": "module" package would read .js as ESM (engine.js).
+	cp $(BUILD)/wasm-threads/sentiment-threads.worker.js $(BUILD)/web/lib/sentiment-threads.worker.cjs
 	@if [ -f $(MODEL) ]; then cp $(MODEL) $(BUILD)/web/sentiment.smf; else echo "note: $(MODEL) not present; the page has no model yet"; fi
 	@if [ -f $(BUILD)/web/sentiment.smf ]; then \
 		$(call model_manifest,$(BUILD)/web/sentiment.smf,sentiment.smf,$(BUILD)/web/model.json) && \

@@ -74,6 +74,8 @@ suite "web/page" node tests/web/page_test.mjs build/web
 # 200 explanations (docs/reliability.md, "Browser").
 suite "web/download-faults" node tests/web/download_faults_test.mjs build/web
 suite "web/long-run" node tests/web/long_run_test.mjs build/web
+# The pthreads build (2 and 3 threads) answers exactly as the single-threaded one, under node.
+suite "web/threads" node tests/web/threads_test.mjs build/web/lib
 suite "web/npm" bash tests/web/npm_test.sh
 suite "web/explain-faithfulness" node tests/web/explain_faithfulness.mjs
 

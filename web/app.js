@@ -62,6 +62,7 @@ function describeModel(info) {
     parts.push(info.source === 'cache' ? 'loaded from this browser\'s storage' : info.stored ? 'kept for offline use' : 'not kept (no storage)');
     const workers = Math.max(1, info.workers);
     parts.push(`${workers} engine worker${workers > 1 ? 's' : ''}${info.kernels ? ` (${info.kernels} kernels)` : ''}`);
+    if (info.threading) parts.push(info.threading);
     return parts.join(' · ');
 }
 
@@ -118,8 +119,8 @@ function main() {
     setUpBatch(session);
     $('retry-button').addEventListener('click', startModel);
     $('engine-facts').textContent = self.crossOriginIsolated
-        ? 'This page is cross-origin isolated, so it runs several engine workers.'
-        : 'This host does not send cross-origin isolation headers, so one engine worker is used.';
+        ? 'This page is cross-origin isolated, so one review runs on several threads.'
+        : 'This host does not send cross-origin isolation headers, so the engine runs on one thread.';
     registerServiceWorker();
     startModel();
 }

@@ -1,5 +1,5 @@
 // Benchmark of the page itself in headless chromium (numbers, not a test): batch throughput and
-// time per explanation, with cross-origin isolation (several workers) and without (one worker).
+// time per explanation, with cross-origin isolation (the pthreads build) and without (one worker, one thread).
 //   node build_scripts/bench/page.mjs [--site build/web] [--data FILE.tsv.gz] [--batch 300] [--explain 20]
 // Reviews: every k-th row of the data file (IMDb test by default, rows sorted by label).
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
@@ -37,7 +37,10 @@ async function measure(context, url, reviews, batchFile) {
     const page = await context.newPage();
     await page.goto(url);
     await page.waitForFunction(() => document.getElementById('model-status').dataset.state === 'ready', null, { timeout: 120_000 });
-    const workers = await page.evaluate(() => (self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency) : 1));
+    // What the page says it runs: "N engine workers" and, on builds that have it, "K threads (...)".
+    const details = await page.textContent('#model-details');
+    const workers = Number(/(\d+) engine worker/.exec(details)[1]);
+    const threading = (/· (\d+ threads? [^·]*)$/.exec(details) || [, '1 thread'])[1].trim();
 
     await page.setInputFiles('[data-testid="batch-file"]', batchFile);
     await page.waitForSelector('[data-testid="batch-start"]:visible');
@@ -63,7 +66,7 @@ async function measure(context, url, reviews, batchFile) {
     const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const sorted = explainMs.slice().sort((a, b) => a - b);
     return {
-        workers, reviewsPerSecond: reviews.length / batchSeconds, batchSeconds,
+        workers, threading, reviewsPerSecond: reviews.length / batchSeconds, batchSeconds,
         explainMean: mean(explainMs), explainP50: sorted[Math.floor(sorted.length / 2)], explainMax: sorted.at(-1),
         tokens: mean(tokens), passages: mean(passages),
     };
@@ -91,10 +94,10 @@ async function main() {
         const model = JSON.parse(readFileSync(path.join(SITE, 'model.json'), 'utf8'));
         console.log(`page benchmark: ${reviews.length} IMDb reviews in a batch, ${N_EXPLAIN} explained one by one; ` +
             `model ${model.bytes} bytes; chromium headless; ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)}`);
-        console.log('| COOP/COEP | workers | batch reviews/s | batch s | explain ms mean | p50 | max | tokens (mean) | passages (mean) |');
-        console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+        console.log('| COOP/COEP | workers | threads each | batch reviews/s | batch s | explain ms mean | p50 | max | tokens (mean) | passages (mean) |');
+        console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
         for (const r of rows) {
-            console.log(`| ${r.isolation ? 'yes' : 'no'} | ${r.workers} | ${r.reviewsPerSecond.toFixed(1)} | ${r.batchSeconds.toFixed(1)} | ` +
+            console.log(`| ${r.isolation ? 'yes' : 'no'} | ${r.workers} | ${r.threading} | ${r.reviewsPerSecond.toFixed(1)} | ${r.batchSeconds.toFixed(1)} | ` +
                 `${r.explainMean.toFixed(0)} | ${r.explainP50} | ${r.explainMax} | ${r.tokens.toFixed(0)} | ${r.passages.toFixed(1)} |`);
         }
     } finally {

@@ -482,7 +482,7 @@ INLINE void tile_q8_wasm(float *y, int ldy, const void *x, int ldx, const float 
 static void linear_q8_wasm(float *y, const int8_t *xq, const float *xs, const SentQ8 *w, const void *packed,
                            const float *b, int N, int I, int O, int flags) {
     // y: [N, O], xq: [N, I], xs: [N, I / gs], packed: Q8_FORMAT_WASM panels of w [O, I]
-    static int16_t xw[Q8_MR * Q8_LDP] __attribute__((aligned(16)));   // [MR, Q8_LDP]: single-threaded module
+    static _Thread_local int16_t xw[Q8_MR * Q8_LDP] __attribute__((aligned(16)));   // [MR, Q8_LDP], one per thread (parallel.h)
     int gs = w->group_size, prep = I <= Q8_MAX_K;
     SentQ8Layout L = sent_q8_layout(&Q8_FORMAT_WASM, O, I, gs);
     MathConstants mc;

@@ -2,6 +2,7 @@
 // weights (distilbert_params.h's table, walked in order), run state, then embeddings → blocks →
 // head.
 #include "model.h"
+#include "parallel.h"
 #include "util.h"
 
 #include <math.h>
@@ -223,7 +224,13 @@ int sent_runstate_new(SentRunState *s, const SentDistilBertConfig *cfg, const Se
     s->h = malloc(N * H * sizeof(float));
     s->xq = malloc(N * widest);
     s->xs = malloc(N * (widest / group + 1) * sizeof(float));
-    s->scratch = malloc(sent_attention_scratch_floats(max_len, cfg->n_heads, D / cfg->n_heads) * sizeof(float));
+    // attention's scratch: one head's per slot when threads share the heads out, all heads' with
+    // one slot (the kernel then runs every head of a sequence itself)
+    s->n_slots = sent_parallel_threads();
+    int head_dim = D / cfg->n_heads;
+    s->scratch = malloc(sent_attention_scratch_floats(max_len, s->n_slots > 1 ? s->n_slots : cfg->n_heads, head_dim) *
+                        sizeof(float));
+    if (s->n_slots > 1) s->head_out = malloc((size_t)s->n_slots * max_len * head_dim * sizeof(float));
     s->ones = malloc((size_t)max_len);
     s->seq_start = malloc((size_t)max_batch * sizeof(int));
     s->seq_len = malloc((size_t)max_batch * sizeof(int));
@@ -231,7 +238,8 @@ int sent_runstate_new(SentRunState *s, const SentDistilBertConfig *cfg, const Se
     s->pre = malloc((size_t)max_batch * D * sizeof(float));
     s->logits = malloc((size_t)max_batch * cfg->n_labels * sizeof(float));
     if (!s->x || !s->xb || !s->qkv || !s->ctx || !s->h || !s->xq || !s->xs || !s->scratch ||
-        !s->ones || !s->seq_start || !s->seq_len || !s->pooled || !s->pre || !s->logits) {
+        (s->n_slots > 1 && !s->head_out) || !s->ones || !s->seq_start || !s->seq_len || !s->pooled || !s->pre ||
+        !s->logits) {
         sent_runstate_free(s);
         return sent_errorf(err, err_size, "out of memory for activations (batch %d x %d tokens)", max_batch, max_len);
     }
@@ -248,6 +256,7 @@ void sent_runstate_free(SentRunState *s) {
     free(s->xq);
     free(s->xs);
     free(s->scratch);
+    free(s->head_out);
     free(s->ones);
     free(s->seq_start);
     free(s->seq_len);
@@ -259,19 +268,80 @@ void sent_runstate_free(SentRunState *s) {
 
 // --- forward -----------------------------------------------------------------------------------
 
+// Linear layers and LayerNorms are split over parallel.h's threads by rows, in multiples of the
+// int8 kernels' 4-row register tile so no thread gets a ragged tile in the middle; a layer under
+// PARALLEL_MIN_MACS multiply-adds (or a LayerNorm under PARALLEL_MIN_ELEMENTS values) runs in
+// the caller: a hand-over costs microseconds.
+#define ROW_TILE 4
+#define PARALLEL_MIN_MACS (1 << 20)
+#define PARALLEL_MIN_ELEMENTS (1 << 15)
+
+static int row_units(int N) { return (N + ROW_TILE - 1) / ROW_TILE; }
+
+typedef struct {
+    const SentKernels *k, *kq;   // the table, and the one the int8 path runs (k or the scalar reference)
+    const SentLinear *lin;
+    SentRunState *s;
+    float *y;                    // [N, out]
+    const float *x;              // [N, in]
+    int N, flags;
+} LinearJob;
+
+// Rows [begin, end) tiles of a LinearJob: each thread quantizes its own rows of x into its rows of
+// s->xq / s->xs and multiplies them, so the two steps need no barrier between them.
+static void linear_rows(void *arg, int begin, int end) {
+    const LinearJob *j = arg;
+    const SentLinear *lin = j->lin;
+    int r0 = begin * ROW_TILE, r1 = end * ROW_TILE < j->N ? end * ROW_TILE : j->N, rows = r1 - r0;
+    int I = lin->in, O = lin->out;
+    float *y = j->y + (size_t)r0 * O;         // [rows, O]
+    const float *x = j->x + (size_t)r0 * I;   // [rows, I]
+    if (lin->w) {
+        j->k->linear_f32(y, x, lin->w, lin->b, rows, I, O);
+        if (j->flags & SENT_LINEAR_GELU) j->k->gelu_erf(y, rows * O);
+    } else {
+        int groups = I / lin->q.group_size;
+        int8_t *xq = j->s->xq + (size_t)r0 * I;       // [rows, I]
+        float *xs = j->s->xs + (size_t)r0 * groups;   // [rows, groups]
+        j->k->quantize_q8(xq, xs, x, rows, I, lin->q.group_size);
+        j->kq->linear_q8(y, xq, xs, &lin->q, j->kq == j->k ? lin->packed : NULL, lin->b, rows, I, O, j->flags);
+    }
+}
+
 // y[N, out] = act(x[N, in] W^T + b) (act: GELU with SENT_LINEAR_GELU in flags), through the
 // fp32 or the int8 kernel; int8 weights not packed for k (an out-of-memory repack) go through
 // the scalar reference, which reads the plain layout.
 static void linear_forward(const SentKernels *k, const SentWeights *w, SentRunState *s, float *y, const float *x,
                            const SentLinear *lin, int N, int flags) {
-    if (lin->w) {
-        k->linear_f32(y, x, lin->w, lin->b, N, lin->in, lin->out);
-        if (flags & SENT_LINEAR_GELU) k->gelu_erf(y, N * lin->out);
-    } else {
-        const SentKernels *kq = w->packed_for == k ? k : sent_kernels_scalar();
-        k->quantize_q8(s->xq, s->xs, x, N, lin->in, lin->q.group_size);
-        kq->linear_q8(y, s->xq, s->xs, &lin->q, kq == k ? lin->packed : NULL, lin->b, N, lin->in, lin->out, flags);
-    }
+    LinearJob job = {.k = k, .kq = lin->w || w->packed_for == k ? k : sent_kernels_scalar(), .lin = lin, .s = s,
+                     .y = y, .x = x, .N = N, .flags = flags};
+    if ((double)N * lin->in * lin->out >= PARALLEL_MIN_MACS) sent_parallel_for(row_units(N), linear_rows, &job);
+    else linear_rows(&job, 0, row_units(N));
+}
+
+typedef struct {
+    const SentKernels *k;
+    const SentLayerNorm *ln;
+    float *x;         // [N, D] the residual stream, overwritten with LayerNorm(x + sub)
+    float *sub;       // [N, D] the sublayer's output (clobbered)
+    int N, D;
+    float eps;
+} ResidualJob;
+
+static void residual_rows(void *arg, int begin, int end) {
+    const ResidualJob *j = arg;
+    int r0 = begin * ROW_TILE, r1 = end * ROW_TILE < j->N ? end * ROW_TILE : j->N;
+    size_t off = (size_t)r0 * j->D;
+    j->k->add(j->sub + off, j->x + off, (r1 - r0) * j->D);
+    j->k->layernorm(j->x + off, j->sub + off, j->ln->w, j->ln->b, r1 - r0, j->D, j->eps);
+}
+
+// x = LayerNorm(x + sub), by rows over the threads.
+static void residual_layernorm(const SentKernels *k, const SentLayerNorm *ln, float *x, float *sub, int N, int D,
+                               float eps) {
+    ResidualJob job = {.k = k, .ln = ln, .x = x, .sub = sub, .N = N, .D = D, .eps = eps};
+    if ((double)N * D >= PARALLEL_MIN_ELEMENTS) sent_parallel_for(row_units(N), residual_rows, &job);
+    else residual_rows(&job, 0, row_units(N));
 }
 
 // out[D] = table[row] (+=, when accumulate), dequantizing int8 rows.
@@ -309,6 +379,56 @@ static Projections project_qkv(const SentKernels *k, const SentWeights *w, SentR
     linear_forward(k, w, s, p.k, x, &lw->k, N, 0);
     linear_forward(k, w, s, p.v, x, &lw->v, N, 0);
     return p;
+}
+
+typedef struct {
+    const SentKernels *k;
+    SentRunState *s;
+    Projections p;
+    const uint8_t *masks;   // [B, mask_stride], or NULL for the packed case (s->ones)
+    int mask_stride, B, n_heads, head_dim;
+} AttentionJob;
+
+// Slots [begin, end) of an AttentionJob: slot j takes its share of the B * n_heads (sequence,
+// head) pairs and runs the kernel on each with one head, reading that head's columns of q, k, v
+// in place (rows p.ld apart); its output goes through the slot's [T, head_dim] buffer into s->ctx.
+static void attention_slots(void *arg, int begin, int end) {
+    const AttentionJob *j = arg;
+    SentRunState *s = j->s;
+    int hd = j->head_dim, C = j->n_heads * hd, items = j->B * j->n_heads, ld = j->p.ld;
+    size_t scratch_floats = sent_attention_scratch_floats(s->max_len, 1, hd);
+    for (int slot = begin; slot < end; slot++) {
+        float *o = s->head_out + (size_t)slot * s->max_len * hd;   // [T, hd]
+        float *scratch = s->scratch + (size_t)slot * scratch_floats;
+        int first = (int)((long long)items * slot / s->n_slots), last = (int)((long long)items * (slot + 1) / s->n_slots);
+        for (int item = first; item < last; item++) {
+            int b = item / j->n_heads, h = item % j->n_heads, T = s->seq_len[b];
+            size_t in = (size_t)s->seq_start[b] * ld + (size_t)h * hd;
+            const uint8_t *mask = j->masks ? j->masks + (size_t)b * j->mask_stride : s->ones;
+            j->k->attention(o, j->p.q + in, j->p.k + in, j->p.v + in, ld, mask, T, 1, hd, scratch);
+            size_t out = (size_t)s->seq_start[b] * C + (size_t)h * hd;
+            for (int t = 0; t < T; t++) memcpy(s->ctx + out + (size_t)t * C, o + (size_t)t * hd, hd * sizeof(float));
+        }
+    }
+}
+
+// s->ctx = self-attention of every sequence on the projections p. With one slot (native, or
+// wasm without threads) the kernel runs all heads of a sequence at once, and natively splits them
+// over OpenMP itself; with more, (sequence, head) pairs are shared out over the slots.
+static void attention_forward(const SentKernels *k, SentRunState *s, Projections p, int B, const uint8_t *masks,
+                              int mask_stride, int n_heads, int head_dim) {
+    if (s->n_slots == 1) {
+        for (int b = 0; b < B; b++) {
+            size_t row = (size_t)s->seq_start[b];
+            const uint8_t *mask = mask_stride ? masks + (size_t)b * mask_stride : s->ones;
+            k->attention(s->ctx + row * n_heads * head_dim, p.q + row * p.ld, p.k + row * p.ld, p.v + row * p.ld, p.ld,
+                         mask, s->seq_len[b], n_heads, head_dim, s->scratch);
+        }
+        return;
+    }
+    AttentionJob job = {.k = k, .s = s, .p = p, .masks = mask_stride ? masks : NULL, .mask_stride = mask_stride,
+                        .B = B, .n_heads = n_heads, .head_dim = head_dim};
+    sent_parallel_for(s->n_slots, attention_slots, &job);
 }
 
 // One query row against a sequence's keys, all heads: out[C] = softmax(q k^T / sqrt(hd)) v
@@ -362,12 +482,10 @@ static void last_layer_cls(const SentDistilBertConfig *cfg, const SentLayerWeigh
                             cfg->n_heads, head_dim, s->scratch);
     }
     linear_forward(k, w, s, s->xb, s->ctx, &lw->out_lin, B, 0);
-    k->add(s->xb, s->pooled, B * D);
-    k->layernorm(s->pooled, s->xb, lw->sa_ln.w, lw->sa_ln.b, B, D, eps);
+    residual_layernorm(k, &lw->sa_ln, s->pooled, s->xb, B, D, eps);
     linear_forward(k, w, s, s->h, s->pooled, &lw->lin1, B, SENT_LINEAR_GELU);
     linear_forward(k, w, s, s->xb, s->h, &lw->lin2, B, 0);
-    k->add(s->xb, s->pooled, B * D);
-    k->layernorm(s->pooled, s->xb, lw->out_ln.w, lw->out_ln.b, B, D, eps);
+    residual_layernorm(k, &lw->out_ln, s->pooled, s->xb, B, D, eps);
 }
 
 // The network over N rows holding B sequences: sequence b is rows [seq_start[b], +seq_len[b])
@@ -395,20 +513,13 @@ static void forward(const SentDistilBertConfig *cfg, const SentWeights *w, SentR
         const SentLayerWeights *lw = &w->layers[l];
         // self-attention sublayer
         Projections p = project_qkv(k, w, s, lw, s->x, N);
-        for (int b = 0; b < B; b++) {
-            size_t row = (size_t)s->seq_start[b];
-            const uint8_t *mask = mask_stride ? masks + (size_t)b * mask_stride : s->ones;
-            k->attention(s->ctx + row * D, p.q + row * p.ld, p.k + row * p.ld, p.v + row * p.ld, p.ld, mask,
-                         s->seq_len[b], cfg->n_heads, head_dim, s->scratch);
-        }
+        attention_forward(k, s, p, B, masks, mask_stride, cfg->n_heads, head_dim);
         linear_forward(k, w, s, s->xb, s->ctx, &lw->out_lin, N, 0);
-        k->add(s->xb, s->x, N * D);
-        k->layernorm(s->x, s->xb, lw->sa_ln.w, lw->sa_ln.b, N, D, eps);
+        residual_layernorm(k, &lw->sa_ln, s->x, s->xb, N, D, eps);
         // feed-forward sublayer
         linear_forward(k, w, s, s->h, s->x, &lw->lin1, N, SENT_LINEAR_GELU);
         linear_forward(k, w, s, s->xb, s->h, &lw->lin2, N, 0);
-        k->add(s->xb, s->x, N * D);
-        k->layernorm(s->x, s->xb, lw->out_ln.w, lw->out_ln.b, N, D, eps);
+        residual_layernorm(k, &lw->out_ln, s->x, s->xb, N, D, eps);
         if (hidden_states) memcpy(hidden_states + (size_t)(l + 1) * layer_stride, s->x, layer_stride * sizeof(float));
     }
 

@@ -77,7 +77,12 @@ typedef struct {
     float *h;         // [B*T, H] feed-forward hidden
     int8_t *xq;       // [B*T, max(D, H)] activations quantized for int8 matmuls
     float *xs;        // [B*T, max(D, H) / smallest group] their scales
-    float *scratch;   // [sent_attention_scratch_floats(max_len, n_heads, D / n_heads)] attention's
+    float *scratch;   // attention's: [sent_attention_scratch_floats(max_len, n_heads, head_dim)] with one
+                      // slot, one head's per slot with more
+    int n_slots;      // attention work slots: parallel.h's threads when the state was made; with 1
+                      // the kernel's attention runs on all heads at once, as natively
+    float *head_out;  // [n_slots, max_len, head_dim] one head's attention output per slot, before
+                      // it goes into ctx (n_slots > 1 only: each slot runs one head at a time)
     uint8_t *ones;    // [max_len] the mask of a packed sequence: every token real
     int *seq_start;   // [max_batch] first row of each sequence in x
     int *seq_len;     // [max_batch] its rows (padded length in a padded batch)

@@ -15,6 +15,14 @@
 //       {"name","labels":[...],"positive_index","config":{...},"max_len","truncation",
 //        "head_tokens","quantization":{"scheme","group_size"},"checksum":"crc32 hex"}
 //   void        sent_wasm_unload(void)
+//   int         sent_wasm_max_threads(void)
+//       the most threads one engine can use: SENT_WASM_MAX_THREADS in the pthreads build (the
+//       Makefile's WASM_MAX_THREADS, the module's pre-started pthread workers plus the caller), 1
+//       in the single-threaded one
+//   int         sent_wasm_set_threads(int n)    0 ok, -1 error
+//       starts parallel.h's pool with n threads in all; call it before loading a model (and the
+//       explainer's), which sizes its buffers for the threads there are. It is module-wide: the
+//       classifier and the explainer share the pool.
 // The checksum field is the file's CRC-32 (weights/FORMAT.md), already verified by the load.
 #include <emscripten.h>
 #include <stdint.h>
@@ -23,8 +31,13 @@
 
 #include "cJSON.h"
 #include "json_out.h"
+#include "parallel.h"
 #include "sentiment.h"
 #include "wasm_error.h"
+
+#ifndef SENT_WASM_MAX_THREADS
+#define SENT_WASM_MAX_THREADS 1   // the single-threaded build
+#endif
 
 // One review per forward pass: the page classifies as the user types or one review at a time,
 // and batch 1 keeps the activation buffers (~6 MB for distilbert-base at 512 tokens) small.
@@ -61,6 +74,7 @@ static char *build_info(const SentClassifier *c) {
     snprintf(crc, sizeof crc, "%08x", (unsigned)info.checksum);
     cJSON_AddStringToObject(out, "checksum", crc);
     cJSON_AddStringToObject(out, "kernels", sent_get_kernels(c)->name);
+    cJSON_AddNumberToObject(out, "threads", sent_parallel_threads());
     char *json = cJSON_PrintUnformatted(out);
     cJSON_Delete(out);
     return json;
@@ -90,6 +104,26 @@ EMSCRIPTEN_KEEPALIVE int sent_wasm_load(const uint8_t *bytes, int len) {
     if (!info_json) {
         sent_wasm_unload();
         sent_wasm_fail(SENT_ERR_MEMORY, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+EMSCRIPTEN_KEEPALIVE int sent_wasm_max_threads(void) { return SENT_WASM_MAX_THREADS; }
+
+EMSCRIPTEN_KEEPALIVE int sent_wasm_set_threads(int n) {
+    char err[160];
+    if (classifier) {
+        sent_wasm_fail(SENT_ERR_ARGUMENT, "threads are set before a model is loaded");
+        return -1;
+    }
+    if (n < 1 || n > SENT_WASM_MAX_THREADS) {
+        snprintf(err, sizeof err, "threads must be in [1, %d] in this build, got %d", SENT_WASM_MAX_THREADS, n);
+        sent_wasm_fail(SENT_ERR_ARGUMENT, err);
+        return -1;
+    }
+    if (sent_parallel_start(n, err, sizeof err)) {
+        sent_wasm_fail(SENT_ERR_ARGUMENT, err);
         return -1;
     }
     return 0;

@@ -35,7 +35,8 @@ tarball=$(ls "$work"/movie-sentiment-*.tgz)
 echo "ok - npm pack: $(basename "$tarball") ($(stat -c %s "$tarball") bytes)"
 tar -tzf "$tarball" | sed 's|^package/||' | LC_ALL=C sort > "$work/listing"
 for f in package.json README.md index.js index.d.ts engine.js worker.js pool.js model-store.js sentences.js \
-         sentiment.mjs sentiment.wasm sentiment.smf model.json; do
+         sentiment.mjs sentiment.wasm sentiment-threads.mjs sentiment-threads.wasm sentiment-threads.worker.js \
+         sentiment-threads.worker.cjs sentiment.smf model.json; do
     grep -qx "$f" "$work/listing" || { echo "FAIL the tarball lacks $f"; exit 1; }
 done
 echo "ok - the tarball holds the module, its types, the wasm, its loader and the model"

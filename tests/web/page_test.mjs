@@ -153,7 +153,10 @@ async function main() {
         check(progress.length > 0 && / of \d+(\.\d)? MB$/.test(progress.at(-1)) && progress.at(-1).split(' of ')[0] === progress.at(-1).split(' of ')[1],
             `the download showed its progress in bytes of the total (${progress.length} updates, last "${progress.at(-1)}")`);
         check(await page.evaluate(() => self.crossOriginIsolated), 'the page is cross-origin isolated under serve.mjs');
-        check(/engine workers/.test(status.message), `several engine workers are used: "${status.message}"`);
+        const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+        const threads = Math.min(cores, 4);
+        check(new RegExp(`${Math.max(1, Math.floor(cores / threads))} engine worker.*${threads} threads? \\(cross-origin isolated\\)`).test(status.message),
+            `the isolated page runs the pthreads build on every core, and no more workers than fill the cores: "${status.message}"`);
 
         const pos = await classify(page, POSITIVE_REVIEW);
         check(['Positive', 'Negative'].includes(pos.label) && pos.positive >= 0 && pos.positive <= 1,
@@ -379,7 +382,8 @@ async function main() {
         const noWasmDir = path.join(ARTIFACTS, 'web-no-wasm');
         await fs.rm(noWasmDir, { recursive: true, force: true });
         await fs.cp(SITE, noWasmDir, { recursive: true });
-        await fs.rm(path.join(noWasmDir, 'lib/sentiment.wasm'));
+        // Both builds: the isolated page would run the pthreads one.
+        for (const f of ['sentiment.wasm', 'sentiment-threads.wasm']) await fs.rm(path.join(noWasmDir, 'lib', f));
         const noWasm = await startServer(noWasmDir, 0);
         servers.push(noWasm);
         const noWasmPage = await context.newPage();
@@ -394,10 +398,12 @@ async function main() {
         const plainPage = await context.newPage();
         await plainPage.goto(plain.url);
         status = await waitForModelState(plainPage, ['ready', 'error']);
-        check(status.state === 'ready' && /1 engine worker\b/.test(status.message), `without isolation headers: "${status.message}"`);
+        check(status.state === 'ready' && /1 engine worker\b.*1 thread: host does not send COOP\/COEP/.test(status.message),
+            `without isolation headers, the single-threaded build and why: "${status.message}"`);
         check(!(await plainPage.evaluate(() => self.crossOriginIsolated)), 'the plain host is not cross-origin isolated');
         const plainResult = await classify(plainPage, POSITIVE_REVIEW);
-        check(plainResult.label === pos.label && Math.abs(plainResult.positive - pos.positive) < 1e-6, 'the answer is the same with one worker');
+        check(plainResult.label === pos.label && Math.abs(plainResult.positive - pos.positive) < 1e-6,
+            'the single-threaded build answers as the pthreads build does');
         await plainPage.close();
         console.log(`page test: ${checkCount()} checks passed`);
     } finally {

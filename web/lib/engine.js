@@ -1,6 +1,10 @@
 // The engine in place: the WebAssembly module and one loaded model, on the calling thread (a
 // worker's, or node's). The worker (worker.js) is a message adapter over this; nothing here
 // knows about pages or workers.
+// Two builds of the module (the Makefile's wasm target): sentiment.mjs, one thread, and
+// sentiment-threads.mjs, pthreads on a SharedArrayBuffer heap, which splits one review over
+// several threads (src/engine/parallel.h). The threaded one is picked when this thread may share
+// memory and block on it: in node, or in a worker of a cross-origin isolated page (COOP + COEP).
 // Exports used: sent_wasm_{load,classify,model_info,unload} (src/wasm/wasm_api.c),
 // sent_wasm_explain_{part,load,unload} (src/wasm/wasm_explain.c) and sent_wasm_last_error
 // (src/wasm/wasm_error.c: every export fails the same way, with {"error":{"code","message"}}),
@@ -12,26 +16,63 @@ import { utf8ByteToStringIndex } from './text-offsets.js';
 
 const isNode = typeof process === 'object' && !!(process.versions && process.versions.node) && typeof window === 'undefined';
 
+// Why this thread cannot run the threaded build, or null when it can.
+export function threadsUnavailable() {
+    if (!isNode && !globalThis.crossOriginIsolated) return 'host does not send COOP/COEP';
+    if (typeof SharedArrayBuffer !== 'function') return 'no SharedArrayBuffer here';
+    if (!isNode && typeof window === 'object') return 'the engine runs on the page\'s own thread, which may not wait on other threads';
+    return null;
+}
+
+async function cores() {
+    if (isNode) return (await import('node:os')).availableParallelism();
+    return (typeof navigator === 'object' && navigator.hardwareConcurrency) || 1;
+}
+
 // Debian emcc 3.1.6's ES6 loader, under node, uses CommonJS's __dirname and require and cannot
-// find the .wasm itself: both shims are set (only if absent) and the bytes are passed in.
-async function startModule() {
+// find the .wasm itself: both shims are set (only if absent) and the bytes are passed in. Its
+// pthread script (name.worker.js) is CommonJS, which a "type": "module" package (the npm one)
+// would load as an ES module, so node gets the .cjs copy that `make web` places next to it.
+async function startModule(name) {
     const options = {};
     if (isNode) {
         const [{ readFile }, { createRequire }, { fileURLToPath }] =
             await Promise.all([import('node:fs/promises'), import('node:module'), import('node:url')]);
         globalThis.__dirname ??= fileURLToPath(new URL('.', import.meta.url));
         globalThis.require ??= createRequire(import.meta.url);
-        options.wasmBinary = await readFile(new URL('./sentiment.wasm', import.meta.url));
+        options.wasmBinary = await readFile(new URL(`./${name}.wasm`, import.meta.url));
+        options.locateFile = (file) => fileURLToPath(new URL(`./${file.replace(/\.worker\.js$/, '.worker.cjs')}`, import.meta.url));
     }
-    const { default: createSentimentModule } = await import('./sentiment.mjs');
+    const { default: createSentimentModule } = await import(`./${name}.mjs`);
     return createSentimentModule(options);
 }
 
-// Resolves to an Engine; an engine that cannot start is an error with code 'engine'.
-export async function createEngine() {
+// Starts the build that fits: threads (default: every core, at most the build's maximum) > 1 and
+// a thread that can share memory get the pthreads build, else the single-threaded one.
+// engine.threading says which runs and why, e.g. "2 threads (cross-origin isolated)" or
+// "1 thread: host does not send COOP/COEP".
+async function startEngine(threads) {
+    if (threads !== undefined && (!Number.isInteger(threads) || threads < 1))
+        throw sentimentError('argument', `threads must be a whole number >= 1, got ${threads}`);
+    const wanted = threads ?? await cores();
+    const why = wanted > 1 ? threadsUnavailable() : 'one was asked for';
+    if (why) return new Engine(await startModule('sentiment'), `1 thread: ${why}`);
+    const mod = await startModule('sentiment-threads');
+    const n = Math.min(wanted, mod._sent_wasm_max_threads());
+    const engine = new Engine(mod, `${n} thread${n > 1 ? 's' : ''} (${isNode ? 'node worker_threads' : 'cross-origin isolated'})`);
+    if (mod._sent_wasm_set_threads(n) !== 0) throw engine.lastError();
+    // Under node the pthread workers would keep the process alive after the caller's last call.
+    if (isNode) for (const w of [...mod.PThread.runningWorkers, ...mod.PThread.unusedWorkers]) w.unref();
+    return engine;
+}
+
+// Resolves to an Engine; an engine that cannot start is an error with code 'engine' (a bad
+// threads value: 'argument').
+export async function createEngine({ threads } = {}) {
     try {
-        return new Engine(await startModule());
+        return await startEngine(threads);
     } catch (e) {
+        if (e.code === 'argument') throw e;
         throw sentimentError('engine', `the WebAssembly engine could not start: ${e && e.message || e}`);
     }
 }
@@ -43,8 +84,9 @@ function engineFailure(answer) {
 }
 
 export class Engine {
-    constructor(mod) {
+    constructor(mod, threading) {
         this.mod = mod;
+        this.threading = threading;   // which build runs, on how many threads, and why
         this.modelPtr = 0;   // the model bytes in wasm memory, kept while a model is loaded
         this.info = null;
     }
@@ -95,7 +137,7 @@ export class Engine {
             throw error;
         }
         this.modelPtr = ptr;
-        this.info = JSON.parse(mod.UTF8ToString(mod._sent_wasm_model_info()));
+        this.info = { ...JSON.parse(mod.UTF8ToString(mod._sent_wasm_model_info())), threading: this.threading };
         return this.info;
     }
 

@@ -85,6 +85,10 @@ export interface ModelInfo {
     sha256: string | null;
     /** Engine workers; 0 when the engine runs in place (node, a worker, or workers: 0). */
     workers: number;
+    /** Threads of each engine (1: the single-threaded build). */
+    threads: number;
+    /** Which build runs and why, e.g. "2 threads (cross-origin isolated)", "1 thread: host does not send COOP/COEP". */
+    threading: string;
 }
 
 export interface Progress {
@@ -115,6 +119,8 @@ export interface ClassifierOptions {
     model?: string | URL | ArrayBuffer | ArrayBufferView;
     /** Engine workers in a page (default: up to 4 when crossOriginIsolated, else 1); 0 runs in place. */
     workers?: number;
+    /** Threads per engine (default: every core, at most 4); more than 1 needs SharedArrayBuffer and, in a page, crossOriginIsolated, else 1 runs. */
+    threads?: number;
     /** Keep a manifest's model in the browser's Cache API, keyed by its checksum (default true). */
     cache?: boolean;
     onProgress?: (progress: Progress) => void;

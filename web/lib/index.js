@@ -8,7 +8,7 @@
 import { createEngine } from './engine.js';
 import { sentimentError, throwIfAborted } from './errors.js';
 import { openModel } from './model-store.js';
-import { EnginePool, chooseWorkerCount, runChunks } from './pool.js';
+import { EnginePool, chooseWorkers, runChunks } from './pool.js';
 import { splitSentences } from './sentences.js';
 
 export { splitSentences } from './sentences.js';
@@ -58,7 +58,7 @@ function requireText(text) {
     if (typeof text !== 'string') throw sentimentError('argument', `expected the text as a string, got ${text === null ? 'null' : typeof text}`);
 }
 
-export async function createClassifier({ model = DEFAULT_MODEL, workers, cache = true, onProgress, signal, stallTimeout } = {}) {
+export async function createClassifier({ model = DEFAULT_MODEL, workers, threads, cache = true, onProgress, signal, stallTimeout } = {}) {
     const report = (p) => { if (onProgress) onProgress(p); };
     const opened = await openModel(model, {
         cache, signal, stallTimeout,
@@ -68,9 +68,13 @@ export async function createClassifier({ model = DEFAULT_MODEL, workers, cache =
     throwIfAborted(signal);
     report({ phase: 'start', loaded: opened.buffer.byteLength, total: opened.buffer.byteLength });
     const bytes = opened.buffer.byteLength;
-    const count = workers ?? (inPage ? chooseWorkerCount() : 0);
+    if (threads !== undefined && (!Number.isInteger(threads) || threads < 1))
+        throw sentimentError('argument', `threads must be a whole number >= 1, got ${threads}`);
+    const shares = inPage ? chooseWorkers({ threads }) : { workers: 0, threads };
+    const count = workers ?? shares.workers;
     if (!Number.isInteger(count) || count < 0) throw sentimentError('argument', `workers must be a whole number >= 0, got ${workers}`);
-    const runner = count > 0 && typeof Worker === 'function' ? new EnginePool(count) : new InPlace(await createEngine());
+    const runner = count > 0 && typeof Worker === 'function'
+        ? new EnginePool(count, shares.threads) : new InPlace(await createEngine({ threads: shares.threads }));
     let engineInfo;
     try {
         engineInfo = await runner.load(opened.buffer);

@@ -7,12 +7,18 @@ import { sentimentError, errorObject, fromErrorObject } from './errors.js';
 export const BATCH_CHUNK = 4;   // reviews per message: small enough for quick cancel and smooth progress
 const MAX_WORKERS = 4;          // each worker holds a full copy of the model in its own memory
 
-// Several workers only when the page is cross-origin isolated (served with COOP/COEP); on a plain
-// static host one worker keeps memory use at one model copy and stays correct.
-export function chooseWorkerCount() {
-    if (!globalThis.crossOriginIsolated) return 1;
+// How a page shares out the cores: {workers, threads} (threads: each worker's engine's). On a
+// plain static host one worker with the single-threaded build keeps memory use at one model copy.
+// When the page is cross-origin isolated each worker runs the pthreads build (engine.js) on
+// `threads` threads (default: every core, at most MAX_THREADS), and there are only as many workers
+// as fill the cores, so a batch never runs more threads than there are cores.
+const MAX_THREADS = 4;
+export function chooseWorkers({ threads } = {}) {
+    // The engine then runs one thread and says why (engine.js).
+    if (!globalThis.crossOriginIsolated) return { workers: 1, threads };
     const cores = navigator.hardwareConcurrency || 1;
-    return Math.max(1, Math.min(MAX_WORKERS, cores));
+    const perWorker = threads ?? Math.max(1, Math.min(MAX_THREADS, cores));
+    return { workers: Math.max(1, Math.min(MAX_WORKERS, Math.floor(cores / perWorker))), threads: perWorker };
 }
 
 class EngineWorker {
@@ -87,8 +93,9 @@ export async function runChunks(texts, runners, { onProgress, signal } = {}) {
 }
 
 export class EnginePool {
-    constructor(size) {
+    constructor(size, threads) {
         this.workers = Array.from({ length: size }, (_, i) => new EngineWorker(i));
+        this.threads = threads;   // of each worker's engine; undefined: engine.js's default
     }
 
     get size() {
@@ -100,7 +107,7 @@ export class EnginePool {
     async load(buffer) {
         const replies = await Promise.all(this.workers.map((w, i) => {
             const bytes = i === this.workers.length - 1 ? buffer : buffer.slice(0);
-            return w.request({ type: 'load', bytes }, [bytes]);
+            return w.request({ type: 'load', bytes, threads: this.threads }, [bytes]);
         }));
         return replies[0].info;
     }

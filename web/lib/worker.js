@@ -1,6 +1,7 @@
 // A module worker holding one engine (engine.js), so a page never freezes while reviews are
 // scored. Messages (pool.js sends them):
-//   {id, type: 'load', bytes}                 -> {id, ok: true, info}
+//   {id, type: 'load', bytes, threads}        -> {id, ok: true, info}   (the first message's threads
+//                                                picks the engine's build: engine.js)
 //   {id, type: 'classifyMany', texts}         -> {id, ok: true, results}  (per text: answer or {error})
 //   {id, type: 'explain', text, part, parts}  -> {id, ok: true, result}
 //   {id, type: 'memory'}                      -> {id, ok: true, memory: {heapBytes, inUseBytes}}
@@ -14,7 +15,7 @@ let starting = null; // the engine's promise, created on the first message
 self.onmessage = async (event) => {
     const { id, type } = event.data;
     try {
-        starting ??= createEngine();
+        starting ??= createEngine({ threads: event.data.threads });
         const engine = await starting;
         let reply;
         if (type === 'load') reply = { info: engine.load(event.data.bytes) };
