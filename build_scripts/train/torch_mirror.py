@@ -67,7 +67,7 @@ FIRST_PLAIN_TOKEN = 999   # ids below are [PAD], [unusedN], [UNK], [CLS], [SEP],
 LOG_COLUMNS = ["step", "epoch", "loss", "lr", "grad_norm", "tokens_per_s", "gflops", "valid_loss",
                "valid_accuracy", "train_accuracy"]
 SST2_COLUMNS = ["sst2_valid_loss", "sst2_valid_accuracy"]   # the C trainer's names for them
-# what comes back from a lent GPU machine (/work/.library/device/README.md): at most 8 files of
+# what comes back from a lent GPU machine (the device tool's limits): at most 8 files of
 # at most 16 MiB, 64 MiB in all
 SHIP_FILES, SHIP_PART_BYTES, SHIP_BYTES = 8, 16 << 20, 64 << 20
 SHIP_LOG_BYTES = 1 << 20   # kept free for logs.tar.xz, which gpu_recipe.sh writes last
