@@ -8,26 +8,17 @@
 
 #include "check.h"
 #include "model.h"
-#include "tools/convert.h"
+#include "random_model.h"
 #include "sentiment.h"
 
-static const char *vocab =
-    "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\nmovie\nwas\ngreat\nbad\nterrible\ngood\nfilm\ni\nloved\nit\n.\n,\n!\n"
-    "a\nnot\n##s\n##ing\nplot\nacting\nboring\nfun\nand\nbut\nhated\n";
-
 static uint8_t *tiny_model(int quantize, size_t *len) {
-    SentHfConfig cfg = {.model = {.vocab_size = 40, .dim = 32, .n_layers = 2, .n_heads = 4, .hidden_dim = 64,
-                        .max_position_embeddings = 24, .n_labels = 2}, .positive_index = 1};
-    strcpy(cfg.labels[0], "NEGATIVE");
-    strcpy(cfg.labels[1], "POSITIVE");
     SentConvertOptions opts = sent_convert_defaults();
     opts.quantize = quantize;
     opts.group_size = 16;
     opts.head_tokens = 6;
-    char err[256];
-    uint8_t *bytes = sent_convert_random(&cfg, vocab, &opts, 7, len, err, sizeof err);
-    CHECK_MSG(bytes != NULL, "%s", err);
-    return bytes;
+    SentDistilBertConfig shape = {.vocab_size = 40, .dim = 32, .n_layers = 2, .n_heads = 4, .hidden_dim = 64,
+                                  .max_position_embeddings = 24};
+    return random_model(shape, opts, 7, len);
 }
 
 static const char *reviews[] = {

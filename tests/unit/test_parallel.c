@@ -11,8 +11,8 @@
 
 #include "check.h"
 #include "parallel.h"
+#include "random_model.h"
 #include "sentiment.h"
-#include "tools/convert.h"
 
 #define MAX_N 1000
 
@@ -102,23 +102,14 @@ static void test_pool(void) {
     CHECK(each_once(&c, 50));
 }
 
-static const char *vocab =
-    "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\nmovie\nwas\ngreat\nbad\nterrible\ngood\nfilm\ni\nloved\nit\n.\n,\n!\n"
-    "a\nnot\n##s\n##ing\nplot\nacting\nboring\nfun\nand\nbut\nhated\n";
-
 // A model large enough that its linears cross model.c's split threshold at ~100 tokens.
-static uint8_t *random_model(int quantize, size_t *len) {
-    SentHfConfig cfg = {.model = {.vocab_size = 40, .dim = 128, .n_layers = 2, .n_heads = 4, .hidden_dim = 512,
-                        .max_position_embeddings = 160, .n_labels = 2}, .positive_index = 1};
-    strcpy(cfg.labels[0], "NEGATIVE");
-    strcpy(cfg.labels[1], "POSITIVE");
+static uint8_t *split_model(int quantize, size_t *len) {
     SentConvertOptions opts = sent_convert_defaults();
     opts.quantize = quantize;
     opts.group_size = 32;
-    char err[256];
-    uint8_t *bytes = sent_convert_random(&cfg, vocab, &opts, 11, len, err, sizeof err);
-    CHECK_MSG(bytes != NULL, "%s", err);
-    return bytes;
+    SentDistilBertConfig shape = {.vocab_size = 40, .dim = 128, .n_layers = 2, .n_heads = 4, .hidden_dim = 512,
+                                  .max_position_embeddings = 160};
+    return random_model(shape, opts, 11, len);
 }
 
 #define N_TEXTS 4
@@ -153,7 +144,7 @@ static void test_model_threads(void) {
     const SentKernels *tables[] = {sent_kernels_scalar(), sent_kernels_wasm()};
     for (int quantize = 0; quantize <= 1; quantize++) {
         size_t len;
-        uint8_t *bytes = random_model(quantize, &len);
+        uint8_t *bytes = split_model(quantize, &len);
         if (!bytes) return;
         for (int t = 0; t < 2; t++) {
             float want_single[N_TEXTS], want_batch[N_TEXTS];
