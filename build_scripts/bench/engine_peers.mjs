@@ -326,8 +326,8 @@ const ROWS = [
     ['onnxruntime-node, native CPU', 'fp32', '1', 'ort-node', 'onnx'],
     ['onnxruntime-node, native CPU', 'fp32', '2', 'ort-node', 'onnx'],
     ['onnxruntime-node, native CPU', 'int8', '1', 'ort-node', 'onnxInt8'],
-    ['ours, native (AVX-512/VNNI)', 'fp32', '1', 'native', 'fp32Smf'],
-    ['ours, native (AVX-512/VNNI)', 'int8', '1', 'native', 'int8Smf'],
+    ['ours, native (best table for this CPU)', 'fp32', '1', 'native', 'fp32Smf'],
+    ['ours, native (best table for this CPU)', 'int8', '1', 'native', 'int8Smf'],
 ];
 // With --chromium: the browser's engines in a cross-origin-isolated page (ratios against ours there).
 const CHROMIUM_ROWS = [
