@@ -65,3 +65,40 @@ export function stopServers(servers) {
         s.server.close();
     }
 }
+
+// The JavaScript heaps of a page and of the workers it starts, through the DevTools protocol:
+// attach before the workers start, then measure() collects garbage in each heap and returns the
+// bytes still in use, {page, workers: [...]}, in milliseconds. (performance.measureUserAgentSpecificMemory
+// waits for the browser's next scheduled measurement, up to a minute per call in this chromium.)
+// Workers come from the page's own auto-attach; the engine's pthreads, workers of a worker, do
+// not, and hold little JavaScript: their memory is the shared wasm heap, measured by the engine.
+export async function jsHeaps(context, page) {
+    const cdp = await context.newCDPSession(page);
+    const workers = new Map();   // sessionId -> url
+    const replies = new Map();   // message id -> resolve
+    let nextId = 1;
+    cdp.on('Target.attachedToTarget', (e) => { if (e.targetInfo.type === 'worker') workers.set(e.sessionId, e.targetInfo.url); });
+    cdp.on('Target.detachedFromTarget', (e) => workers.delete(e.sessionId));
+    cdp.on('Target.receivedMessageFromTarget', (e) => {
+        const reply = JSON.parse(e.message);
+        replies.get(reply.id)?.(reply);
+        replies.delete(reply.id);
+    });
+    await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+    const inWorker = (sessionId, method) => new Promise((resolve, reject) => {
+        const id = nextId++;
+        replies.set(id, (r) => (r.error ? reject(new Error(`${method}: ${r.error.message}`)) : resolve(r.result)));
+        cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method }) }).catch(reject);
+    });
+    const measure = async () => {
+        await cdp.send('HeapProfiler.collectGarbage');
+        const page = (await cdp.send('Runtime.getHeapUsage')).usedSize;
+        const inWorkers = [];
+        for (const sessionId of workers.keys()) {
+            await inWorker(sessionId, 'HeapProfiler.collectGarbage');
+            inWorkers.push((await inWorker(sessionId, 'Runtime.getHeapUsage')).usedSize);
+        }
+        return { page, workers: inWorkers };
+    };
+    return { measure };
+}

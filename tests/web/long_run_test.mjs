@@ -4,15 +4,15 @@
 // (tests/data/imdb_test_sample.tsv.gz, 1,000 reviews: first their first WORDS words, then their
 // last WORDS words) in batches of 100, and 200 explanations, 10 after each batch. After each
 // batch it reads, per worker, the wasm memory's size and the bytes malloc has handed out
-// (classifier.memory()), and the JavaScript memory of the page and its workers
-// (performance.measureUserAgentSpecificMemory, made eager by a blink flag). The first two batches
+// (classifier.memory()), and the JavaScript heaps of the page and its engine workers after a
+// garbage collection (jsHeaps, browser.mjs: the DevTools protocol). The first two batches
 // (200 classifications, 20 explanations) are the warm-up; from there to the end each figure may
 // grow by at most its margin below. Prints every figure.
 //   node tests/web/long_run_test.mjs [build/web] [--batches 20] [--words 96]
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { startServer } from '../../build_scripts/serve.mjs';
-import { check, checkCount, launch, stopServers } from './browser.mjs';
+import { check, checkCount, jsHeaps, launch, stopServers } from './browser.mjs';
 import { SAMPLE, readReviews } from './reviews.mjs';
 
 function option(name, fallback) {
@@ -35,7 +35,7 @@ const WARM_UP_BATCHES = 2;
 // measured): 4 KiB is less than one 16-byte block left behind by each of a worker's ~900
 // classifications after the warm-up, or a 48-byte one by each of its ~90 explanations (a 40-byte
 // leak per classification, injected, grew it by 4.6 KiB in 200 calls). The JavaScript heaps
-// (under 3 MiB) move with garbage collection.
+// (about 1 MiB each after a collection) may grow by 1 MiB in all.
 const MARGIN = { heapBytes: 1 << 20, inUseBytes: 4 << 10, jsBytes: 1 << 20 };
 
 const MiB = (n) => `${(n / (1 << 20)).toFixed(2)} MiB`;
@@ -52,9 +52,10 @@ async function main() {
     }
     const reviews = readReviews(SAMPLE).map((r) => r.text);
     const site = await startServer(SITE, 0);
-    const { context, close } = await launch({}, ['--enable-blink-features=ForceEagerMeasureMemory']);
+    const { context, close } = await launch();
     try {
         const page = context.pages()[0] || await context.newPage();
+        const heaps = await jsHeaps(context, page);
         const uncaught = [];
         page.on('pageerror', (e) => uncaught.push(e.message));
         // A document of the site without the page's own classifier: only this test's workers run.
@@ -62,17 +63,15 @@ async function main() {
         const setup = await page.evaluate(async () => {
             const { createClassifier } = await import('./lib/index.js');
             window.clf = await createClassifier();
-            return { workers: window.clf.info.workers, isolated: self.crossOriginIsolated, measure: !!performance.measureUserAgentSpecificMemory };
+            return { workers: window.clf.info.workers, isolated: self.crossOriginIsolated };
         });
         check(setup.workers >= 1 && setup.isolated, `a classifier with ${setup.workers} engine workers in a cross-origin isolated document`);
-        const sample = () => page.evaluate(async () => {
-            const engines = await window.clf.memory();
-            if (!performance.measureUserAgentSpecificMemory) return { engines, js: null, workersJs: null };
-            const measured = await performance.measureUserAgentSpecificMemory();
-            const workersJs = measured.breakdown.filter((b) => b.attribution.some((a) => a.scope === 'DedicatedWorkerGlobalScope'))
-                .reduce((sum, b) => sum + b.bytes, 0);
-            return { engines, js: measured.bytes, workersJs };
-        });
+        const sample = async () => {
+            const engines = await page.evaluate(() => window.clf.memory());
+            const js = await heaps.measure();
+            const workersJs = js.workers.reduce((sum, b) => sum + b, 0);
+            return { engines, js: js.page + workersJs, workersJs, jsWorkers: js.workers.length };
+        };
 
         let classified = 0, explained = 0, tokens = 0, baseline = null;
         const peak = { heapBytes: 0, inUseBytes: 0, jsBytes: 0 };
@@ -104,7 +103,7 @@ async function main() {
             const fig = { heapBytes, inUseBytes, jsBytes: m.js ?? 0 };
             console.log(`batch ${b + 1}: ${classified} classified, ${explained} explained, ${((Date.now() - start) / 1000).toFixed(0)} s; ` +
                 `per worker wasm memory ${m.engines.map((e) => MiB(e.heapBytes)).join(' / ')}, malloc in use ${m.engines.map((e) => e.inUseBytes).join(' / ')} B; ` +
-                `JS (page + workers) ${m.js === null ? 'not measurable' : `${MiB(m.js)} (workers ${MiB(m.workersJs)})`}`);
+                `JS heaps (page + ${m.jsWorkers} workers) ${MiB(m.js)} (workers ${MiB(m.workersJs)})`);
             if (b + 1 === WARM_UP_BATCHES) baseline = { ...fig, engines: m.engines };
             if (b + 1 > WARM_UP_BATCHES) for (const k of Object.keys(peak)) peak[k] = Math.max(peak[k], fig[k]);
         }
@@ -118,12 +117,9 @@ async function main() {
             check(e.inUseBytes - base.inUseBytes <= MARGIN.inUseBytes,
                 `worker ${i}: malloc in use ${base.inUseBytes} B after the warm-up, ${e.inUseBytes} B at the end (${e.inUseBytes - base.inUseBytes} B; margin ${MARGIN.inUseBytes} B)`);
         });
-        if (final.js === null) {
-            console.log('note: performance.measureUserAgentSpecificMemory is not available: JavaScript memory not checked');
-        } else {
-            check(final.js - baseline.jsBytes <= MARGIN.jsBytes,
-                `JavaScript memory of the page and its workers: ${MiB(baseline.jsBytes)} after the warm-up, ${MiB(final.js)} at the end, peak ${MiB(peak.jsBytes)} (margin ${MiB(MARGIN.jsBytes)})`);
-        }
+        check(final.jsWorkers === setup.workers, `the JavaScript heaps of the page and its ${final.jsWorkers} engine workers measured`);
+        check(final.js - baseline.jsBytes <= MARGIN.jsBytes,
+            `JavaScript heaps of the page and its workers: ${MiB(baseline.jsBytes)} after the warm-up, ${MiB(final.js)} at the end, peak ${MiB(peak.jsBytes)} (margin ${MiB(MARGIN.jsBytes)})`);
         check(uncaught.length === 0, `no uncaught errors (${uncaught.join(' | ')})`);
         console.log(`long run: ${checkCount()} checks passed in ${((Date.now() - start) / 1000).toFixed(0)} s`);
     } finally {
