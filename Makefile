@@ -258,16 +258,9 @@ $(BUILD)/valgrind/bin/%: $(BUILD)/valgrind/obj/tests/unit/%.o $(VG_SUPPORT_OBJ) 
 
 valgrind-build: $(VG_TESTS)
 
-# One line per program: its result, seconds, memcheck's error count and definitely lost bytes
-# (the full report in $(BUILD)/valgrind/<test>.log, the program's output in <test>.out).
+# One line per program, as many programs at a time as there are cores (tests/valgrind.sh).
 valgrind: $(VG_TESTS)
-	@failed=; total=$$SECONDS; for t in $(VG_TESTS); do n=$$(basename $$t); start=$$SECONDS; \
-		if SENT_TEST_QUICK=1 $(VALGRIND) $(VALGRIND_FLAGS) --log-file=$(BUILD)/valgrind/$$n.log $$t > $(BUILD)/valgrind/$$n.out 2>&1; \
-		then r=ok; else r=FAILED; failed="$$failed $$n"; fi; \
-		printf '%-22s %-6s %4d s  %s, definitely lost: %s\n' $$n $$r $$((SECONDS - start)) \
-			"$$(sed -n 's/^==[0-9]*== ERROR SUMMARY: \([0-9]*\) errors.*/\1 errors/p' $(BUILD)/valgrind/$$n.log | tail -1)" \
-			"$$(sed -n 's/^==[0-9]*==    definitely lost: \([0-9,]*\) bytes.*/\1 bytes/p' $(BUILD)/valgrind/$$n.log | tail -1 | grep . || echo 0 bytes)"; \
-	done; echo "valgrind: $$((SECONDS - total)) s"; [ -z "$$failed" ] || { echo "valgrind: failed:$$failed"; exit 1; }
+	@VALGRIND="$(VALGRIND)" VALGRIND_FLAGS="$(VALGRIND_FLAGS)" bash tests/valgrind.sh $(BUILD)/valgrind $(VG_TESTS)
 
 # --- engine parity tools (native and optimized: they run full-size networks) ------------------
 ENGINE_TOOLS := $(patsubst tests/engine/%.c,$(BUILD)/engine/%,$(sort $(wildcard tests/engine/*.c)))

@@ -27,10 +27,10 @@ int sent_parallel_start(int n_threads, char *err, size_t err_size);
 void sent_parallel_stop(void);
 // Threads a sent_parallel_for may use: the pool's size, 1 when none is started.
 int sent_parallel_threads(void);
-// Splits [0, n) into min(n, threads) contiguous ranges of near-equal size, runs the first on the
-// calling thread and the rest on the workers, and returns when every range is done. Runs serially
-// when no pool is started, when n < 2, when called from inside a job, or when another thread's
-// job holds the pool.
+// Splits [0, n) into min(n, threads) contiguous ranges of near-equal size, which the calling
+// thread and the workers claim one at a time (the caller runs any a busy or descheduled worker has
+// not started), and returns when every range is done. Runs serially when no pool is started, when
+// n < 2, when called from inside a job, or when another thread's job holds the pool.
 void sent_parallel_for(int n, SentParallelFn fn, void *ctx);
 
 #endif
