@@ -12,8 +12,9 @@ int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 // `train <subcommand>`: everything that makes a model. The teacher is `train teacher fit|label`.
-#define CMD_TRAIN_SUBCOMMANDS "pretrain|finetune|embed|pack|resume|export|teacher"
+#define CMD_TRAIN_SUBCOMMANDS "pretrain|finetune|embed|pack|resume|export|teacher|calibrate"
 int cmd_teacher(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 int cmd_bench_kernels(int argc, char **argv);
 
 #endif

@@ -79,4 +79,13 @@ out=$(echo "A wonderful, moving film." | "$bin" classify --model "$tmp/m.smf")
 echo "$out" | grep -q '"label":"\(Positive\|Negative\)"' || { echo "FAIL: classify said $out"; exit 1; }
 "$bin" eval --model "$tmp/m.smf" --data tests/data/imdb_test_sample.tsv.gz --json >"$tmp/eval.json"
 grep -q '"reviews":1000,"failed":0' "$tmp/eval.json" || { cat "$tmp/eval.json"; echo "FAIL: eval"; exit 1; }
-echo "pipeline: train -> hf export -> embed -> teacher -> distillation -> resume -> convert -> classify -> eval ok"
+# Temperature scaling on the run's own validation split: the fitted log-loss is no worse than
+# at T = 1, the file says its temperature, and the answers stay the same.
+"$bin" train calibrate --model "$tmp/m.smf" --out "$tmp/cal.smf" --data tests/data/imdb_test_sample.tsv.gz \
+    --valid-size 100 >"$tmp/cal.log"
+awk '/^IMDb validation/ { seen = 1; if ($(NF - 2) + 1e-9 < $NF) bad = 1 } END { exit !(seen && !bad) }' "$tmp/cal.log" \
+    && grep -q '^temperature [0-9.]* (fitted on 100 rows)' "$tmp/cal.log" && grep -aq '"calibration":{"temperature":' "$tmp/cal.smf" \
+    || { cat "$tmp/cal.log"; echo "FAIL: calibrate"; exit 1; }
+label() { echo "A wonderful, moving film. Not bad at all." | "$bin" classify --model "$1" | grep -o '"label":"[A-Za-z]*"'; }
+[ "$(label "$tmp/m.smf")" = "$(label "$tmp/cal.smf")" ] || { echo "FAIL: calibrate changed an answer"; exit 1; }
+echo "pipeline: train -> hf export -> embed -> teacher -> distillation -> resume -> convert -> classify -> eval -> calibrate ok"
