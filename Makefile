@@ -91,7 +91,7 @@ WASM_THREADS_LDFLAGS := $(WASM_LDFLAGS) -pthread -sPTHREAD_POOL_SIZE=$(shell ech
 WASM_THREADS_OBJ := $(call objs,wasm-threads,$(ENGINE_SRC) $(WASM_SRC)) $(call objs,wasm-threads,$(THIRD_PARTY_SRC))
 WASM_THREADS_JS := $(BUILD)/wasm-threads/sentiment-threads.mjs
 
-.PHONY: all help lib install web npm wasm serve run setup test unit-tests fuzz fuzz-build valgrind valgrind-build engine-tools kernels-wasm bench bench-kernels-wasm clean
+.PHONY: all help lib install web npm wasm serve run setup test unit-tests fuzz fuzz-build valgrind valgrind-build tsan-build engine-tools kernels-wasm bench bench-kernels-wasm clean
 all: $(BUILD)/sentiment
 
 help:
@@ -225,6 +225,31 @@ fuzz: $(FUZZ_BINS)
 		else failed="$$failed $$t"; echo "--- FAILED $$t: input in $$(ls -d $$dir/crash-* $$dir/leak-* $$dir/timeout-* $$dir/oom-* 2>/dev/null | tr '\n' ' ')"; \
 			grep -m1 -A12 'ERROR:\|runtime error\|deadly signal' $$dir/log; fi; \
 	done; [ -z "$$failed" ] || { echo "fuzz: failed:$$failed"; exit 1; }
+
+# --- the thread pool under ThreadSanitizer (make test runs it: suite "unit/test_parallel-tsan") --
+# test_parallel exercises src/engine/parallel.c's pool (parts claimed through one atomic word,
+# spin then sleep), the page's pthreads build's only shared state. Built with clang
+# -fsanitize=thread and without OpenMP (libgomp is not instrumented, so TSan would report its
+# internals).
+TSAN_CC ?= clang
+TSAN_CFLAGS := -std=c11 -g -O1 -fsanitize=thread -Wno-unknown-pragmas -MMD -MP $(INCLUDES) $(DEFINES) \
+	-Itests/unit -DSENT_SIMDE_WASM
+TSAN_TEST := $(BUILD)/tsan/bin/test_parallel
+TSAN_OBJ := $(call objs,tsan/obj,tests/unit/test_parallel.c $(ENGINE_SRC) $(TOOLS_SRC)) $(call objs,tsan/obj,$(THIRD_PARTY_SRC))
+
+$(BUILD)/tsan/obj/src/third_party/%.o: src/third_party/%.c
+	@mkdir -p $(@D)
+	$(TSAN_CC) $(TSAN_CFLAGS) $(THIRD_PARTY_CFLAGS) -c $< -o $@
+
+$(BUILD)/tsan/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(TSAN_CC) $(TSAN_CFLAGS) $(WARNINGS) -c $< -o $@
+
+$(TSAN_TEST): $(TSAN_OBJ)
+	@mkdir -p $(@D)
+	$(TSAN_CC) -fsanitize=thread $^ -o $@ -lz -lm
+
+tsan-build: $(TSAN_TEST)
 
 # --- the unit tests under valgrind (make test runs it: suite "valgrind") -------------------------
 # The same programs built without sanitizers into $(BUILD)/valgrind/ (-O1 -g), each run under
@@ -377,7 +402,7 @@ run:
 # Setup first (a no-op when nothing is missing), then every build in parallel, then the suites.
 test:
 	bash build_scripts/setup.sh --if-needed
-	$(MAKE) all lib unit-tests engine-tools kernels-wasm wasm web npm fuzz-build valgrind-build
+	$(MAKE) all lib unit-tests engine-tools kernels-wasm wasm web npm fuzz-build valgrind-build tsan-build
 	bash tests/run.sh
 
 bench: all wasm $(BUILD)/wasm/bench_kernels.cjs

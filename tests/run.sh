@@ -32,6 +32,9 @@ done
 
 # Further suites (parity with references, wasm under node, the browser) are listed here.
 
+# The thread pool's test again under ThreadSanitizer (a data race fails it: TSan exits 66).
+suite "unit/test_parallel-tsan" build/tsan/bin/test_parallel
+
 # Every libFuzzer target in tests/fuzz/ for FUZZ_SECONDS (the Makefile's default; the environment
 # may override it) on its seeds, under ASan/UBSan: a crash, leak or timeout fails it.
 suite "fuzz" make --no-print-directory fuzz
