@@ -355,6 +355,10 @@ web: $(WASM_JS) $(WASM_THREADS_JS)
 	cp -r web/. $(BUILD)/web/
 	@# web/npm/ holds the package's own files (make npm), not the site's.
 	rm -rf $(BUILD)/web/npm
+	@# The page picks its thread count before any module loads, so the cap is written into pool.js.
+	@sed -i 's|^const MAX_THREADS = .*|const MAX_THREADS = $(WASM_MAX_THREADS);   // WASM_MAX_THREADS, written by make web|' \
+		$(BUILD)/web/lib/pool.js && grep -q '^const MAX_THREADS = $(WASM_MAX_THREADS);' $(BUILD)/web/lib/pool.js \
+		|| { echo "web: web/lib/pool.js has no 'const MAX_THREADS = ' line"; exit 1; }
 	cp $(WASM_JS) $(BUILD)/wasm/sentiment.wasm $(BUILD)/web/lib/
 	cp $(WASM_THREADS_JS) $(BUILD)/wasm-threads/sentiment-threads.wasm $(BUILD)/wasm-threads/sentiment-threads.worker.js \
 		$(BUILD)/web/lib/

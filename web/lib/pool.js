@@ -12,6 +12,8 @@ const MAX_WORKERS = 4;          // each worker holds a full copy of the model in
 // When the page is cross-origin isolated each worker runs the pthreads build (engine.js) on
 // `threads` threads (default: every core, at most MAX_THREADS), and there are only as many workers
 // as fill the cores, so a batch never runs more threads than there are cores.
+// The pthreads build's pool size (the Makefile's WASM_MAX_THREADS): `make web` writes it here in
+// build/web; this value is what the modules' tests, which import the source, see.
 const MAX_THREADS = 4;
 export function chooseWorkers({ threads } = {}) {
     // The engine then runs one thread and says why (engine.js).
