@@ -70,6 +70,9 @@ async function classifyReview() {
         if (request !== requestCounter) return;
         showResult(result, (performance.now() - start) / 1000);
         await showSentences(text, result, request);
+        // A newer review may have been classified (and explained) while the sentences were
+        // scored: this one must not clear its reasons.
+        if (request !== requestCounter) return;
         await explainReview(text, request);
     } catch (e) {
         if (request === requestCounter) showReviewError(`The engine failed: ${e.message}`);
