@@ -130,6 +130,20 @@ async function main() {
         servers.push(site);
         const page = context.pages()[0] || await context.newPage();
         const seen = watch(page, site.url.replace(/\/$/, ''));
+        // window.delayNextSentences = ms holds back the page's next by-sentence batch (a
+        // classifyMany of several texts) on its way to the worker, to order answers at will.
+        await page.addInitScript(() => {
+            const post = Worker.prototype.postMessage;
+            Worker.prototype.postMessage = function (message, transfer) {
+                const ms = window.delayNextSentences;
+                if (ms && message && message.type === 'classifyMany' && message.texts.length > 1) {
+                    window.delayNextSentences = 0;
+                    setTimeout(() => post.call(this, message, transfer), ms);
+                    return;
+                }
+                return post.call(this, message, transfer);
+            };
+        });
         // Record what the download progress text says while it is on screen.
         await page.addInitScript(() => {
             window.progressTexts = [];
@@ -190,6 +204,16 @@ async function main() {
         const r1 = await reasons(page);
         check(r1.text === NEGATIVE_REVIEW, 'the reasons view shows the review text unchanged');
         check(r1.marks.length > 0, `passages are highlighted (${r1.marks.length})`);
+        // A review whose by-sentence scores come back late, after a newer review has been
+        // classified and explained, must not clear the newer one's reasons.
+        await page.evaluate(() => { window.delayNextSentences = 3000; });
+        await classify(page, POSITIVE_REVIEW);
+        await classify(page, NEGATIVE_REVIEW);
+        await reasons(page);
+        await page.waitForTimeout(4000);   // the held-back batch has been answered by now
+        const stale = await page.$eval('[data-testid="explained"]', (el) => ({ ready: el.dataset.ready, text: el.textContent }));
+        check(stale.ready === 'true' && stale.text === NEGATIVE_REVIEW,
+            `a late answer for an older review leaves the newer review's reasons in place (ready: ${stale.ready})`);
         await classify(page, UNICODE_REVIEW);
         const r2 = await reasons(page);
         check(r2.text === UNICODE_REVIEW, 'byte offsets map to the right characters in a review with accents, CJK and emoji');
