@@ -360,8 +360,11 @@ static void test_attention(const SentKernels *k) {
 
         sent_kernels_scalar()->attention(ref, q, kk, v, C, mask, T, H, hd, scratch);
         k->attention(out, q, kk, v, C, mask, T, H, hd, scratch);
+        // Each output is a convex combination of T values in [-1, 1] that may cancel to near 0,
+        // so its float error scales with max |v| (1), not with |out|: kernels that sum in another
+        // order differ from the scalar one by up to ~2.5e-6 at T = 512 (seen on the simde table).
         int bad = 0;
-        for (size_t i = 0; i < n; i++) bad += fabs((double)out[i] - ref[i]) > 2e-6 + 1e-5 * fabs(ref[i]);
+        for (size_t i = 0; i < n; i++) bad += fabs((double)out[i] - ref[i]) > 1e-5 + 1e-5 * fabs(ref[i]);
         CHECK_MSG(bad == 0, "%s attention T=%d H=%d hd=%d: %d values off", k->name, T, H, hd, bad);
 
         // Padded keys are ignored: other values there (even NaN) change nothing, bit for bit.
