@@ -95,11 +95,20 @@ int cmd_calibrate(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
+    // One mapping of the file serves both the margins and the rewrite, so the temperature is
+    // folded into exactly the bytes it was fitted on.
+    SentModelFile mf;
+    char msg[512];
+    if (sent_model_file_open(&mf, model_path, msg, sizeof msg) != SENT_OK) {
+        fprintf(stderr, "calibrate: %s: %s\n", model_path, msg);
+        return 1;
+    }
     SentError err;
     SentOptions opts = {.max_batch = batch};
-    SentClassifier *c = sent_load_path(model_path, &opts, &err);
+    SentClassifier *c = sent_load_memory(mf.bytes, mf.len, &opts, &err);
     if (!c) {
         fprintf(stderr, "calibrate: %s: %s\n", model_path, err.message);
+        sent_model_file_close(&mf);
         return 1;
     }
     SentModelInfo info;
@@ -107,6 +116,7 @@ int cmd_calibrate(int argc, char **argv) {
     if (info.n_labels != 2) {
         fprintf(stderr, "calibrate: the model has %d labels; calibrate fits a Positive/Negative model\n", info.n_labels);
         sent_free(c);
+        sent_model_file_close(&mf);
         return 1;
     }
     int pos = info.positive_index;
@@ -141,14 +151,8 @@ int cmd_calibrate(int argc, char **argv) {
         snprintf(fitted_on, sizeof fitted_on, "%d IMDb validation reviews (split seed %llu)%s", n_valid,
                  (unsigned long long)split_seed,
                  sst2 ? " and the SST-2 validation sentences, weighted alike" : "");
-        SentModelFile mf;
-        char msg[512];
-        uint8_t *bytes = NULL;
         size_t len = 0;
-        if (sent_model_file_open(&mf, model_path, msg, sizeof msg) == SENT_OK) {
-            bytes = sent_model_with_temperature(mf.bytes, mf.len, t, fitted_on, &len, msg, sizeof msg);
-            sent_model_file_close(&mf);
-        }
+        uint8_t *bytes = sent_model_with_temperature(mf.bytes, mf.len, t, fitted_on, &len, msg, sizeof msg);
         if (!bytes) {
             fprintf(stderr, "calibrate: %s: %s\n", model_path, msg);
             status = 1;
@@ -160,6 +164,7 @@ int cmd_calibrate(int argc, char **argv) {
         }
         free(bytes);
     }
+    sent_model_file_close(&mf);
     free(points), free(order), free(sst2_rows);
     sent_reviews_free(&imdb);
     if (sst2) sent_reviews_free(&sst2_valid);
