@@ -19,6 +19,8 @@ void sent_parallel_stop(void) {}
 
 int sent_parallel_threads(void) { return 1; }
 
+void sent_parallel_limit(int n_threads) { (void)n_threads; }
+
 void sent_parallel_for(int n, SentParallelFn fn, void *ctx) {
     if (n > 0) fn(ctx, 0, n);
 }
@@ -43,6 +45,7 @@ void sent_parallel_for(int n, SentParallelFn fn, void *ctx) {
 
 static struct {
     int n_threads;                         // workers + the caller; 1: no pool
+    int limit;                             // the most threads a job uses (sent_parallel_limit)
     pthread_t workers[SENT_PARALLEL_MAX_THREADS - 1];
     pthread_mutex_t mu;                    // guards the sleeps on the two condition variables
     pthread_cond_t start_cv, done_cv;
@@ -57,6 +60,7 @@ static struct {
     int n;
 } pool = {
     .n_threads = 1,
+    .limit = 1,
     .mu = PTHREAD_MUTEX_INITIALIZER,
     .start_cv = PTHREAD_COND_INITIALIZER,
     .done_cv = PTHREAD_COND_INITIALIZER,
@@ -131,7 +135,7 @@ void sent_parallel_stop(void) {
     atomic_store(&pool.stop, 1);
     publish(TICKET(TICKET_GEN(atomic_load(&pool.ticket)) + 1, 0, 0));
     for (int i = 0; i < pool.n_threads - 1; i++) pthread_join(pool.workers[i], NULL);
-    pool.n_threads = 1;
+    pool.n_threads = pool.limit = 1;
     atomic_store(&pool.stop, 0);
 }
 
@@ -147,21 +151,26 @@ int sent_parallel_start(int n_threads, char *err, size_t err_size) {
         }
         pool.n_threads = i + 1;
     }
+    pool.limit = pool.n_threads;
     return 0;
 }
 
 int sent_parallel_threads(void) { return pool.n_threads; }
 
+void sent_parallel_limit(int n_threads) {
+    pool.limit = n_threads < 1 ? 1 : n_threads > pool.n_threads ? pool.n_threads : n_threads;
+}
+
 void sent_parallel_for(int n, SentParallelFn fn, void *ctx) {
     if (n <= 0) return;
-    if (pool.n_threads < 2 || n < 2 || in_job || atomic_flag_test_and_set_explicit(&pool.busy, memory_order_acquire)) {
+    if (pool.limit < 2 || n < 2 || in_job || atomic_flag_test_and_set_explicit(&pool.busy, memory_order_acquire)) {
         fn(ctx, 0, n);
         return;
     }
     pool.fn = fn;
     pool.ctx = ctx;
     pool.n = n;
-    int parts = n < pool.n_threads ? n : pool.n_threads;
+    int parts = n < pool.limit ? n : pool.limit;
     atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
     unsigned gen = TICKET_GEN(atomic_load_explicit(&pool.ticket, memory_order_relaxed)) + 1;
     publish(TICKET(gen, parts, 0));

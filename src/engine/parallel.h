@@ -27,7 +27,12 @@ int sent_parallel_start(int n_threads, char *err, size_t err_size);
 void sent_parallel_stop(void);
 // Threads a sent_parallel_for may use: the pool's size, 1 when none is started.
 int sent_parallel_threads(void);
-// Splits [0, n) into min(n, threads) contiguous ranges of near-equal size, which the calling
+// The most threads the next jobs use, clamped to [1, the pool's size] (a new pool uses all): with
+// 1 every job runs in the caller and the workers sleep. For a caller that runs several engines
+// side by side (the page's batch: one engine per core). Set it between jobs, on the thread that
+// calls sent_parallel_for; the split, and so every result, stays what it is with any value.
+void sent_parallel_limit(int n_threads);
+// Splits [0, n) into min(n, threads, the limit) contiguous ranges of near-equal size, which the calling
 // thread and the workers claim one at a time (the caller runs any a busy or descheduled worker has
 // not started), and returns when every range is done. Runs serially when no pool is started, when
 // n < 2, when called from inside a job, or when another thread's job holds the pool.

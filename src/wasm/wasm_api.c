@@ -23,6 +23,10 @@
 //       starts parallel.h's pool with n threads in all; call it before loading a model (and the
 //       explainer's), which sizes its buffers for the threads there are. It is module-wide: the
 //       classifier and the explainer share the pool.
+//   int         sent_wasm_use_threads(int n)    0 ok, -1 error
+//       the most of the pool's threads the next calls use, n in [1, the pool's size]: 1 runs
+//       them on the calling thread alone (the page's batches, one engine per core); answers are
+//       the same with any n.
 // The checksum field is the file's CRC-32 (weights/FORMAT.md), already verified by the load.
 #include <emscripten.h>
 #include <stdint.h>
@@ -126,6 +130,18 @@ EMSCRIPTEN_KEEPALIVE int sent_wasm_set_threads(int n) {
         sent_wasm_fail(SENT_ERR_ARGUMENT, err);
         return -1;
     }
+    return 0;
+}
+
+EMSCRIPTEN_KEEPALIVE int sent_wasm_use_threads(int n) {
+    if (n < 1 || n > sent_parallel_threads()) {
+        char err[160];
+        snprintf(err, sizeof err, "threads in use must be in [1, %d] (the threads started), got %d",
+                 sent_parallel_threads(), n);
+        sent_wasm_fail(SENT_ERR_ARGUMENT, err);
+        return -1;
+    }
+    sent_parallel_limit(n);
     return 0;
 }
 

@@ -2,7 +2,7 @@
 // threads_test.mjs checks it there): every index of a job is done exactly once in contiguous
 // ranges, for any thread count and size, over thousands of back-to-back jobs (a lost wake-up
 // hangs, a race double-counts); nested and concurrent callers run serially; bad counts are
-// refused. Then the model with the pool started gives the same probabilities as without, on
+// refused; a limit caps the threads a job uses (1: all in the caller). Then the model with the pool started gives the same probabilities as without, on
 // the scalar and the wasm (libsimde) tables, one review and packed batches, fp32 and int8.
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,6 +19,9 @@
 typedef struct {
     atomic_int hits[MAX_N];
     atomic_int bad_ranges;
+    atomic_int ranges;
+    atomic_int off_caller;   // ranges run on a thread other than `caller`
+    pthread_t caller;
     atomic_int nested_ok;
     int nest;
 } Counts;
@@ -26,6 +29,8 @@ typedef struct {
 static void count_range(void *arg, int begin, int end) {
     Counts *c = arg;
     if (begin >= end || begin < 0 || end > MAX_N) atomic_fetch_add(&c->bad_ranges, 1);
+    atomic_fetch_add(&c->ranges, 1);
+    if (!pthread_equal(pthread_self(), c->caller)) atomic_fetch_add(&c->off_caller, 1);
     for (int i = begin; i < end && i < MAX_N; i++) atomic_fetch_add(&c->hits[i], 1);
 }
 
@@ -102,6 +107,38 @@ static void test_pool(void) {
     CHECK(each_once(&c, 50));
 }
 
+// With 4 threads in the pool, a limit of 1 runs every job in the caller as one range, a limit of
+// 2 splits into at most 2; out-of-range limits are clamped, and a new pool uses all its threads.
+static void test_limit(void) {
+    char err[160];
+    CHECK_MSG(sent_parallel_start(4, err, sizeof err) == 0, "%s", err);
+    const int limits[] = {1, 2, 4, 0, 99};
+    const int most[] = {1, 2, 4, 1, 4};   // ranges a 64-item job may be split into
+    for (size_t l = 0; l < sizeof limits / sizeof *limits; l++) {
+        sent_parallel_limit(limits[l]);
+        int ok = 1, serial = 1;
+        for (int r = 0; r < 200; r++) {
+            Counts c;
+            memset(&c, 0, sizeof c);
+            c.caller = pthread_self();
+            sent_parallel_for(64, count_range, &c);
+            ok &= each_once(&c, 64) && atomic_load(&c.ranges) <= most[l];
+            serial &= atomic_load(&c.off_caller) == 0 && atomic_load(&c.ranges) == 1;
+        }
+        CHECK_MSG(ok, "limit %d: each index once, in at most %d ranges", limits[l], most[l]);
+        if (most[l] == 1) CHECK_MSG(serial, "limit %d: one range, on the caller", limits[l]);
+    }
+    sent_parallel_limit(1);
+    CHECK_MSG(sent_parallel_start(3, err, sizeof err) == 0, "%s", err);
+    Counts c;
+    memset(&c, 0, sizeof c);
+    c.caller = pthread_self();
+    sent_parallel_for(3, count_range, &c);
+    CHECK_MSG(each_once(&c, 3) && atomic_load(&c.ranges) == 3, "a new pool's first job: %d ranges, 3 expected",
+              atomic_load(&c.ranges));
+    sent_parallel_stop();
+}
+
 // A model large enough that its linears cross model.c's split threshold at ~100 tokens.
 static uint8_t *split_model(int quantize, size_t *len) {
     SentConvertOptions opts = sent_convert_defaults();
@@ -115,10 +152,11 @@ static uint8_t *split_model(int quantize, size_t *len) {
 #define N_TEXTS 4
 
 // P(positive) of each text, one by one and as one packed batch, with `threads` in the pool.
-static void probabilities(const uint8_t *bytes, size_t len, const SentKernels *k, int threads, const char **texts,
-                          float *single, float *batch) {
+static void probabilities(const uint8_t *bytes, size_t len, const SentKernels *k, int threads, int limit,
+                          const char **texts, float *single, float *batch) {
     char err[160];
     CHECK_MSG(sent_parallel_start(threads, err, sizeof err) == 0, "%s", err);
+    if (limit) sent_parallel_limit(limit);
     SentError e;
     SentOptions opts = {.max_batch = N_TEXTS, .kernels = k};
     SentClassifier *c = sent_load_memory(bytes, len, &opts, &e);
@@ -148,14 +186,18 @@ static void test_model_threads(void) {
         if (!bytes) return;
         for (int t = 0; t < 2; t++) {
             float want_single[N_TEXTS], want_batch[N_TEXTS];
-            probabilities(bytes, len, tables[t], 1, texts, want_single, want_batch);
-            for (int threads = 2; threads <= 3; threads++) {
+            probabilities(bytes, len, tables[t], 1, 0, texts, want_single, want_batch);
+            // {threads, limit}: the whole pool, then a 3-thread pool limited to 1 and to 2.
+            static const int runs[][2] = {{2, 0}, {3, 0}, {3, 1}, {3, 2}};
+            for (size_t run = 0; run < sizeof runs / sizeof *runs; run++) {
+                int threads = runs[run][0], limit = runs[run][1];
                 float single[N_TEXTS], batch[N_TEXTS];
-                probabilities(bytes, len, tables[t], threads, texts, single, batch);
+                probabilities(bytes, len, tables[t], threads, limit, texts, single, batch);
                 for (int i = 0; i < N_TEXTS; i++) {
                     CHECK_MSG(single[i] == want_single[i] && batch[i] == want_batch[i],
-                              "%s %s, %d threads, text %d: %.9g / %.9g against %.9g / %.9g", tables[t]->name,
-                              quantize ? "int8" : "fp32", threads, i, single[i], batch[i], want_single[i], want_batch[i]);
+                              "%s %s, %d threads (limit %d), text %d: %.9g / %.9g against %.9g / %.9g", tables[t]->name,
+                              quantize ? "int8" : "fp32", threads, limit, i, single[i], batch[i], want_single[i],
+                              want_batch[i]);
                 }
             }
         }
@@ -165,6 +207,7 @@ static void test_model_threads(void) {
 
 int main(void) {
     test_pool();
+    test_limit();
     test_model_threads();
     return check_summary("parallel");
 }

@@ -1,7 +1,8 @@
 // The pthreads build (sentiment-threads.mjs) against the single-threaded one under node (which
 // runs wasm threads on worker_threads): the same int8 probabilities and explanation scores, to
 // the printed digit, on IMDb reviews and edge cases, with 2 and 3 threads; which build
-// createEngine picks and says it picks; bad thread counts refused with a clear error.
+// createEngine picks and says it picks; fewer threads in use (useThreads) change nothing; bad
+// thread counts refused with a clear error.
 //   node tests/web/threads_test.mjs [build/web/lib]
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
@@ -46,6 +47,15 @@ for (const threads of [2, 3]) {
         `${threads} threads: the same explanation (${e.spans.length} passages scored in packed batches of several sequences)`);
     check(engine.mod._sent_wasm_set_threads(2) === -1 && /before a model is loaded/.test(engine.lastError().message),
         'threads cannot change once a model is loaded');
+    // A batch's share (pool.js): the same engine on fewer of its threads, then on all again.
+    for (const use of [1, threads - 1, threads]) {
+        engine.useThreads(use);
+        const again = texts.map((t) => engine.classify(t));
+        const moved = again.filter((g, i) => JSON.stringify(g.probs) !== JSON.stringify(want[i].probs)).length;
+        check(engine.threadsInUse === use && moved === 0, `${threads} threads, ${use} in use: the same probabilities (${moved} differ)`);
+    }
+    check(engine.mod._sent_wasm_use_threads(threads + 1) === -1 && /\[1, \d\]/.test(engine.lastError().message),
+        `more threads in use than started are refused: "${engine.lastError().message}"`);
 }
 
 const fresh = await createEngine({ threads: 2 });

@@ -56,10 +56,10 @@ async function startEngine(threads) {
         throw sentimentError('argument', `threads must be a whole number >= 1, got ${threads}`);
     const wanted = threads ?? await cores();
     const why = wanted > 1 ? threadsUnavailable() : 'one was asked for';
-    if (why) return new Engine(await startModule('sentiment'), `1 thread: ${why}`);
+    if (why) return new Engine(await startModule('sentiment'), `1 thread: ${why}`, 1);
     const mod = await startModule('sentiment-threads');
     const n = Math.min(wanted, mod._sent_wasm_max_threads());
-    const engine = new Engine(mod, `${n} thread${n > 1 ? 's' : ''} (${isNode ? 'node worker_threads' : 'cross-origin isolated'})`);
+    const engine = new Engine(mod, `${n} thread${n > 1 ? 's' : ''} (${isNode ? 'node worker_threads' : 'cross-origin isolated'})`, n);
     if (mod._sent_wasm_set_threads(n) !== 0) throw engine.lastError();
     // Under node the pthread workers would keep the process alive after the caller's last call.
     if (isNode) for (const w of [...mod.PThread.runningWorkers, ...mod.PThread.unusedWorkers]) w.unref();
@@ -84,11 +84,24 @@ function engineFailure(answer) {
 }
 
 export class Engine {
-    constructor(mod, threading) {
+    constructor(mod, threading, threads) {
         this.mod = mod;
         this.threading = threading;   // which build runs, on how many threads, and why
+        this.threads = threads;       // threads started (1: the single-threaded build)
+        this.threadsInUse = threads;
         this.modelPtr = 0;   // the model bytes in wasm memory, kept while a model is loaded
         this.info = null;
+    }
+
+    // The next calls use at most n of the engine's threads (undefined: all; clamped to [1, threads]);
+    // the answers are the same for any n. Returns the engine.
+    useThreads(n = this.threads) {
+        const k = Math.max(1, Math.min(this.threads, Math.trunc(n) || 1));
+        if (k !== this.threadsInUse) {
+            if (this.mod._sent_wasm_use_threads(k) !== 0) throw this.lastError();
+            this.threadsInUse = k;
+        }
+        return this;
     }
 
     // Copies bytes into the wasm heap; the caller frees the pointer.

@@ -70,11 +70,11 @@ export async function createClassifier({ model = DEFAULT_MODEL, workers, threads
     const bytes = opened.buffer.byteLength;
     if (threads !== undefined && (!Number.isInteger(threads) || threads < 1))
         throw sentimentError('argument', `threads must be a whole number >= 1, got ${threads}`);
-    const shares = inPage ? chooseWorkers({ threads }) : { workers: 0, threads };
+    const shares = inPage ? chooseWorkers({ threads, workers }) : { workers: 0, threads };
     const count = workers ?? shares.workers;
     if (!Number.isInteger(count) || count < 0) throw sentimentError('argument', `workers must be a whole number >= 0, got ${workers}`);
     const runner = count > 0 && typeof Worker === 'function'
-        ? new EnginePool(count, shares.threads) : new InPlace(await createEngine({ threads: shares.threads }));
+        ? new EnginePool(count, shares.threads, shares.sharedThreads) : new InPlace(await createEngine({ threads: shares.threads }));
     let engineInfo;
     try {
         engineInfo = await runner.load(opened.buffer);

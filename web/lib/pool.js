@@ -7,20 +7,25 @@ import { sentimentError, errorObject, fromErrorObject } from './errors.js';
 export const BATCH_CHUNK = 4;   // reviews per message: small enough for quick cancel and smooth progress
 const MAX_WORKERS = 4;          // each worker holds a full copy of the model in its own memory
 
-// How a page shares out the cores: {workers, threads} (threads: each worker's engine's). On a
-// plain static host one worker with the single-threaded build keeps memory use at one model copy.
-// When the page is cross-origin isolated each worker runs the pthreads build (engine.js) on
-// `threads` threads (default: every core, at most MAX_THREADS), and there are only as many workers
-// as fill the cores, so a batch never runs more threads than there are cores.
+// How a page shares out the cores: {workers, threads, sharedThreads}. On a plain static host one
+// worker with the single-threaded build keeps memory use at one model copy. When the page is
+// cross-origin isolated each worker runs the pthreads build (engine.js) with `threads` threads
+// (default: every core, at most MAX_THREADS), and there is a worker per core (at most
+// MAX_WORKERS): one review runs on the first worker's threads, while a batch or an explanation,
+// which keep every worker busy, runs `sharedThreads` of each worker's threads, so no more threads
+// run than there are cores. Whole reviews side by side beat one review split over threads there:
+// on 2 cores a batch ran 60.8 reviews/s with 2 workers x 1 thread and 55.6 with 1 x 2
+// (docs/page.md).
 // The pthreads build's pool size (the Makefile's WASM_MAX_THREADS): `make web` writes it here in
 // build/web; this value is what the modules' tests, which import the source, see.
 const MAX_THREADS = 4;
-export function chooseWorkers({ threads } = {}) {
+export function chooseWorkers({ threads, workers } = {}) {
     // The engine then runs one thread and says why (engine.js).
-    if (!globalThis.crossOriginIsolated) return { workers: 1, threads };
+    if (!globalThis.crossOriginIsolated) return { workers: workers ?? 1, threads, sharedThreads: 1 };
     const cores = navigator.hardwareConcurrency || 1;
     const perWorker = threads ?? Math.max(1, Math.min(MAX_THREADS, cores));
-    return { workers: Math.max(1, Math.min(MAX_WORKERS, Math.floor(cores / perWorker))), threads: perWorker };
+    const count = workers ?? Math.max(1, Math.min(MAX_WORKERS, cores));
+    return { workers: count, threads: perWorker, sharedThreads: Math.max(1, Math.min(perWorker, Math.floor(cores / count))) };
 }
 
 class EngineWorker {
@@ -95,9 +100,12 @@ export async function runChunks(texts, runners, { onProgress, signal } = {}) {
 }
 
 export class EnginePool {
-    constructor(size, threads) {
+    constructor(size, threads, sharedThreads = threads) {
         this.workers = Array.from({ length: size }, (_, i) => new EngineWorker(i));
         this.threads = threads;   // of each worker's engine; undefined: engine.js's default
+        // What each worker uses while all of them work (batches, explanations); one worker alone
+        // has nothing to share with. undefined: all of its engine's.
+        this.sharedThreads = size > 1 ? sharedThreads : threads;
     }
 
     get size() {
@@ -116,11 +124,11 @@ export class EnginePool {
 
     async classifyMany(texts, options) {
         return runChunks(texts, this.workers.map((w) => async (chunk) =>
-            (await w.request({ type: 'classifyMany', texts: chunk })).results), options);
+            (await w.request({ type: 'classifyMany', texts: chunk, threads: this.sharedThreads })).results), options);
     }
 
     async classify(text) {
-        const [result] = (await this.workers[0].request({ type: 'classifyMany', texts: [text] })).results;
+        const [result] = (await this.workers[0].request({ type: 'classifyMany', texts: [text], threads: this.threads })).results;
         if (result.error) throw fromErrorObject(result.error);
         return result;
     }
@@ -129,7 +137,7 @@ export class EnginePool {
     // the answer is the first worker's classification with the union of the spans.
     async explain(text) {
         const parts = this.workers.length;
-        const results = (await Promise.all(this.workers.map((w, part) => w.request({ type: 'explain', text, part, parts }))))
+        const results = (await Promise.all(this.workers.map((w, part) => w.request({ type: 'explain', text, part, parts, threads: this.sharedThreads }))))
             .map((r) => r.result);
         return {
             ...results[0],
