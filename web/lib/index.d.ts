@@ -119,7 +119,7 @@ export interface ClassifierOptions {
     model?: string | URL | ArrayBuffer | ArrayBufferView;
     /** Engine workers in a page (default: up to 4 when crossOriginIsolated, else 1); 0 runs in place. */
     workers?: number;
-    /** Threads per engine (default: every core, at most 4); more than 1 needs SharedArrayBuffer and, in a page, crossOriginIsolated, else 1 runs. */
+    /** Threads per engine (default: every core, at most 4); more than 1 needs SharedArrayBuffer and, in a page, crossOriginIsolated, else 1 runs. With several workers, a single review uses them all and a batch or an explanation shares the cores out, one thread per worker on 2 cores. */
     threads?: number;
     /** Keep a manifest's model in the browser's Cache API, keyed by its checksum (default true). */
     cache?: boolean;
