@@ -13,9 +13,9 @@ const MAX_WORKERS = 4;          // each worker holds a full copy of the model in
 // (default: every core, at most MAX_THREADS), and there is a worker per core (at most
 // MAX_WORKERS): one review runs on the first worker's threads, while a batch or an explanation,
 // which keep every worker busy, runs `sharedThreads` of each worker's threads, so no more threads
-// run than there are cores. Whole reviews side by side beat one review split over threads there:
-// on 2 cores a batch ran 60.8 reviews/s with 2 workers x 1 thread and 55.6 with 1 x 2
-// (docs/page.md).
+// run than there are cores. Whole reviews side by side need no hand-over between threads per
+// layer; on 2 cores a batch ran 46-61 reviews/s this way and 55-56 with 1 worker x 2 threads,
+// within the machine's noise (docs/page.md).
 // The pthreads build's pool size (the Makefile's WASM_MAX_THREADS): `make web` writes it here in
 // build/web; this value is what the modules' tests, which import the source, see.
 const MAX_THREADS = 4;
