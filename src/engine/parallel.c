@@ -99,9 +99,12 @@ static int run_parts(unsigned gen) {
 // side publishes (seq_cst) before it reads the announcement and, only if it sees one, signals
 // under mu. One of the two sees the other, so no wake-up is lost, and a job whose workers are
 // all spinning costs no lock.
+// arg: the generation current when the pool started. A worker must not read it itself: one that
+// first runs after the caller has published a job and the stop would take the stop's generation
+// for the one it has seen, and sleep through it while sent_parallel_stop joins it (a start
+// followed at once by a stop hung test_parallel that way).
 static void *worker_main(void *arg) {
-    (void)arg;
-    unsigned seen = TICKET_GEN(atomic_load(&pool.ticket));
+    unsigned seen = (unsigned)(uintptr_t)arg;
     in_job = 1;
     for (;;) {
         unsigned g = seen;
@@ -143,8 +146,9 @@ int sent_parallel_start(int n_threads, char *err, size_t err_size) {
     if (n_threads < 1 || n_threads > SENT_PARALLEL_MAX_THREADS)
         return sent_errorf(err, err_size, "threads must be in [1, %d], got %d", SENT_PARALLEL_MAX_THREADS, n_threads);
     sent_parallel_stop();
+    void *gen = (void *)(uintptr_t)TICKET_GEN(atomic_load(&pool.ticket));   // no job runs: it stays
     for (int i = 1; i < n_threads; i++) {
-        int rc = pthread_create(&pool.workers[i - 1], NULL, worker_main, NULL);
+        int rc = pthread_create(&pool.workers[i - 1], NULL, worker_main, gen);
         if (rc) {
             sent_parallel_stop();   // joins the i - 1 already started
             return sent_errorf(err, err_size, "could not start thread %d of %d: %s", i + 1, n_threads, strerror(rc));

@@ -101,6 +101,17 @@ static void test_pool(void) {
     CHECK(a_ok && b_ok);
     sent_parallel_stop();
     CHECK(sent_parallel_threads() == 1);
+    // A start followed at once by a job and a stop, before the new workers may have run at all:
+    // each must still see the stop (a worker that read the current generation itself slept
+    // through it, and the stop's join hung).
+    for (int r = 0; r < 300; r++) {
+        CHECK_MSG(sent_parallel_start(2 + r % 3, err, sizeof err) == 0, "%s", err);
+        Counts quick;
+        memset(&quick, 0, sizeof quick);
+        sent_parallel_for(3, count_range, &quick);
+        if (!each_once(&quick, 3)) CHECK_MSG(0, "start, job, stop round %d", r);
+        sent_parallel_stop();
+    }
     Counts c;
     memset(&c, 0, sizeof c);
     sent_parallel_for(50, count_range, &c);
