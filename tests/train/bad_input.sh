@@ -61,6 +61,10 @@ expect "teacher labels: absent" "cannot open teacher labels" train "$tmp/four.ts
 head -c 1000 /dev/urandom >"$tmp/bad_teacher.bin"
 expect "teacher: corrupt file" "not a complete teacher file" "$bin" train teacher label --teacher "$tmp/bad_teacher.bin" \
     --data "$tmp/four.tsv.gz" --out "$tmp/l.tsv"
+expect "teacher: corrupt model file" "bad_teacher.bin" "$bin" train teacher label --model "$tmp/bad_teacher.bin" \
+    --data "$tmp/four.tsv.gz" --out "$tmp/l.tsv"
+expect "teacher: label without a teacher" "or --model" "$bin" train teacher label --data x --out y
+expect "teacher: fit with a model" "fit takes no --model" "$bin" train teacher fit --data x --out y --model m.smf
 expect "teacher: unknown mode" "unknown mode" "$bin" train teacher predict --data x --out y
 expect "teacher: bad number" "needs a number" "$bin" train teacher fit --data x --out y --bits 40
 expect "teacher: bad data" "bad_escape.tsv.gz:2: bad escape" "$bin" train teacher fit --data "$tmp/bad_escape.tsv.gz" --out "$tmp/t.bin"

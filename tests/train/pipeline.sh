@@ -62,6 +62,29 @@ PY
     --out "$tmp/labels.tsv" 2>/dev/null
 [ "$(wc -l <"$tmp/labels.tsv")" -eq 2001 ] && [ "$(grep -c '^unsup.tsv.gz	' "$tmp/labels.tsv")" -eq 1000 ] \
     || { head -3 "$tmp/labels.tsv"; echo "FAIL: teacher label"; exit 1; }
+# an ensemble teacher: the shipped model file alone, then the mean of it and the n-gram model, on
+# 200 of the sample's reviews; the mean must be exactly that, row for row
+zcat tests/data/imdb_test_sample.tsv.gz | head -201 | gzip -c >"$tmp/two_hundred.tsv.gz"
+"$bin" train teacher label --teacher "$tmp/teacher.bin" --data "$tmp/two_hundred.tsv.gz" --out "$tmp/ngram.tsv" \
+    --valid-size 20 >/dev/null 2>&1
+"$bin" train teacher label --model weights/sentiment.smf --data "$tmp/two_hundred.tsv.gz" --out "$tmp/model.tsv" \
+    --valid-size 20 >"$tmp/model.out" 2>&1 || { cat "$tmp/model.out"; echo "FAIL: teacher label --model"; exit 1; }
+"$bin" train teacher label --teacher "$tmp/teacher.bin" --model weights/sentiment.smf --data "$tmp/two_hundred.tsv.gz" \
+    --out "$tmp/mean.tsv" --valid-size 20 >"$tmp/mean.out" 2>&1 || { cat "$tmp/mean.out"; echo "FAIL: ensemble label"; exit 1; }
+/usr/bin/python3 - "$tmp" <<'PY' || { cat "$tmp/model.out" "$tmp/mean.out"; echo "FAIL: ensemble teacher"; exit 1; }
+import re, sys
+d = sys.argv[1]
+read = lambda name: [line.rstrip("\n").split("\t") for line in open(f"{d}/{name}")]
+ngram, model, mean = read("ngram.tsv"), read("model.tsv"), read("mean.tsv")
+assert len(ngram) == len(model) == len(mean) == 201, (len(ngram), len(model), len(mean))
+for a, b, m in zip(ngram[1:], model[1:], mean[1:]):
+    assert a[:2] == b[:2] == m[:2], (a, b, m)
+    assert abs(float(m[2]) - 0.5 * (float(a[2]) + float(b[2]))) <= 1e-6, (a, b, m)
+agree = float(re.search(r"agrees with ([0-9.]+)%", open(f"{d}/model.out").read()).group(1))
+assert re.search(r"teacher on the validation split: accuracy [0-9.]+% \([0-9]+ / 20\)", open(f"{d}/mean.out").read())
+print(f"teacher label --model: the shipped model agrees with {agree:.1f}% of 200 test-sample labels; mean exact")
+sys.exit(0 if agree >= 80 else 1)
+PY
 "$bin" train finetune --data tests/data/imdb_test_sample.tsv.gz,"$tmp/unsup.tsv.gz" --teacher "$tmp/labels.tsv" \
     --distill-alpha 0.3 --vocab weights/vocab.txt --out-dir "$tmp/distill" "${shape[@]}" --batch 8 --steps 3 \
     --warmup 1 --valid-size 100 2>"$tmp/distill.log"
