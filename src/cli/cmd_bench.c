@@ -1,7 +1,7 @@
 // sentiment bench [--reps N] [--group N] [--save DIR] [--quick] [--config all|base|small]
 // Milliseconds per review through the public API (tokenize + forward + softmax) at 128, 256 and
 // 512 tokens, for distilbert-base and a small config with random weights built in memory, fp32
-// vs int8 (group 64, or --group N; 0 = one scale per row), scalar vs the best SIMD kernels, and
+// vs int8 (one scale per row as converted by default, or --group N), scalar vs the best SIMD kernels, and
 // the GFLOP/s that makes (2 FLOP per multiply-add of the matmuls and attention). Compare with
 // the fp32 peak printed by `sentiment bench-kernels`. Threads: OpenMP's default
 // (OMP_NUM_THREADS). --save writes the models as DIR/{base,small}-{fp32,int8}.smf for the wasm
@@ -69,14 +69,14 @@ static void usage(FILE *out) {
             "  ms per review at 128, 256 and 512 tokens on random distilbert-base and 4x256 models,\n"
             "  fp32 and int8, scalar and the best SIMD kernels, and the GFLOP/s that makes\n"
             "  --reps N    timed runs per case, the best one reported (default 3)\n"
-            "  --group N   int8 inputs per scale, 0 = one scale per row (default 64)\n"
+            "  --group N   int8 inputs per scale (default 0: one scale per row, as convert writes)\n"
             "  --save DIR  also write the models as DIR/{base,small}-{fp32,int8}.smf\n"
             "  --quick     distilbert-base with the best kernels only\n"
             "  --config C  all (default), base (distilbert-base) or small (4x256, the shipped shape)\n");
 }
 
 int cmd_bench(int argc, char **argv) {
-    int reps = 3, quick = 0, group = 64, only = 0;   // only: 0 all, 1 base, 2 small
+    int reps = 3, quick = 0, group = sent_convert_defaults().group_size, only = 0;   // only: 0 all, 1 base, 2 small
     const char *save = NULL;
     SentArg args[] = {
         SENT_OPT("--reps", SENT_ARG_INT, &reps, .min = 1, .max = 1000000),

@@ -219,3 +219,18 @@ int sent_distilbert_param_count(const SentDistilBertConfig *cfg, int parts) {
         if (parts & SECTIONS[s].part) count += SECTIONS[s].per_layer ? SECTIONS[s].n * cfg->n_layers : SECTIONS[s].n;
     return count;
 }
+
+int sent_param_read_f32(const SentParam *p, const SentTensor *t, float *dst, char *err, size_t err_size) {
+    int64_t rows = p->rows ? p->rows : 1, cols = p->cols;
+    int want_ndim = p->rows ? 2 : 1;
+    if (t->ndim != want_ndim || (want_ndim == 2 ? t->shape[0] != rows || t->shape[1] != cols : t->shape[0] != cols))
+        return sent_errorf(err, err_size, "tensor %s: its shape in the file differs from the config's", p->name);
+    size_t n = (size_t)(rows * cols);
+    if (t->dtype == SENT_DTYPE_F32) {
+        memcpy(dst, t->data, n * sizeof(float));
+    } else {
+        const int8_t *q = t->data;   // the loader checked group_size divides the row and scale's size
+        for (size_t i = 0; i < n; i++) dst[i] = (float)q[i] * t->scale[i / (size_t)t->group_size];
+    }
+    return 0;
+}

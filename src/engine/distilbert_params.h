@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "cJSON.h"
+#include "model_file.h"
 
 // DistilBERT's LayerNorms use this eps (modeling_distilbert.py; config.json has no such key).
 #define SENT_DISTILBERT_LAYER_NORM_EPS 1e-12f
@@ -105,5 +106,9 @@ typedef struct {
 int sent_distilbert_param(const SentDistilBertConfig *cfg, int parts, int i, SentParam *p);
 // How many tensors sent_distilbert_param walks for `parts`.
 int sent_distilbert_param_count(const SentDistilBertConfig *cfg, int parts);
+
+// dst[numel] = a model file's tensor t for parameter p as fp32 (int8 dequantized: q times its
+// group's scale), after checking it has exactly p's shape. 0, or -1 with err naming the tensor.
+int sent_param_read_f32(const SentParam *p, const SentTensor *t, float *dst, char *err, size_t err_size);
 
 #endif

@@ -421,15 +421,18 @@ static void widen_rows_wasm(int16_t *dst, int ldp, const int8_t *x, int ldx, int
 }
 
 // y[MR, count] = act(sum over groups of xs * ws * (x . w) + bias), one panel of 8 outputs.
+// ONE_GROUP (one scale per row, L->groups == 1): the float sums are made once, after the int32
+// loop, so they are not live in it: 8 int32 accumulators + 2 weights + 1 broadcast fit x64's 16
+// xmm registers, where with 8 float sums beside them V8 spills in the inner loop.
 INLINE void tile_q8_wasm(float *y, int ldy, const void *x, int ldx, const float *xs, int ldxs,
                          const unsigned char *panel, const SentQ8Layout *L, int gs, const float *bias, int count,
-                         int flags, const MathConstants *mc, const int MR, const int PREP) {
+                         int flags, const MathConstants *mc, const int MR, const int PREP, const int ONE_GROUP) {
     const int16_t *wp = (const int16_t *)panel;                   // [groups][steps][8][2]
     const float *ws = (const float *)(panel + L->scale_offset);   // [groups][8]
     int pairs = gs / 2;
     v128_t accf[Q8_MR][2];
     for (int i = 0; i < MR; i++) accf[i][0] = accf[i][1] = wasm_f32x4_splat(0.0f);
-    for (int g = 0; g < L->groups; g++) {
+    for (int g = 0; g < (ONE_GROUP ? 1 : L->groups); g++) {
         size_t xg = (size_t)g * gs;
         const int16_t *wg = wp + (size_t)g * L->steps * 16;
         v128_t acc[Q8_MR][2];
@@ -476,8 +479,8 @@ INLINE void tile_q8_wasm(float *y, int ldy, const void *x, int ldx, const float 
     }
 }
 
-#define Q8_TILE_WASM(MR, PREP) \
-    tile_q8_wasm(yt, O, src, ld, xst, L.groups, panel, &L, gs, bt, count, flags, &mc, MR, PREP)
+#define Q8_TILE_WASM(MR, PREP, ONE_GROUP) \
+    tile_q8_wasm(yt, O, src, ld, xst, L.groups, panel, &L, gs, bt, count, flags, &mc, MR, PREP, ONE_GROUP)
 
 static void linear_q8_wasm(float *y, const int8_t *xq, const float *xs, const SentQ8 *w, const void *packed,
                            const float *b, int N, int I, int O, int flags) {
@@ -501,15 +504,16 @@ static void linear_q8_wasm(float *y, const int8_t *xq, const float *xs, const Se
             const float *bt = b ? b + o : NULL;
             float *yt = y + (size_t)n * O + o;
             if (prep) {
-                if (mr == 4) Q8_TILE_WASM(4, 1);
-                else if (mr == 3) Q8_TILE_WASM(3, 1);
-                else if (mr == 2) Q8_TILE_WASM(2, 1);
-                else Q8_TILE_WASM(1, 1);
+                if (mr == 4 && L.groups == 1) Q8_TILE_WASM(4, 1, 1);
+                else if (mr == 4) Q8_TILE_WASM(4, 1, 0);
+                else if (mr == 3) Q8_TILE_WASM(3, 1, 0);
+                else if (mr == 2) Q8_TILE_WASM(2, 1, 0);
+                else Q8_TILE_WASM(1, 1, 0);
             } else {
-                if (mr == 4) Q8_TILE_WASM(4, 0);
-                else if (mr == 3) Q8_TILE_WASM(3, 0);
-                else if (mr == 2) Q8_TILE_WASM(2, 0);
-                else Q8_TILE_WASM(1, 0);
+                if (mr == 4) Q8_TILE_WASM(4, 0, 0);
+                else if (mr == 3) Q8_TILE_WASM(3, 0, 0);
+                else if (mr == 2) Q8_TILE_WASM(2, 0, 0);
+                else Q8_TILE_WASM(1, 0, 0);
             }
         }
     }

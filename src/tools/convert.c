@@ -12,6 +12,7 @@
 #include "cJSON.h"
 #include "distilbert_params.h"
 #include "kernels.h"
+#include "model.h"
 #include "model_file.h"
 #include "tools/safetensors.h"
 #include "util.h"
@@ -19,7 +20,7 @@
 
 
 SentConvertOptions sent_convert_defaults(void) {
-    return (SentConvertOptions){.quantize = 0, .group_size = 64, .max_len = 0, .head_only = 0, .head_tokens = -1, .name = NULL};
+    return (SentConvertOptions){.quantize = 0, .group_size = 0, .max_len = 0, .head_only = 0, .head_tokens = -1, .name = NULL};
 }
 
 // Weights are quantized exactly as the engine quantizes activations: the scalar reference of
@@ -142,6 +143,20 @@ static float *random_source(void *ctx, const SentParam *p, char *err, size_t err
     return f;
 }
 
+// A model file's tensor p as fp32: int8 weights dequantized (q * the group's scale), so a file
+// can be quantized anew (sent_requantize_model).
+static float *model_file_source(void *ctx, const SentParam *p, char *err, size_t err_size) {
+    const SentTensor *t = sent_model_file_find(ctx, p->name);
+    if (!t) {
+        sent_errorf(err, err_size, "the model file has no tensor '%s'", p->name);
+        return NULL;
+    }
+    float *f = malloc((size_t)(p->rows ? p->rows : 1) * (size_t)p->cols * sizeof(float));
+    if (!f) sent_errorf(err, err_size, "out of memory");
+    else if (sent_param_read_f32(p, t, f, err, err_size)) free(f), f = NULL;
+    return f;
+}
+
 // Appends tensor p, fetched from source as fp32 [rows, cols], to the list, quantized or not.
 static int add_tensor(TensorList *list, TensorSource source, void *ctx, const SentParam *p, int quantize, int group,
                       FILE *log, char *err, size_t err_size) {
@@ -190,6 +205,17 @@ static int add_tensor(TensorList *list, TensorSource source, void *ctx, const Se
 
 // --- metadata ----------------------------------------------------------------------------------
 
+// The metadata's "quantization" object for opts (weights/FORMAT.md).
+static cJSON *quantization_meta(const SentConvertOptions *opts) {
+    cJSON *q = cJSON_CreateObject();
+    cJSON_AddStringToObject(q, "scheme", opts->quantize ? "int8" : "fp32");
+    if (opts->quantize) {
+        cJSON_AddNumberToObject(q, "group_size", opts->group_size);  // 0 = one scale per row
+        cJSON_AddStringToObject(q, "tensors", "the word embeddings and the Linear weights but the classifier's");
+    }
+    return q;
+}
+
 // source: what the weights came from (a directory's own name, never a machine path);
 // extra: optional provenance object copied in (the safetensors "__metadata__").
 static char *build_metadata(const SentHfConfig *cfg, const SentConvertOptions *opts, int max_len, const char *vocab,
@@ -213,12 +239,7 @@ static char *build_metadata(const SentHfConfig *cfg, const SentConvertOptions *o
         cJSON_AddNumberToObject(t, "head_tokens", opts->head_tokens);
     }
     cJSON_AddStringToObject(t, "vocab", vocab);
-    cJSON *q = cJSON_AddObjectToObject(m, "quantization");
-    cJSON_AddStringToObject(q, "scheme", opts->quantize ? "int8" : "fp32");
-    if (opts->quantize) {
-        cJSON_AddNumberToObject(q, "group_size", opts->group_size);  // 0 = one scale per row
-        cJSON_AddStringToObject(q, "tensors", "the word embeddings and the Linear weights but the classifier's");
-    }
+    cJSON_AddItemToObject(m, "quantization", quantization_meta(opts));
     cJSON *p = cJSON_AddObjectToObject(m, "provenance");
     cJSON_AddStringToObject(p, "converted_from", source);
     cJSON_AddStringToObject(p, "tool", "sentiment convert");
@@ -356,4 +377,50 @@ uint8_t *sent_convert_random(const SentHfConfig *cfg_in, const char *vocab, cons
     }
     free_tensor_list(&list);
     return bytes;
+}
+
+uint8_t *sent_requantize_model(const uint8_t *bytes, size_t len, const SentConvertOptions *opts_in, size_t *out_len,
+                               char *err, size_t err_size) {
+    SentConvertOptions opts = opts_in ? *opts_in : sent_convert_defaults();
+    if (opts.group_size < 0) {
+        sent_errorf(err, err_size, "group size %d is negative", opts.group_size);
+        return NULL;
+    }
+    SentModelFile mf;
+    if (sent_model_file_parse(&mf, bytes, len, err, err_size) != SENT_OK) return NULL;
+    SentHfConfig cfg = {0};
+    TensorList list = {0};
+    cJSON *meta = NULL;
+    char *meta_text = NULL;
+    uint8_t *out = NULL;
+    if (sent_config_from_meta(&cfg.model, mf.meta, err, err_size) ||
+        collect_tensors(&list, &cfg, model_file_source, &mf, &opts, NULL, err, err_size))
+        goto done;
+    // Everything else the file says (labels, tokenizer, calibration, provenance) stays as it was.
+    meta = cJSON_Duplicate(mf.meta, 1);
+    if (!meta) {
+        sent_errorf(err, err_size, "out of memory");
+        goto done;
+    }
+    cJSON *provenance = cJSON_GetObjectItemCaseSensitive(meta, "provenance");
+    if (!cJSON_IsObject(provenance)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, "provenance");
+        provenance = cJSON_AddObjectToObject(meta, "provenance");
+    }
+    cJSON *before = cJSON_DetachItemFromObjectCaseSensitive(meta, "quantization");
+    cJSON_DeleteItemFromObjectCaseSensitive(provenance, "requantized_from");
+    if (before) cJSON_AddItemToObject(provenance, "requantized_from", before);
+    cJSON_AddItemToObject(meta, "quantization", quantization_meta(&opts));
+    meta_text = cJSON_PrintUnformatted(meta);
+    if (!meta_text) {
+        sent_errorf(err, err_size, "out of memory");
+        goto done;
+    }
+    out = sent_model_file_build(meta_text, list.tensors, list.n, out_len, err, err_size);
+done:
+    free(meta_text);
+    cJSON_Delete(meta);
+    free_tensor_list(&list);
+    sent_model_file_close(&mf);
+    return out;
 }

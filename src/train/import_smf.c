@@ -15,22 +15,6 @@ int sent_is_model_file(const char *path) {
     return n == sizeof magic && !memcmp(magic, SENT_SMF_MAGIC, sizeof magic);
 }
 
-// dst[numel] = the tensor as fp32, after checking it has exactly the table's shape.
-static int read_tensor(float *dst, const SentTensor *t, const SentParam *p, char *err, size_t err_size) {
-    int64_t rows = p->rows ? p->rows : 1, cols = p->cols;
-    int want_ndim = p->rows ? 2 : 1;
-    if (t->ndim != want_ndim || (want_ndim == 2 ? t->shape[0] != rows || t->shape[1] != cols : t->shape[0] != cols))
-        return sent_errorf(err, err_size, "tensor %s: its shape in the file differs from the config's", p->name);
-    size_t n = (size_t)(rows * cols);
-    if (t->dtype == SENT_DTYPE_F32) {
-        memcpy(dst, t->data, n * sizeof(float));
-    } else {
-        const int8_t *q = t->data;   // the loader checked group_size divides the row and scale's size
-        for (size_t i = 0; i < n; i++) dst[i] = (float)q[i] * t->scale[i / (size_t)t->group_size];
-    }
-    return 0;
-}
-
 int sent_bert_import_model_file(SentBert *model, const char *path, char *err, size_t err_size) {
     SentModelFile mf;
     if (sent_model_file_open(&mf, path, err, err_size) != SENT_OK) return -1;
@@ -52,7 +36,7 @@ int sent_bert_import_model_file(SentBert *model, const char *path, char *err, si
         offset[slot] += (size_t)(p.rows ? p.rows : 1) * p.cols;
         if (p.part == SENT_PART_MLM) continue;
         const SentTensor *t = sent_model_file_find(&mf, p.name);
-        st = t ? read_tensor(dst, t, &p, err, err_size)
+        st = t ? sent_param_read_f32(&p, t, dst, err, err_size)
                : sent_errorf(err, err_size, "%s has no tensor %s", path, p.name);
     }
     sent_model_file_close(&mf);
