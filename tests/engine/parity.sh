@@ -28,8 +28,10 @@ checkpoint() {
         "$PY" "$REF" --out "$dir" --vocab weights/vocab.txt --preset "$2" --lengths "$3" >/dev/null
     fi
     "$SENT" convert --hf "$dir" --out "$dir/fp32.smf" 2>/dev/null
-    "$SENT" convert --hf "$dir" --out "$dir/int8.smf" --quant int8 2>/dev/null
-    "$SENT" convert --hf "$dir" --out "$dir/int8-row.smf" --quant int8 --group 0 2>/dev/null
+    # int8.smf: a scale per 64 inputs (files converted before 3 December, and --group 64);
+    # int8-row.smf: convert's default, one scale per row.
+    "$SENT" convert --hf "$dir" --out "$dir/int8.smf" --quant int8 --group 64 2>/dev/null
+    "$SENT" convert --hf "$dir" --out "$dir/int8-row.smf" --quant int8 2>/dev/null
 }
 
 checkpoint tiny tiny '1,2,17,30,40;64'
@@ -51,11 +53,13 @@ run "$PARITY" golden "$OUT/base/fp32.smf" "$OUT/base/golden1.safetensors"
 run "$PARITY" golden "$OUT/base/int8.smf" "$OUT/base/golden.safetensors" --tol 0.1 --hidden-tol 0.1 --tables simd
 run "$PARITY" golden "$OUT/base/int8.smf" "$OUT/base/golden1.safetensors" --tol 0.1 --hidden-tol 0.1
 run "$PARITY" agree "$OUT/base/fp32.smf" "$OUT/base/int8.smf" 200 64
-# One scale per row is coarser: measured 99.0 % same decisions here, so it is held to 98 %.
+# One scale per row is coarser: measured 98.5-99.0 % same decisions on these random weights (whose
+# margins are small), so it is held to 98 %; on the shipped model it kept both validation
+# accuracies within 0.1 point of fp32 (weights/MODEL_CARD.md).
 run "$PARITY" agree "$OUT/base/fp32.smf" "$OUT/base/int8-row.smf" 200 64 --min-agree 0.98
 # The wasm build under node against the native engine, on the same files.
 if [ -f build/wasm/sentiment.mjs ]; then
-    run node tests/engine/wasm_parity.mjs "$OUT/small/fp32.smf" "$OUT/small/int8.smf" "$OUT/base/int8.smf"
+    run node tests/engine/wasm_parity.mjs "$OUT/small/fp32.smf" "$OUT/small/int8.smf" "$OUT/small/int8-row.smf" "$OUT/base/int8.smf"
 else
     echo "parity: build/wasm/sentiment.mjs missing (make wasm)"; status=1
 fi
