@@ -16,8 +16,10 @@
 #      files, evaluated on all 25,000 IMDb test reviews and the CI sample (common.sh).
 #   bash build_scripts/train/sst2_cpu_recipe.sh [RUN_DIR]      (RUN_DIR default: build/train/sst2)
 # Environment: DATA (../shared/data/imdb), SST2 (../shared/data/sst2/train.tsv.gz), THREADS (1),
-# EPOCHS (2), IMDB_PER_EPOCH (4000), LR (5e-5), TEACHER_MODEL (none), IMDB_SPLITS (train). Running it again
-# with the same RUN_DIR continues a stopped stage exactly.
+# EPOCHS (2), IMDB_PER_EPOCH (4000), LR (5e-5), TEACHER_MODEL (none), IMDB_SPLITS (train), SEED (the
+# trainer's default; another one draws other IMDb reviews per epoch, for a second round from a
+# model that saw the first draw). Running it again with the same RUN_DIR continues a stopped stage
+# exactly.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=${DATA:-../shared/data/imdb}
@@ -28,6 +30,7 @@ IMDB_PER_EPOCH=${IMDB_PER_EPOCH:-4000}
 LR=${LR:-5e-5}
 TEACHER_MODEL=${TEACHER_MODEL:-}
 IMDB_SPLITS=${IMDB_SPLITS:-train}
+SEED=${SEED:-}
 IMDB_FILES=$(for s in ${IMDB_SPLITS//,/ }; do printf '%s,' "$DATA/$s.tsv.gz"; done)
 IMDB_FILES=${IMDB_FILES%,}
 RUN=${1:-build/train/sst2}
@@ -45,7 +48,7 @@ source build_scripts/train/stage.sh
 stage "$RUN/student" finetune --data "$IMDB_FILES" --sst2 "$SST2" --imdb-per-epoch "$IMDB_PER_EPOCH" \
     --teacher "$RUN/teacher-labels-${IMDB_SPLITS//,/-}.tsv" --distill-alpha 0.5 --vocab weights/vocab.txt --init weights/sentiment.smf \
     --layers 4 --dim 256 --heads 4 --hidden 1024 --max-positions 512 --seq-len 512 --head-tokens 128 \
-    --batch 32 --epochs "$EPOCHS" --warmup 100 --lr "$LR" --log-every 20 --checkpoint-every 100
+    --batch 32 --epochs "$EPOCHS" --warmup 100 --lr "$LR" ${SEED:+--seed "$SEED"} --log-every 20 --checkpoint-every 100
 
 # log.csv: step,epoch,...,valid_loss($8),valid_accuracy($9),train_accuracy,sst2_valid_loss,sst2_valid_accuracy($12)
 best=$(awk -F, 'NR > 1 && $9 != "" { m = ($9 + $12) / 2; if (m > best) { best = m; epoch = $2 } } END { print epoch }' \
