@@ -530,13 +530,15 @@ LINEAR_F32(avx512, AVX512, 4)
 //   255) times s8 (-128) pairs reach 65280 and saturate int16; the old abs/sign trick needs
 //   vpsignb, which AVX-512 lacks. Pre-widened int16 weights vs int8 widened per load: only the
 //   former is implemented (time); it costs twice the weight bytes, which stay in L1/L2 here.
-enum { Q8_MR = 4 };   // rows of x per AVX2 tile
+// Rows of x per AVX2 tile: 6 x 16 outputs = 12 int32 accumulators + 2 weight vectors + 1 broadcast
+// + 1 product of the 16 ymm, 8 loads per 12 vpmaddwd (4 x 8 loaded 5 per 4; the loads bound it).
+enum { Q8_MR = 6 };
 // Rows of x per 512-bit tile: 6 x 2 panels = 12 int32 accumulators (12 independent vpdpbusd
 // chains, enough to cover its latency at 2 per cycle) + 12 fp32 group sums + 2 weight vectors +
 // 1 broadcast of 32 zmm. 4 rows (8 chains) ran the VNNI GEMM at ~560 GOP/s on Zen 5.
 enum { Q8_MR_512 = 6 };
 
-static const SentQ8Format Q8_FORMAT_AVX2 = {.nr = 8, .ku = 2, .wide = 1, .with_corr = 0};
+static const SentQ8Format Q8_FORMAT_AVX2 = {.nr = 16, .ku = 2, .wide = 1, .with_corr = 0};
 static const SentQ8Format Q8_FORMAT_AVX512 = {.nr = 16, .ku = 2, .wide = 1, .with_corr = 0};
 static const SentQ8Format Q8_FORMAT_VNNI = {.nr = 16, .ku = 4, .wide = 0, .with_corr = 1};
 
@@ -561,7 +563,7 @@ static void q8_pack_vnni(void *p, const SentQ8 *w) { sent_q8_pack_panels(p, &Q8_
 // weight padding) instead of needing its own code. Longer rows read x directly (PREP = 0).
 enum { Q8_MAX_K = 4096, Q8_LDP = Q8_MAX_K + 64 };
 // Panels per block (the unit of the thread split): the x tile copy is shared by a block.
-enum { Q8_BLOCK_AVX2 = 8, Q8_BLOCK_512 = 4 };
+enum { Q8_BLOCK_AVX2 = 4, Q8_BLOCK_512 = 4 };   // 64 outputs each
 
 INLINE AVX2 int32_t x_single(const int8_t *x) { return (int32_t)(uint16_t)(int16_t)x[0]; }
 
@@ -593,43 +595,62 @@ INLINE AVX2 void widen_rows_avx2(int16_t *dst, int ldp, const int8_t *x, int ldx
     }
 }
 
-// y[MR, count] = act(sum over groups of xs * ws * (x . w) + bias), one panel of 8 outputs.
+// y[MR, count] = act(sum over groups of xs * ws * (x . w) + bias), one panel of 16 outputs as two
+// ymm halves: each broadcast pair of x feeds two vpmaddwd, so a step loads 2 weight vectors and
+// MR pairs for 2 * MR multiplies (a panel of 8 loaded 1 + MR for MR; the loads were the limit).
 INLINE AVX2 void tile_q8_avx2(float *y, int ldy, const void *x, int ldx, const float *xs, int ldxs,
                               const unsigned char *panel, const SentQ8Layout *L, int gs, const float *bias, int count,
                               int flags, const int MR, const int PREP) {
-    const int16_t *wp = (const int16_t *)panel;   // [groups][steps][8][2]
-    const float *ws = (const float *)(panel + L->scale_offset);   // [groups][8]
+    const int16_t *wp = (const int16_t *)panel;   // [groups][steps][16][2]
+    const float *ws = (const float *)(panel + L->scale_offset);   // [groups][16]
     int pairs = gs / 2;
-    __m256 accf[Q8_MR];
-    for (int i = 0; i < MR; i++) accf[i] = _mm256_setzero_ps();
+    __m256 accf[Q8_MR][2];
+    for (int i = 0; i < MR; i++) accf[i][0] = accf[i][1] = _mm256_setzero_ps();
     for (int g = 0; g < L->groups; g++) {
         size_t xg = (size_t)g * gs;
-        const int16_t *wg = wp + (size_t)g * L->steps * 16;
-        __m256i acc[Q8_MR];
-        for (int i = 0; i < MR; i++) acc[i] = _mm256_setzero_si256();
+        const int16_t *wg = wp + (size_t)g * L->steps * 32;
+        __m256i acc[Q8_MR][2];
+        for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
         for (int s = 0; s < pairs; s++) {
-            __m256i wv = _mm256_loadu_si256((const __m256i *)(wg + (size_t)s * 16));
-            KEEP_IN_REGISTER(wv);
-            for (int i = 0; i < MR; i++)
-                acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(wv, x_pair256(x, (size_t)i * ldx + xg + 2 * s, 0, PREP)));
+            __m256i w0 = _mm256_loadu_si256((const __m256i *)(wg + (size_t)s * 32));
+            __m256i w1 = _mm256_loadu_si256((const __m256i *)(wg + (size_t)s * 32 + 16));
+            KEEP_IN_REGISTER(w0);
+            KEEP_IN_REGISTER(w1);
+            for (int i = 0; i < MR; i++) {
+                __m256i xv = x_pair256(x, (size_t)i * ldx + xg + 2 * s, 0, PREP);
+                acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(w0, xv));
+                acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(w1, xv));
+            }
         }
         if (gs & 1) {
-            __m256i wv = _mm256_loadu_si256((const __m256i *)(wg + (size_t)pairs * 16));
-            for (int i = 0; i < MR; i++)
-                acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(wv, x_pair256(x, (size_t)i * ldx + xg + gs - 1, 1, PREP)));
+            __m256i w0 = _mm256_loadu_si256((const __m256i *)(wg + (size_t)pairs * 32));
+            __m256i w1 = _mm256_loadu_si256((const __m256i *)(wg + (size_t)pairs * 32 + 16));
+            for (int i = 0; i < MR; i++) {
+                __m256i xv = x_pair256(x, (size_t)i * ldx + xg + gs - 1, 1, PREP);
+                acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(w0, xv));
+                acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(w1, xv));
+            }
         }
-        __m256 wsv = _mm256_loadu_ps(ws + (size_t)g * 8);
-        for (int i = 0; i < MR; i++)
-            accf[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[i]), _mm256_mul_ps(wsv, _mm256_set1_ps(xs[(size_t)i * ldxs + g])),
-                                      accf[i]);
+        for (int h = 0; h < 2; h++) {
+            __m256 wsv = _mm256_loadu_ps(ws + (size_t)g * 16 + 8 * h);
+            for (int i = 0; i < MR; i++)
+                accf[i][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[i][h]),
+                                             _mm256_mul_ps(wsv, _mm256_set1_ps(xs[(size_t)i * ldxs + g])), accf[i][h]);
+        }
     }
-    __m256i m = tail_mask256(count);
-    __m256 bv = !bias ? _mm256_setzero_ps() : count == 8 ? _mm256_loadu_ps(bias) : _mm256_maskload_ps(bias, m);
-    for (int i = 0; i < MR; i++) {
-        __m256 v = _mm256_add_ps(accf[i], bv);
-        if (flags & SENT_LINEAR_GELU) v = gelu256(v);
-        if (count == 8) _mm256_storeu_ps(y + (size_t)i * ldy, v);
-        else _mm256_maskstore_ps(y + (size_t)i * ldy, m, v);
+    for (int h = 0; h < 2; h++) {
+        int c = min_int(8, count - 8 * h);
+        if (c <= 0) break;
+        __m256i m = tail_mask256(c);
+        const float *bh = bias ? bias + 8 * h : NULL;
+        __m256 bv = !bh ? _mm256_setzero_ps() : c == 8 ? _mm256_loadu_ps(bh) : _mm256_maskload_ps(bh, m);
+        for (int i = 0; i < MR; i++) {
+            __m256 v = _mm256_add_ps(accf[i][h], bv);
+            if (flags & SENT_LINEAR_GELU) v = gelu256(v);
+            float *yh = y + (size_t)i * ldy + 8 * h;
+            if (c == 8) _mm256_storeu_ps(yh, v);
+            else _mm256_maskstore_ps(yh, m, v);
+        }
     }
 }
 
@@ -650,6 +671,20 @@ INLINE AVX2 void tile_q8_avx2(float *y, int ldy, const void *x, int ldx, const f
         }                                                                         \
     } while (0)
 
+// Q8_DISPATCH with up to 6 rows (Q8_MR, Q8_MR_512).
+#define Q8_DISPATCH_6(TILE, mr, prep, ...)                                      \
+    do {                                                                          \
+        if (mr == 6) {                                                            \
+            if (prep) TILE(__VA_ARGS__, 6, 1);                                    \
+            else TILE(__VA_ARGS__, 6, 0);                                         \
+        } else if (mr == 5) {                                                     \
+            if (prep) TILE(__VA_ARGS__, 5, 1);                                    \
+            else TILE(__VA_ARGS__, 5, 0);                                         \
+        } else {                                                                  \
+            Q8_DISPATCH(TILE, mr, prep, __VA_ARGS__);                             \
+        }                                                                         \
+    } while (0)
+
 static AVX2 void linear_q8_avx2(float *y, const int8_t *xq, const float *xs, const SentQ8 *w, const void *packed,
                                 const float *b, int N, int I, int O, int flags) {
     // y: [N, O], xq: [N, I], xs: [N, I / gs], packed: Q8_FORMAT_AVX2 panels of w [O, I]
@@ -667,8 +702,8 @@ static AVX2 void linear_q8_avx2(float *y, const int8_t *xq, const float *xs, con
             if (prep) widen_rows_avx2(xw, Q8_LDP, xt, I, mr, I), src = xw, ld = Q8_LDP;
             for (int p = blk * Q8_BLOCK_AVX2; p < p_end; p++) {
                 const unsigned char *panel = (const unsigned char *)packed + L.panel_bytes * p;
-                int o = p * 8, count = min_int(8, O - o);
-                Q8_DISPATCH(tile_q8_avx2, mr, prep, y + (size_t)n * O + o, O, src, ld, xs + (size_t)n * L.groups,
+                int o = p * 16, count = min_int(16, O - o);
+                Q8_DISPATCH_6(tile_q8_avx2, mr, prep, y + (size_t)n * O + o, O, src, ld, xs + (size_t)n * L.groups,
                             L.groups, panel, &L, gs, b ? b + o : NULL, count, flags);
             }
         }
@@ -819,19 +854,6 @@ INLINE VNNI void tile_q8_vnni(float *y, int ldy, const void *x, int ldx, const f
     store_tile_q8_avx512(y, ldy, accf, bias, count, flags, MR, NP);
 }
 
-// Q8_DISPATCH with up to Q8_MR_512 rows.
-#define Q8_DISPATCH_512(TILE, mr, prep, ...)                                      \
-    do {                                                                          \
-        if (mr == 6) {                                                            \
-            if (prep) TILE(__VA_ARGS__, 6, 1);                                    \
-            else TILE(__VA_ARGS__, 6, 0);                                         \
-        } else if (mr == 5) {                                                     \
-            if (prep) TILE(__VA_ARGS__, 5, 1);                                    \
-            else TILE(__VA_ARGS__, 5, 0);                                         \
-        } else {                                                                  \
-            Q8_DISPATCH(TILE, mr, prep, __VA_ARGS__);                             \
-        }                                                                         \
-    } while (0)
 
 // Both 512-bit drivers: threads over blocks of Q8_BLOCK_512 panels; in a block, each MR-row
 // tile of x is prepared once (PREPARE into a stack copy) and swept over the block's panels two
@@ -855,9 +877,9 @@ INLINE VNNI void tile_q8_vnni(float *y, int ldy, const void *x, int ldx, const f
                 float *yt = y + (size_t)n * O + o;                                                                \
                 const float *xst = xs + (size_t)n * L.groups, *bt = b ? b + o : NULL;                             \
                 if (p + 1 < p_end)                                                                                \
-                    Q8_DISPATCH_512(TILE, mr, prep, yt, O, src, ld, xst, L.groups, panel, &L, gs, bt, count, flags, 2); \
+                    Q8_DISPATCH_6(TILE, mr, prep, yt, O, src, ld, xst, L.groups, panel, &L, gs, bt, count, flags, 2); \
                 else                                                                                              \
-                    Q8_DISPATCH_512(TILE, mr, prep, yt, O, src, ld, xst, L.groups, panel, &L, gs, bt, count, flags, 1); \
+                    Q8_DISPATCH_6(TILE, mr, prep, yt, O, src, ld, xst, L.groups, panel, &L, gs, bt, count, flags, 1); \
             }                                                                                                     \
         }                                                                                                         \
     }
