@@ -531,7 +531,8 @@ LINEAR_F32(avx512, AVX512, 4)
 //   vpsignb, which AVX-512 lacks. Pre-widened int16 weights vs int8 widened per load: only the
 //   former is implemented (time); it costs twice the weight bytes, which stay in L1/L2 here.
 // Rows of x per AVX2 tile: 6 x 16 outputs = 12 int32 accumulators + 2 weight vectors + 1 broadcast
-// + 1 product of the 16 ymm, 8 loads per 12 vpmaddwd (4 x 8 loaded 5 per 4; the loads bound it).
+// + 1 product of the 16 ymm, 8 loads per 12 vpmaddwd (4 x 8 loaded 5 per 4; docs/engine.md, "After:
+// the AVX2 int8 tile at 6 rows x 16 outputs").
 enum { Q8_MR = 6 };
 // Rows of x per 512-bit tile: 6 x 2 panels = 12 int32 accumulators (12 independent vpdpbusd
 // chains, enough to cover its latency at 2 per cycle) + 12 fp32 group sums + 2 weight vectors +
@@ -597,7 +598,7 @@ INLINE AVX2 void widen_rows_avx2(int16_t *dst, int ldp, const int8_t *x, int ldx
 
 // y[MR, count] = act(sum over groups of xs * ws * (x . w) + bias), one panel of 16 outputs as two
 // ymm halves: each broadcast pair of x feeds two vpmaddwd, so a step loads 2 weight vectors and
-// MR pairs for 2 * MR multiplies (a panel of 8 loaded 1 + MR for MR; the loads were the limit).
+// MR pairs for 2 * MR multiplies (a panel of 8 loaded 1 + MR for MR).
 INLINE AVX2 void tile_q8_avx2(float *y, int ldy, const void *x, int ldx, const float *xs, int ldxs,
                               const unsigned char *panel, const SentQ8Layout *L, int gs, const float *bias, int count,
                               int flags, const int MR, const int PREP) {
