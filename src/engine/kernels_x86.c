@@ -596,6 +596,12 @@ INLINE AVX2 void widen_rows_avx2(int16_t *dst, int ldp, const int8_t *x, int ldx
     }
 }
 
+// acc[0..1] += the int16 pair products of a 16-output weight step (w0: outputs 0-7, w1: 8-15) with xv.
+INLINE AVX2 void madd_pair16(__m256i acc[2], __m256i w0, __m256i w1, __m256i xv) {
+    acc[0] = _mm256_add_epi32(acc[0], _mm256_madd_epi16(w0, xv));
+    acc[1] = _mm256_add_epi32(acc[1], _mm256_madd_epi16(w1, xv));
+}
+
 // y[MR, count] = act(sum over groups of xs * ws * (x . w) + bias), one panel of 16 outputs as two
 // ymm halves: each broadcast pair of x feeds two vpmaddwd, so a step loads 2 weight vectors and
 // MR pairs for 2 * MR multiplies (a panel of 8 loaded 1 + MR for MR).
@@ -617,20 +623,12 @@ INLINE AVX2 void tile_q8_avx2(float *y, int ldy, const void *x, int ldx, const f
             __m256i w1 = _mm256_loadu_si256((const __m256i *)(wg + (size_t)s * 32 + 16));
             KEEP_IN_REGISTER(w0);
             KEEP_IN_REGISTER(w1);
-            for (int i = 0; i < MR; i++) {
-                __m256i xv = x_pair256(x, (size_t)i * ldx + xg + 2 * s, 0, PREP);
-                acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(w0, xv));
-                acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(w1, xv));
-            }
+            for (int i = 0; i < MR; i++) madd_pair16(acc[i], w0, w1, x_pair256(x, (size_t)i * ldx + xg + 2 * s, 0, PREP));
         }
         if (gs & 1) {
             __m256i w0 = _mm256_loadu_si256((const __m256i *)(wg + (size_t)pairs * 32));
             __m256i w1 = _mm256_loadu_si256((const __m256i *)(wg + (size_t)pairs * 32 + 16));
-            for (int i = 0; i < MR; i++) {
-                __m256i xv = x_pair256(x, (size_t)i * ldx + xg + gs - 1, 1, PREP);
-                acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(w0, xv));
-                acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(w1, xv));
-            }
+            for (int i = 0; i < MR; i++) madd_pair16(acc[i], w0, w1, x_pair256(x, (size_t)i * ldx + xg + gs - 1, 1, PREP));
         }
         for (int h = 0; h < 2; h++) {
             __m256 wsv = _mm256_loadu_ps(ws + (size_t)g * 16 + 8 * h);
@@ -655,35 +653,21 @@ INLINE AVX2 void tile_q8_avx2(float *y, int ldy, const void *x, int ldx, const f
     }
 }
 
-// One tile call with MR (1..4) rows and prepared or direct x: constant arguments for the
+// One tile call with MR (1..6) rows and prepared or direct x: constant arguments for the
 // always-inline tiles, so each combination gets its own register allocation.
+#define Q8_DISPATCH_ROWS(TILE, mr, prep, ...)                                     \
+    do {                                                                          \
+        if (mr == 6) TILE(__VA_ARGS__, 6, prep);                                  \
+        else if (mr == 5) TILE(__VA_ARGS__, 5, prep);                             \
+        else if (mr == 4) TILE(__VA_ARGS__, 4, prep);                             \
+        else if (mr == 3) TILE(__VA_ARGS__, 3, prep);                             \
+        else if (mr == 2) TILE(__VA_ARGS__, 2, prep);                             \
+        else TILE(__VA_ARGS__, 1, prep);                                          \
+    } while (0)
 #define Q8_DISPATCH(TILE, mr, prep, ...)                                          \
     do {                                                                          \
-        if (prep) {                                                               \
-            if (mr == 4) TILE(__VA_ARGS__, 4, 1);                                 \
-            else if (mr == 3) TILE(__VA_ARGS__, 3, 1);                            \
-            else if (mr == 2) TILE(__VA_ARGS__, 2, 1);                            \
-            else TILE(__VA_ARGS__, 1, 1);                                         \
-        } else {                                                                  \
-            if (mr == 4) TILE(__VA_ARGS__, 4, 0);                                 \
-            else if (mr == 3) TILE(__VA_ARGS__, 3, 0);                            \
-            else if (mr == 2) TILE(__VA_ARGS__, 2, 0);                            \
-            else TILE(__VA_ARGS__, 1, 0);                                         \
-        }                                                                         \
-    } while (0)
-
-// Q8_DISPATCH with up to 6 rows (Q8_MR, Q8_MR_512).
-#define Q8_DISPATCH_6(TILE, mr, prep, ...)                                      \
-    do {                                                                          \
-        if (mr == 6) {                                                            \
-            if (prep) TILE(__VA_ARGS__, 6, 1);                                    \
-            else TILE(__VA_ARGS__, 6, 0);                                         \
-        } else if (mr == 5) {                                                     \
-            if (prep) TILE(__VA_ARGS__, 5, 1);                                    \
-            else TILE(__VA_ARGS__, 5, 0);                                         \
-        } else {                                                                  \
-            Q8_DISPATCH(TILE, mr, prep, __VA_ARGS__);                             \
-        }                                                                         \
+        if (prep) Q8_DISPATCH_ROWS(TILE, mr, 1, __VA_ARGS__);                     \
+        else Q8_DISPATCH_ROWS(TILE, mr, 0, __VA_ARGS__);                          \
     } while (0)
 
 static AVX2 void linear_q8_avx2(float *y, const int8_t *xq, const float *xs, const SentQ8 *w, const void *packed,
@@ -704,7 +688,7 @@ static AVX2 void linear_q8_avx2(float *y, const int8_t *xq, const float *xs, con
             for (int p = blk * Q8_BLOCK_AVX2; p < p_end; p++) {
                 const unsigned char *panel = (const unsigned char *)packed + L.panel_bytes * p;
                 int o = p * 16, count = min_int(16, O - o);
-                Q8_DISPATCH_6(tile_q8_avx2, mr, prep, y + (size_t)n * O + o, O, src, ld, xs + (size_t)n * L.groups,
+                Q8_DISPATCH(tile_q8_avx2, mr, prep, y + (size_t)n * O + o, O, src, ld, xs + (size_t)n * L.groups,
                             L.groups, panel, &L, gs, b ? b + o : NULL, count, flags);
             }
         }
@@ -855,7 +839,6 @@ INLINE VNNI void tile_q8_vnni(float *y, int ldy, const void *x, int ldx, const f
     store_tile_q8_avx512(y, ldy, accf, bias, count, flags, MR, NP);
 }
 
-
 // Both 512-bit drivers: threads over blocks of Q8_BLOCK_512 panels; in a block, each MR-row
 // tile of x is prepared once (PREPARE into a stack copy) and swept over the block's panels two
 // at a time (32 outputs), whose weights (block: 64 x I bytes, int16: twice) stay in L2.
@@ -878,9 +861,9 @@ INLINE VNNI void tile_q8_vnni(float *y, int ldy, const void *x, int ldx, const f
                 float *yt = y + (size_t)n * O + o;                                                                \
                 const float *xst = xs + (size_t)n * L.groups, *bt = b ? b + o : NULL;                             \
                 if (p + 1 < p_end)                                                                                \
-                    Q8_DISPATCH_6(TILE, mr, prep, yt, O, src, ld, xst, L.groups, panel, &L, gs, bt, count, flags, 2); \
+                    Q8_DISPATCH(TILE, mr, prep, yt, O, src, ld, xst, L.groups, panel, &L, gs, bt, count, flags, 2); \
                 else                                                                                              \
-                    Q8_DISPATCH_6(TILE, mr, prep, yt, O, src, ld, xst, L.groups, panel, &L, gs, bt, count, flags, 1); \
+                    Q8_DISPATCH(TILE, mr, prep, yt, O, src, ld, xst, L.groups, panel, &L, gs, bt, count, flags, 1); \
             }                                                                                                     \
         }                                                                                                         \
     }
