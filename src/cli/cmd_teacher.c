@@ -118,7 +118,9 @@ static int teacher_label(const char *teacher_path, const char *model_path, const
             return 1;
         }
     }
-    FILE *f = fopenCheck(out, "w");
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", out);
+    FILE *f = fopenCheck(tmp, "w");
     fprintf(f, "file\trow\tp_positive\n");
     SentNgramScratch scratch = {0};
     char *list = mallocCheck(strlen(data) + 1);
@@ -148,6 +150,7 @@ static int teacher_label(const char *teacher_path, const char *model_path, const
         sent_reviews_free(&reviews);
     }
     fcloseCheck(f);
+    renameCheck(tmp, out);
     // the rows no teacher trained on (the shipped model's own run used the same split): the number
     // that says whether this teacher is worth distilling from
     int32_t *order = mallocCheck((size_t)(n_all > 0 ? n_all : 1) * sizeof(int32_t));

@@ -55,6 +55,14 @@ void sent_fclose_check(FILE *f, const char *file, int line) {
     if (fclose(f) != 0) die("close failed", strerror(errno), file, line);
 }
 
+void sent_rename_check(const char *from, const char *to, const char *file, int line) {
+    if (rename(from, to) != 0) {
+        char detail[2048];
+        snprintf(detail, sizeof detail, "%s to %s (%s)", from, to, strerror(errno));
+        die("cannot rename", detail, file, line);
+    }
+}
+
 char *sent_read_file(const char *path, size_t *out_len) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;

@@ -15,6 +15,7 @@ FILE *sent_fopen_check(const char *path, const char *mode, const char *file, int
 void sent_fread_check(void *dst, size_t size, size_t count, FILE *f, const char *file, int line);
 void sent_fwrite_check(const void *src, size_t size, size_t count, FILE *f, const char *file, int line);
 void sent_fclose_check(FILE *f, const char *file, int line);
+void sent_rename_check(const char *from, const char *to, const char *file, int line);
 
 #define mallocCheck(size) sent_malloc_check((size), __FILE__, __LINE__)
 #define callocCheck(count, size) sent_calloc_check((count), (size), __FILE__, __LINE__)
@@ -23,6 +24,9 @@ void sent_fclose_check(FILE *f, const char *file, int line);
 #define freadCheck(dst, size, count, f) sent_fread_check((dst), (size), (count), (f), __FILE__, __LINE__)
 #define fwriteCheck(src, size, count, f) sent_fwrite_check((src), (size), (count), (f), __FILE__, __LINE__)
 #define fcloseCheck(f) sent_fclose_check((f), __FILE__, __LINE__)
+// Files a run writes go to PATH.tmp and are renamed over PATH when complete, so a stopped run
+// never leaves a short file that a rerun would take for a finished one.
+#define renameCheck(from, to) sent_rename_check((from), (to), __FILE__, __LINE__)
 
 // Reads a whole file into a malloc'd buffer with a terminating NUL (not counted in *out_len).
 // Returns NULL and sets errno on failure; the caller reports it.

@@ -88,10 +88,7 @@ void sent_checkpoint_save(const char *path, const SentTrainOptions *opts, const 
         exit(EXIT_FAILURE);
     }
     fcloseCheck(f);
-    if (rename(tmp, path) != 0) {
-        fprintf(stderr, "error: cannot rename %s to %s (%s)\n", tmp, path, strerror(errno));
-        exit(EXIT_FAILURE);
-    }
+    renameCheck(tmp, path);
 }
 
 static void corrupt(const char *path, const char *why) {

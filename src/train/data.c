@@ -219,10 +219,7 @@ static void cache_save(const SentTokenRows *rows, const char *path, int head, in
     fwriteCheck(rows->lens, sizeof(int32_t), (size_t)rows->n, f);
     fwriteCheck(rows->labels, sizeof(int32_t), (size_t)rows->n, f);
     fcloseCheck(f);
-    if (rename(tmp, path) != 0) {
-        fprintf(stderr, "error: cannot rename %s to %s (%s)\n", tmp, path, strerror(errno));
-        exit(EXIT_FAILURE);
-    }
+    renameCheck(tmp, path);
 }
 
 void sent_token_rows_build(SentTokenRows *rows, const SentReviews *reviews, SentTokenizer *tok,

@@ -140,10 +140,7 @@ void sent_export_hf(const SentBert *model, const char *dir, const char *vocab_pa
         if (i == 0) write_safetensors(tmp, list, n);
         if (i == 1) write_config(tmp, model, mlm);
         if (i == 2) copy_file(tmp, vocab_path);
-        if (rename(tmp, path) != 0) {
-            fprintf(stderr, "error: cannot rename %s (%s)\n", tmp, strerror(errno));
-            exit(EXIT_FAILURE);
-        }
+        renameCheck(tmp, path);
     }
     free(list);
 }

@@ -62,6 +62,12 @@ PY
     --out "$tmp/labels.tsv" 2>/dev/null
 [ "$(wc -l <"$tmp/labels.tsv")" -eq 2001 ] && [ "$(grep -c '^unsup.tsv.gz	' "$tmp/labels.tsv")" -eq 1000 ] \
     || { head -3 "$tmp/labels.tsv"; echo "FAIL: teacher label"; exit 1; }
+# a labelling that dies partway (its second file is missing) leaves no labels file, since the
+# recipes take an existing one for a finished one
+if "$bin" train teacher label --teacher "$tmp/teacher.bin" --data tests/data/imdb_test_sample.tsv.gz,"$tmp/missing.tsv.gz" \
+    --out "$tmp/partial.tsv" 2>/dev/null || [ -e "$tmp/partial.tsv" ]; then
+    echo "FAIL: a stopped teacher label left $tmp/partial.tsv (or succeeded)"; exit 1
+fi
 # an ensemble teacher: the shipped model file alone, then the mean of it and the n-gram model, on
 # 200 of the sample's reviews; the mean must be exactly that, row for row
 zcat tests/data/imdb_test_sample.tsv.gz | head -201 | gzip -c >"$tmp/two_hundred.tsv.gz"
