@@ -55,7 +55,8 @@ function describeModel(info) {
     const parts = [];
     if (info.name) parts.push(info.name);
     const config = info.config;
-    if (config && config.n_layers && config.dim) parts.push(`${config.n_layers} layers × ${config.dim}`);
+    if (config && config.n_layers && config.dim)
+        parts.push(`${config.n_layers} layers × ${config.dim}${info.ngram_mix > 0 ? ' + word-piece n-grams' : ''}`);
     if (info.quantization && info.quantization.scheme) parts.push(info.quantization.scheme);
     if (info.max_len) parts.push(`up to ${info.max_len} tokens`);
     parts.push(formatBytes(info.bytes));

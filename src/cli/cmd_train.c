@@ -33,7 +33,8 @@ static void usage(FILE *out) {
             "       sentiment train export --out-dir DIR\n"
             "       sentiment train pack --data FILES --vocab VOCAB --out-dir DIR [--teacher TSV] [options]\n"
             "       sentiment train teacher fit|label ...   (sentiment train teacher --help)\n"
-            "       sentiment train calibrate --model IN --out OUT --data FILES ...   (--help)\n\n"
+            "       sentiment train calibrate --model IN --out OUT --data FILES ...   (--help)\n"
+            "       sentiment train hybrid --model IN --out OUT --data FILES ...   (--help)\n\n"
             "  pretrain         masked-LM pretraining (15%% of tokens, 80/10/10 mask/random/keep) on the\n"
             "                   texts of FILES (train + unsup; never test), labels ignored\n"
             "  finetune         sentiment classification on the labelled rows of FILES\n"
@@ -46,7 +47,8 @@ static void usage(FILE *out) {
             "  pack             write DIR/pack.bin: the token rows, validation split and teacher labels\n"
             "                   finetune would use, for build_scripts/train/torch_mirror.py (train/pack.h)\n"
             "  teacher          the n-gram teacher finetune --teacher distils from: fit it, or label reviews\n"
-            "  calibrate        temperature scaling of a model file on the validation data (honest confidences)\n\n"
+            "  calibrate        temperature scaling of a model file on the validation data (honest confidences)\n"
+            "  hybrid           add an n-gram model to a model file, its logit mixed with the transformer's\n\n"
             "  --data FILES     comma-separated IMDb TSV.gz files (e.g. ../shared/data/imdb/train.tsv.gz)\n"
             "  --vocab FILE     WordPiece vocab.txt (e.g. ../shared/vocab/vocab.txt)\n"
             "  --out-dir DIR    checkpoint.bin, log.csv, token cache, hf/ (Hugging Face export, per epoch)\n"
@@ -132,6 +134,7 @@ int cmd_train(int argc, char **argv) {
     }
     if (!strcmp(mode, "teacher")) return cmd_teacher(argc - 1, argv + 1);
     if (!strcmp(mode, "calibrate")) return cmd_calibrate(argc - 1, argv + 1);
+    if (!strcmp(mode, "hybrid")) return cmd_hybrid(argc - 1, argv + 1);
     int resume = !strcmp(mode, "resume"), export = !strcmp(mode, "export"), embed = !strcmp(mode, "embed");
     int pack = !strcmp(mode, "pack");
     SentTrainOptions o;

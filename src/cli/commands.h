@@ -12,9 +12,10 @@ int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 // `train <subcommand>`: everything that makes a model. The teacher is `train teacher fit|label`.
-#define CMD_TRAIN_SUBCOMMANDS "pretrain|finetune|embed|pack|resume|export|teacher|calibrate"
+#define CMD_TRAIN_SUBCOMMANDS "pretrain|finetune|embed|pack|resume|export|teacher|calibrate|hybrid"
 int cmd_teacher(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
+int cmd_hybrid(int argc, char **argv);
 int cmd_bench_kernels(int argc, char **argv);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "model.h"
 #include "model_file.h"
+#include "ngram.h"
 
 #define DEFAULT_MAX_BATCH 8
 #define MAX_BATCH_LIMIT 1024
@@ -17,6 +18,8 @@ struct SentClassifier {
     SentDistilBertConfig cfg;
     SentWeights weights;
     SentRunState state;
+    SentNgram ngram;       // the hybrid's n-gram model (ngram.h); weight NULL when the file has none
+    uint32_t *ngram_buckets;   // [max_len * ngram.max_n] its scratch
     const SentKernels *kernels;
     SentTokenizer *tokenizer;
     SentTokenizeOptions tokenize;
@@ -119,6 +122,19 @@ static SentClassifier *finish_load(SentClassifier *c, const SentOptions *opts, S
         sent_set_error(err, SENT_ERR_MEMORY, "out of memory packing the int8 weights");
         goto fail;
     }
+    if (sent_ngram_from_file(&c->ngram, &c->file, msg, sizeof msg)) {
+        sent_set_error(err, SENT_ERR_FORMAT, "%s", msg);
+        goto fail;
+    }
+    if (c->ngram.weight && c->cfg.n_labels != 2) {
+        sent_set_error(err, SENT_ERR_FORMAT, "an n-gram model needs 2 labels, the file has %d", c->cfg.n_labels);
+        goto fail;
+    }
+    if (c->ngram.weight &&
+        !(c->ngram_buckets = malloc((size_t)c->tokenize.max_len * c->ngram.max_n * sizeof *c->ngram_buckets))) {
+        sent_set_error(err, SENT_ERR_MEMORY, "out of memory");
+        goto fail;
+    }
     if (sent_runstate_new(&c->state, &c->cfg, &c->weights, max_batch, c->tokenize.max_len, msg, sizeof msg)) {
         sent_set_error(err, SENT_ERR_MEMORY, "%s", msg);
         goto fail;
@@ -191,6 +207,7 @@ void sent_free(SentClassifier *c) {
     free(c->batch_ids);
     free(c->batch_offsets);
     free(c->slot_of_row);
+    free(c->ngram_buckets);
     free(c);
 }
 
@@ -212,7 +229,13 @@ static void run_slots(SentClassifier *c, SentResult *out, int n) {
     int C = c->cfg.n_labels;
     for (int b = 0; b < B; b++) {
         SentResult *r = &out[c->slot_of_row[b]];
-        const float *logits = c->state.logits + (size_t)b * C;
+        float *logits = c->state.logits + (size_t)b * C;
+        if (c->ngram.weight) {   // the hybrid: the positive class's margin is the two models' mix
+            const int32_t *ids = c->batch_ids + c->batch_offsets[b];
+            float z = sent_ngram_logit(&c->ngram, ids, c->batch_offsets[b + 1] - c->batch_offsets[b], c->ngram_buckets);
+            for (int j = 0; j < C; j++) logits[j] *= 1 - c->ngram.mix;
+            logits[c->positive_index] += c->ngram.mix * z;
+        }
         float max = logits[0], sum = 0;
         for (int j = 1; j < C; j++) max = logits[j] > max ? logits[j] : max;
         for (int j = 0; j < C; j++) sum += r->probs[j] = expf(logits[j] - max);
@@ -338,6 +361,7 @@ void sent_model_info(const SentClassifier *c, SentModelInfo *info) {
     info->quantized = c->quantized;
     info->group_size = c->group_size;
     info->checksum = c->file.checksum;
+    info->ngram_mix = c->ngram.weight ? c->ngram.mix : 0;
 }
 
 const char *sent_label_raw(const SentClassifier *c, int i) {

@@ -84,6 +84,7 @@ typedef struct {
     int quantized;            // 1 when the matmul weights are int8
     int group_size;           // int8 group (row length for per-row), 0 for fp32
     uint32_t checksum;        // the file's CRC-32
+    float ngram_mix;          // a hybrid's share of the n-gram model's logit (ngram.h), 0 without one
 } SentModelInfo;
 
 void sent_model_info(const SentClassifier *c, SentModelInfo *info);

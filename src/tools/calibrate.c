@@ -8,6 +8,7 @@
 #include "distilbert_params.h"
 #include "model.h"
 #include "model_file.h"
+#include "ngram.h"
 #include "util.h"
 
 #define MIN_LOG_T (-4.1588830833596715)   // log(1/64)
@@ -67,7 +68,7 @@ uint8_t *sent_model_with_temperature(const uint8_t *bytes, size_t len, double te
     SentModelFile mf;
     if (sent_model_file_parse(&mf, bytes, len, err, err_size) != SENT_OK) return NULL;
     uint8_t *out = NULL;
-    float *copies[2] = {NULL, NULL};   // the head's weight (or its int8 scales) and bias, divided
+    float *copies[3] = {NULL, NULL, NULL};   // the head's weight (or its int8 scales) and bias, the n-gram's scales, divided
     SentTensor *tensors = malloc((size_t)mf.n_tensors * sizeof *tensors);
     cJSON *meta = cJSON_Duplicate(mf.meta, 1);
     char *meta_text = NULL;
@@ -99,6 +100,22 @@ uint8_t *sent_model_with_temperature(const uint8_t *bytes, size_t len, double te
         if (int8) tensors[k].scale = copy;
         else tensors[k].data = copy;
     }
+    // A hybrid's n-gram logit is half of the mixed margin: divided alike (its scales and bias).
+    cJSON *ngram = cJSON_GetObjectItemCaseSensitive(meta, "ngram");
+    cJSON *ngram_bias = cJSON_GetObjectItemCaseSensitive(ngram, "bias");
+    for (int k = 0; k < mf.n_tensors; k++) {
+        if (strcmp(tensors[k].name, SENT_NGRAM_TENSOR) != 0) continue;
+        if (tensors[k].dtype != SENT_DTYPE_I8 || !cJSON_IsNumber(ngram_bias)) {
+            sent_errorf(err, err_size, "%s without an int8 payload and a metadata ngram.bias", SENT_NGRAM_TENSOR);
+            goto done;
+        }
+        if (!(copies[found++] = divided_copy(&tensors[k], 1, temperature))) {
+            sent_errorf(err, err_size, "out of memory");
+            goto done;
+        }
+        tensors[k].scale = copies[found - 1];
+        cJSON_SetNumberValue(ngram_bias, ngram_bias->valuedouble / temperature);
+    }
     // The temperature the file's logits are now divided by, all calibrations together.
     double total = temperature;
     const cJSON *old = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(mf.meta, "calibration"),
@@ -116,7 +133,7 @@ uint8_t *sent_model_with_temperature(const uint8_t *bytes, size_t len, double te
     }
     out = sent_model_file_build(meta_text, tensors, mf.n_tensors, out_len, err, err_size);
 done:
-    free(copies[0]), free(copies[1]);
+    free(copies[0]), free(copies[1]), free(copies[2]);
     free(tensors);
     free(meta_text);
     cJSON_Delete(meta);

@@ -3,7 +3,8 @@
 // right. Dividing every logit by T leaves each answer as it was and changes only its confidence.
 // T is folded into the classification head (classifier.weight and .bias divided by T: exact in
 // fp32, and in int8 the scales change, not the integers), so a calibrated file is read by every
-// engine unchanged; its metadata records the temperature under "calibration".
+// engine unchanged; its metadata records the temperature under "calibration". A hybrid's n-gram
+// model (ngram.h) is divided alike: its scales and bias.
 #ifndef SENT_TOOLS_CALIBRATE_H
 #define SENT_TOOLS_CALIBRATE_H
 

@@ -85,36 +85,54 @@ static float logit_of(const SentNgramTeacher *t, const uint32_t *ids, size_t n) 
 
 static float sigmoid(float z) { return 1.0f / (1.0f + expf(-z)); }
 
+void sent_buckets_append(SentBucketRows *rows, const uint32_t *buckets, size_t k, int label) {
+    if (rows->n_buckets + k > rows->cap) {
+        rows->cap = (rows->n_buckets + k) * 2;
+        rows->buckets = reallocCheck(rows->buckets, rows->cap * sizeof(uint32_t));
+    }
+    if (rows->n % 1024 == 0) {
+        rows->start = reallocCheck(rows->start, ((size_t)rows->n + 1025) * sizeof(size_t));
+        rows->labels = reallocCheck(rows->labels, ((size_t)rows->n + 1024) * sizeof(int32_t));
+    }
+    memcpy(rows->buckets + rows->n_buckets, buckets, k * sizeof(uint32_t));
+    rows->start[rows->n] = rows->n_buckets;
+    rows->labels[rows->n++] = label;
+    rows->n_buckets += k;
+    rows->start[rows->n] = rows->n_buckets;
+}
+
+void sent_buckets_free(SentBucketRows *rows) {
+    free(rows->buckets), free(rows->start), free(rows->labels);
+    memset(rows, 0, sizeof *rows);
+}
+
 void sent_teacher_fit(SentNgramTeacher *t, const SentReviews *reviews, const int32_t *index, int n,
                       const SentTeacherOptions *o) {
-    size_t NB = (size_t)1 << o->bucket_bits;
-    t->bucket_bits = o->bucket_bits, t->max_n = o->max_n, t->bias = 0;
-    t->ratio = callocCheck(NB, sizeof(float));
-    t->weight = callocCheck(NB, sizeof(float));
-
-    // every training review's features, once (CSR)
-    size_t *start = mallocCheck(((size_t)n + 1) * sizeof(size_t));
-    uint32_t *all = NULL;
-    size_t total = 0, cap = 0;
+    SentBucketRows rows = {0};
     SentNgramScratch s = {0};
     for (int i = 0; i < n; i++) {
         int r = index[i];
         size_t k = sent_ngram_features(reviews->texts[r], reviews->lens[r], o->max_n, o->bucket_bits, &s);
-        if (total + k > cap) {
-            cap = (total + k) * 2;
-            all = reallocCheck(all, cap * sizeof(uint32_t));
-        }
-        memcpy(all + total, s.ids, k * sizeof(uint32_t));
-        start[i] = total;
-        total += k;
+        sent_buckets_append(&rows, s.ids, k, reviews->labels[r]);
     }
-    start[n] = total;
     free(s.ids);
+    sent_teacher_fit_buckets(t, &rows, o);
+    sent_buckets_free(&rows);
+}
+
+void sent_teacher_fit_buckets(SentNgramTeacher *t, const SentBucketRows *rows, const SentTeacherOptions *o) {
+    size_t NB = (size_t)1 << o->bucket_bits;
+    t->bucket_bits = o->bucket_bits, t->max_n = o->max_n, t->bias = 0;
+    t->ratio = callocCheck(NB, sizeof(float));
+    t->weight = callocCheck(NB, sizeof(float));
+    int n = rows->n;
+    const uint32_t *all = rows->buckets;
+    const size_t *start = rows->start;
 
     // NB log-count ratio: r = log((p / |p|_1) / (q / |q|_1)), p and q smoothed binarized counts
     float *pos = callocCheck(NB, sizeof(float)), *neg = callocCheck(NB, sizeof(float));
     for (int i = 0; i < n; i++) {
-        float *counts = reviews->labels[index[i]] == 1 ? pos : neg;
+        float *counts = rows->labels[i] == 1 ? pos : neg;
         for (size_t k = start[i]; k < start[i + 1]; k++) counts[all[k]] += 1;
     }
     double pos_sum = 0, neg_sum = 0;
@@ -134,7 +152,7 @@ void sent_teacher_fit(SentNgramTeacher *t, const SentReviews *reviews, const int
             int i = order[oi];
             const uint32_t *ids = all + start[i];
             size_t k = start[i + 1] - start[i];
-            float y = (float)reviews->labels[index[i]];
+            float y = (float)rows->labels[i];
             float p = sigmoid(logit_of(t, ids, k));
             loss -= y ? log(p + 1e-12) : log(1 - p + 1e-12);
             correct += (p > 0.5f) == (y > 0.5f);
@@ -151,7 +169,7 @@ void sent_teacher_fit(SentNgramTeacher *t, const SentReviews *reviews, const int
         fprintf(stderr, "teacher epoch %d: train loss %.4f, train accuracy %.2f%% (while fitting)\n", epoch + 1,
                 loss / n, 100.0 * correct / n);
     }
-    free(g2), free(order), free(start), free(all);
+    free(g2), free(order);
 }
 
 float sent_teacher_predict(const SentNgramTeacher *t, const char *text, size_t len, SentNgramScratch *s) {

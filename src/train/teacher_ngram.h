@@ -40,9 +40,24 @@ typedef struct {
 // scratch->ids; returns how many.
 size_t sent_ngram_features(const char *text, size_t len, int max_n, int bucket_bits, SentNgramScratch *scratch);
 
-// Fits on reviews index[0..n) (their labels must be 0 or 1). Prints a line per epoch on stderr.
+// Rows of features to fit on (CSR): row i's distinct buckets are buckets[start[i] .. start[i + 1]).
+typedef struct {
+    int n;
+    uint32_t *buckets;   // [n_buckets]
+    size_t *start;       // [n + 1]
+    int32_t *labels;     // [n] 0 or 1
+    size_t n_buckets, cap;
+} SentBucketRows;
+void sent_buckets_append(SentBucketRows *rows, const uint32_t *buckets, size_t k, int label);
+void sent_buckets_free(SentBucketRows *rows);
+
+// Fits on reviews index[0..n) (their labels must be 0 or 1), with sent_ngram_features' word
+// n-grams. Prints a line per epoch on stderr.
 void sent_teacher_fit(SentNgramTeacher *teacher, const SentReviews *reviews, const int32_t *index, int n,
                       const SentTeacherOptions *opts);
+// The same fit on rows of any features (e.g. ngram.h's word-piece id n-grams, `train hybrid`);
+// opts->bucket_bits must cover every bucket.
+void sent_teacher_fit_buckets(SentNgramTeacher *teacher, const SentBucketRows *rows, const SentTeacherOptions *opts);
 // P(positive) of one text.
 float sent_teacher_predict(const SentNgramTeacher *teacher, const char *text, size_t len, SentNgramScratch *scratch);
 void sent_teacher_free(SentNgramTeacher *teacher);

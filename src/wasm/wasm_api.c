@@ -13,7 +13,8 @@
 //       so a caller can show which text a truncated review's score rests on.
 //   const char *sent_wasm_model_info(void)
 //       {"name","labels":[...],"positive_index","config":{...},"max_len","truncation",
-//        "head_tokens","quantization":{"scheme","group_size"},"checksum":"crc32 hex"}
+//        "head_tokens","quantization":{"scheme","group_size"},"ngram_mix","checksum":"crc32 hex"}
+//       ngram_mix: a hybrid file's share of the n-gram model in the logit (src/engine/ngram.h), else 0
 //   void        sent_wasm_unload(void)
 //   int         sent_wasm_max_threads(void)
 //       the most threads one engine can use: SENT_WASM_MAX_THREADS in the pthreads build (the
@@ -74,6 +75,7 @@ static char *build_info(const SentClassifier *c) {
     cJSON *q = cJSON_AddObjectToObject(out, "quantization");
     cJSON_AddStringToObject(q, "scheme", info.quantized ? "int8" : "fp32");
     cJSON_AddNumberToObject(q, "group_size", info.group_size);
+    cJSON_AddNumberToObject(out, "ngram_mix", info.ngram_mix);
     char crc[16];
     snprintf(crc, sizeof crc, "%08x", (unsigned)info.checksum);
     cJSON_AddStringToObject(out, "checksum", crc);
