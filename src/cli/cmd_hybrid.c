@@ -167,7 +167,7 @@ int cmd_hybrid(int argc, char **argv) {
     }
     SentModelInfo info;
     sent_model_info(c, &info);
-    if (info.n_labels != 2 || info.ngram_mix > 0) {
+    if (info.n_labels != 2 || sent_model_ngram_mix(c) > 0) {
         fprintf(stderr, "hybrid: %s must be a Positive/Negative model without an n-gram model\n", model_path);
         sent_free(c), free(bytes);
         return 1;

@@ -361,8 +361,9 @@ void sent_model_info(const SentClassifier *c, SentModelInfo *info) {
     info->quantized = c->quantized;
     info->group_size = c->group_size;
     info->checksum = c->file.checksum;
-    info->ngram_mix = c->ngram.weight ? c->ngram.mix : 0;
 }
+
+float sent_model_ngram_mix(const SentClassifier *c) { return c->ngram.weight ? c->ngram.mix : 0; }
 
 const char *sent_label_raw(const SentClassifier *c, int i) {
     return i >= 0 && i < c->cfg.n_labels ? c->labels[i] : NULL;

@@ -84,10 +84,12 @@ typedef struct {
     int quantized;            // 1 when the matmul weights are int8
     int group_size;           // int8 group (row length for per-row), 0 for fp32
     uint32_t checksum;        // the file's CRC-32
-    float ngram_mix;          // a hybrid's share of the n-gram model's logit (ngram.h), 0 without one
 } SentModelInfo;
 
 void sent_model_info(const SentClassifier *c, SentModelInfo *info);
+// A hybrid file's share of the n-gram model in the logit (ngram.h), 0 for a transformer alone.
+// A function, not a SentModelInfo field: the struct's size is part of the library's ABI.
+float sent_model_ngram_mix(const SentClassifier *c);
 // The label of class i as stored in the model file (e.g. "POSITIVE"), NULL out of range.
 const char *sent_label_raw(const SentClassifier *c, int i);
 // "Positive" for the positive class, "Negative" for the others of a two-class model, else the raw label.

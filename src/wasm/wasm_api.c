@@ -75,7 +75,7 @@ static char *build_info(const SentClassifier *c) {
     cJSON *q = cJSON_AddObjectToObject(out, "quantization");
     cJSON_AddStringToObject(q, "scheme", info.quantized ? "int8" : "fp32");
     cJSON_AddNumberToObject(q, "group_size", info.group_size);
-    cJSON_AddNumberToObject(out, "ngram_mix", info.ngram_mix);
+    cJSON_AddNumberToObject(out, "ngram_mix", sent_model_ngram_mix(c));
     char crc[16];
     snprintf(crc, sizeof crc, "%08x", (unsigned)info.checksum);
     cJSON_AddStringToObject(out, "checksum", crc);

@@ -69,6 +69,8 @@ export interface ModelInfo {
     truncation: 'head_tail' | 'head';
     head_tokens: number;
     quantization: { scheme: 'int8' | 'fp32'; group_size: number };
+    /** A hybrid file's share of its n-gram model in the logit (weights/FORMAT.md), 0 without one. */
+    ngram_mix: number;
     /** CRC-32 of the model file, hex. */
     checksum: string;
     kernels: string;
