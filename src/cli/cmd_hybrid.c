@@ -180,7 +180,8 @@ int cmd_hybrid(int argc, char **argv) {
     int n_valid = sent_split_rows(imdb.labels, imdb.n, 0, valid_size, split_seed, order, &n_usable);
     SentBucketRows train_rows = {0};
     training_buckets(c, &imdb, order, n_usable - n_valid, topts.max_n, topts.bucket_bits, &train_rows);
-    fprintf(stderr, "hybrid: fitting the n-gram model on %d labelled training reviews\n", train_rows.n);
+    int train_count = train_rows.n;
+    fprintf(stderr, "hybrid: fitting the n-gram model on %d labelled training reviews\n", train_count);
     SentNgramTeacher fit;
     sent_teacher_fit_buckets(&fit, &train_rows, &topts);
     sent_buckets_free(&train_rows);
@@ -220,9 +221,10 @@ int cmd_hybrid(int argc, char **argv) {
         printf("mix %.2f%s: IMDb validation %.2f%%%s", ngram.mix, mix >= 0 ? " (given)" : " (best on validation)",
                accuracy(points, n_valid, ngram.mix), sst2 ? ", SST-2 validation " : "\n");
         if (sst2) printf("%.2f%%\n", accuracy(points + n_valid, sst2_valid.n, ngram.mix));
-        char fitted_on[1024];
-        snprintf(fitted_on, sizeof fitted_on, "fitted on the labelled training split of %s; mix chosen on its %d validation reviews%s",
-                 data, n_valid, sst2 ? " and SST-2's held-out sentences" : "");
+        char fitted_on[256];   // no paths: the metadata never names a machine's files
+        snprintf(fitted_on, sizeof fitted_on,
+                 "%d labelled IMDb training reviews (split seed %llu); mix chosen on %d validation reviews%s", train_count,
+                 (unsigned long long)split_seed, n_valid, sst2 ? " and the SST-2 validation sentences" : "");
         char msg[512];
         size_t out_len;
         uint8_t *file = sent_model_with_ngram(bytes, len, &ngram, fitted_on, &out_len, msg, sizeof msg);

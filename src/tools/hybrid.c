@@ -1,6 +1,7 @@
 // The hybrid file: the transformer's tensors and metadata as they were, plus the n-gram model's.
 #include "hybrid.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,7 +42,7 @@ uint8_t *sent_model_with_ngram(const uint8_t *bytes, size_t len, const SentNgram
     cJSON_AddNumberToObject(o, "bucket_bits", ngram->bucket_bits);
     cJSON_AddNumberToObject(o, "max_n", ngram->max_n);
     cJSON_AddNumberToObject(o, "bias", ngram->bias);
-    cJSON_AddNumberToObject(o, "mix", ngram->mix);
+    cJSON_AddNumberToObject(o, "mix", round(ngram->mix * 1e6) / 1e6);   // 0.6, not 0.600000023841858
     cJSON_AddStringToObject(o, "fitted_on", fitted_on ? fitted_on : "");
     cJSON_AddItemToObject(meta, "ngram", o);
     o = NULL;
