@@ -49,13 +49,14 @@ typedef struct {
 
 // Appends the held-out rows[0..n) of reviews to points; 0, or 1 after saying why.
 static int add_points(SentClassifier *c, const SentNgram *ngram, const SentReviews *reviews, const int32_t *rows,
-                      int n, int pos, HybridPoint *points, int *n_points) {
+                      int n, HybridPoint *points, int *n_points) {
     enum { BATCH = 8 };
     SentResult results[BATCH];
     const char *texts[BATCH];
     size_t lens[BATCH];
     SentModelInfo info;
     sent_model_info(c, &info);
+    int pos = info.positive_index;
     uint32_t *scratch = mallocCheck((size_t)info.max_len * ngram->max_n * sizeof *scratch);
     int status = 0;
     for (int i = 0; i < n && !status; i += BATCH) {
@@ -67,7 +68,7 @@ static int add_points(SentClassifier *c, const SentNgram *ngram, const SentRevie
             status = 1;
             break;
         }
-        for (int k = 0; k < m && !status; k++) {
+        for (int k = 0; k < m; k++) {
             if (results[k].status != SENT_OK) {
                 fprintf(stderr, "hybrid: row %d: %s\n", rows[i + k], results[k].error.message);
                 status = 1;
@@ -200,11 +201,11 @@ int cmd_hybrid(int argc, char **argv) {
 
     if (sst2) sent_sst2_read_valid(sst2, &sst2_valid);
     HybridPoint *points = mallocCheck((size_t)(n_valid + sst2_valid.n + 1) * sizeof *points);
-    int n_points = 0, pos = info.positive_index;
+    int n_points = 0;
     int32_t *sst2_rows = mallocCheck((size_t)(sst2_valid.n + 1) * sizeof *sst2_rows);
     for (int i = 0; i < sst2_valid.n; i++) sst2_rows[i] = i;
-    status = add_points(c, &ngram, &imdb, order + n_usable - n_valid, n_valid, pos, points, &n_points);
-    if (!status && sst2) status = add_points(c, &ngram, &sst2_valid, sst2_rows, sst2_valid.n, pos, points, &n_points);
+    status = add_points(c, &ngram, &imdb, order + n_usable - n_valid, n_valid, points, &n_points);
+    if (!status && sst2) status = add_points(c, &ngram, &sst2_valid, sst2_rows, sst2_valid.n, points, &n_points);
     sent_free(c);
     if (!status) {
         // The mix: every 0.05, the best mean of the sets' accuracies (the smaller mix on a tie).

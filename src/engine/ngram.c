@@ -7,13 +7,6 @@
 
 #include "util.h"
 
-static uint64_t mix64(uint64_t x) {   // splitmix64's finaliser: every input bit moves every output bit
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
-
 static int cmp_u32(const void *a, const void *b) {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return (x > y) - (x < y);
@@ -27,15 +20,19 @@ size_t sent_ngram_buckets(const int32_t *ids, int n, int max_n, int bucket_bits,
         // length goes in so that a bigram never shares a chain value with a unigram
         uint64_t gram = 0;
         for (int k = 0; k < max_n && k <= end; k++) {
-            gram = mix64(gram * 31 + (uint64_t)(uint32_t)ids[end - k] + ((uint64_t)k << 40));
+            gram = sent_mix64(gram * 31 + (uint64_t)(uint32_t)ids[end - k] + ((uint64_t)k << 40));
             out[count++] = (uint32_t)gram & mask;
         }
     }
-    if (count == 0) return 0;
-    qsort(out, count, sizeof *out, cmp_u32);
+    return sent_sort_unique_u32(out, count);
+}
+
+size_t sent_sort_unique_u32(uint32_t *v, size_t n) {
+    if (n == 0) return 0;
+    qsort(v, n, sizeof *v, cmp_u32);
     size_t unique = 1;
-    for (size_t i = 1; i < count; i++)
-        if (out[i] != out[unique - 1]) out[unique++] = out[i];
+    for (size_t i = 1; i < n; i++)
+        if (v[i] != v[unique - 1]) v[unique++] = v[i];
     return unique;
 }
 

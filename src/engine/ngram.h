@@ -37,6 +37,10 @@ typedef struct {
 // included), sorted, in out[0..return); out holds at least n * max_n.
 size_t sent_ngram_buckets(const int32_t *ids, int n, int max_n, int bucket_bits, uint32_t *out);
 
+// Sorts v[0..n) and moves its distinct values to the front; returns how many (the text
+// teacher's features, train/teacher_ngram.c, are made distinct the same way).
+size_t sent_sort_unique_u32(uint32_t *v, size_t n);
+
 // bias + the sum of the weights of ids' buckets (scratch as out above): the model's logit of
 // the positive class against the negative one.
 float sent_ngram_logit(const SentNgram *m, const int32_t *ids, int n, uint32_t *scratch);

@@ -6,6 +6,7 @@
 #define SENT_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 void *sent_malloc_check(size_t size, const char *file, int line);
@@ -36,6 +37,15 @@ char *sent_read_file(const char *path, size_t *out_len);
 // lower layers report a failure in one line: `return sent_errorf(err, err_size, "...", ...);`.
 // The error convention (which layer uses this, which a SentError) is in error.h.
 int sent_errorf(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+// splitmix64's finaliser: every input bit moves every output bit. The one 64-bit hash of the
+// project (the n-gram buckets, ngram.c; the trainer's counter-based generator, train/rng.h).
+static inline uint64_t sent_mix64(uint64_t x) {
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
 
 // Monotonic wall-clock seconds, for benchmarks and progress reports.
 double sent_now_seconds(void);

@@ -6,12 +6,9 @@
 
 #include <stdint.h>
 
-static inline uint64_t hash_u64(uint64_t x) {  // splitmix64's finaliser
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
+#include "util.h"
+
+static inline uint64_t hash_u64(uint64_t x) { return sent_mix64(x); }
 
 // Uniform in [0, 1) with 53 random bits.
 static inline double uniform01(uint64_t seed, uint64_t i) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ngram.h"
 #include "train/rng.h"
 #include "util.h"
 
@@ -29,11 +30,6 @@ static void push_id(SentNgramScratch *s, size_t *n, uint32_t id) {
         s->ids = reallocCheck(s->ids, s->cap * sizeof(uint32_t));
     }
     s->ids[(*n)++] = id;
-}
-
-static int cmp_u32(const void *a, const void *b) {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
 }
 
 size_t sent_ngram_features(const char *text, size_t len, int max_n, int bucket_bits, SentNgramScratch *s) {
@@ -66,12 +62,7 @@ size_t sent_ngram_features(const char *text, size_t len, int max_n, int bucket_b
             push_id(s, &n, (uint32_t)(gram & bucket_mask));
         }
     }
-    if (n == 0) return 0;
-    qsort(s->ids, n, sizeof(uint32_t), cmp_u32);
-    size_t unique = 1;
-    for (size_t i = 1; i < n; i++)
-        if (s->ids[i] != s->ids[unique - 1]) s->ids[unique++] = s->ids[i];
-    return unique;
+    return sent_sort_unique_u32(s->ids, n);
 }
 
 // ----------------------------------------------------------------------------------------------
