@@ -344,6 +344,10 @@ const CHROMIUM_ROWS = [
 const versions = (p) => JSON.parse(fs.readFileSync(path.join(root, 'node_modules', p, 'package.json'), 'utf8')).version;
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 console.log(`engine vs peers: ${new Date().toISOString()}, node ${process.version}, ${os.cpus()[0].model}, ${os.cpus().length} cores`);
+// The SIMD the native kernels can pick from (kernels_x86.c): compare only rows of one CPU class.
+const cpuFlags = new Set((/^flags\s*:(.*)$/m.exec(fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '') || [, ''])[1].split(/\s+/));
+const simd = ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512_vnni'].filter((f) => cpuFlags.has(f));
+console.log(`CPU SIMD flags: ${simd.join(' ') || 'none of avx2 fma avx512f avx512bw avx512_vnni'}; VNNI: ${cpuFlags.has('avx512_vnni') ? 'yes' : 'no'}`);
 console.log(`onnxruntime-web ${versions('onnxruntime-web')}, onnxruntime-node ${versions('onnxruntime-node')}, ` +
     `@xenova/transformers ${versions('@xenova/transformers')} (its own onnxruntime-node ${versions('@xenova/transformers/node_modules/onnxruntime-node')})`);
 console.log(`inputs: ${nReviews} reviews of ${args.data} per length, cut at a word boundary to exactly N tokens; ` +
