@@ -222,8 +222,10 @@ int sent_runstate_new(SentRunState *s, const SentDistilBertConfig *cfg, const Se
     s->qkv = malloc(N * 3 * D * sizeof(float));
     s->ctx = malloc(N * D * sizeof(float));
     s->h = malloc(N * H * sizeof(float));
-    s->xq = malloc(N * widest);
-    s->xs = malloc(N * (widest / group + 1) * sizeof(float));
+    s->xq_stride = widest;
+    s->xs_stride = widest / group + 1;
+    s->xq = malloc(N * s->xq_stride);
+    s->xs = malloc(N * s->xs_stride * sizeof(float));
     // attention's scratch: one head's per slot when threads share the heads out, all heads' with
     // one slot (the kernel then runs every head of a sequence itself)
     s->n_slots = sent_parallel_threads();
@@ -300,21 +302,25 @@ static void linear_rows(void *arg, int begin, int end) {
         j->k->linear_f32(y, x, lin->w, lin->b, rows, I, O);
         if (j->flags & SENT_LINEAR_GELU) j->k->gelu_erf(y, rows * O);
     } else {
-        int groups = I / lin->q.group_size;
-        int8_t *xq = j->s->xq + (size_t)r0 * I;       // [rows, I]
-        float *xs = j->s->xs + (size_t)r0 * groups;   // [rows, groups]
+        int8_t *xq = j->s->xq + (size_t)r0 * j->s->xq_stride;   // [rows, I]
+        float *xs = j->s->xs + (size_t)r0 * j->s->xs_stride;    // [rows, I / group_size]
         j->k->quantize_q8(xq, xs, x, rows, I, lin->q.group_size);
         j->kq->linear_q8(y, xq, xs, &lin->q, j->kq == j->k ? lin->packed : NULL, lin->b, rows, I, O, j->flags);
     }
 }
 
-// y[N, out] = act(x[N, in] W^T + b) (act: GELU with SENT_LINEAR_GELU in flags), through the
-// fp32 or the int8 kernel; int8 weights not packed for k (an out-of-memory repack) go through
-// the scalar reference, which reads the plain layout.
+// The job for y[N, out] = act(x[N, in] W^T + b) (act: GELU with SENT_LINEAR_GELU in flags),
+// through the fp32 or the int8 kernel; int8 weights not packed for k (an out-of-memory repack) go
+// through the scalar reference, which reads the plain layout.
+static LinearJob linear_job(const SentKernels *k, const SentWeights *w, SentRunState *s, float *y, const float *x,
+                            const SentLinear *lin, int N, int flags) {
+    return (LinearJob){.k = k, .kq = lin->w || w->packed_for == k ? k : sent_kernels_scalar(), .lin = lin, .s = s,
+                       .y = y, .x = x, .N = N, .flags = flags};
+}
+
 static void linear_forward(const SentKernels *k, const SentWeights *w, SentRunState *s, float *y, const float *x,
                            const SentLinear *lin, int N, int flags) {
-    LinearJob job = {.k = k, .kq = lin->w || w->packed_for == k ? k : sent_kernels_scalar(), .lin = lin, .s = s,
-                     .y = y, .x = x, .N = N, .flags = flags};
+    LinearJob job = linear_job(k, w, s, y, x, lin, N, flags);
     if ((double)N * lin->in * lin->out >= PARALLEL_MIN_MACS) sent_parallel_for(row_units(N), linear_rows, &job);
     else linear_rows(&job, 0, row_units(N));
 }
@@ -366,19 +372,89 @@ typedef struct {
     int ld;
 } Projections;
 
-// q, k and v of x[N, D]: one GEMM into s->qkv [N, 3D] when fused, else three into thirds of it.
+// Where q, k and v of N rows go in s->qkv: interleaved rows [N, 3D] when the layer's projections
+// are fused into one GEMM, else three [N, D] blocks.
+static Projections qkv_layout(SentRunState *s, const SentLayerWeights *lw, int N) {
+    int D = lw->q.out;
+    if (lw->qkv.out) return (Projections){s->qkv, s->qkv + D, s->qkv + 2 * D, 3 * D};
+    return (Projections){s->qkv, s->qkv + (size_t)N * D, s->qkv + 2 * (size_t)N * D, D};
+}
+
+// Rows [begin, end) tiles of q, k and v of x[N, D] into qkv_layout's places: one GEMM, or three.
+static void qkv_rows(const SentKernels *k, const SentWeights *w, SentRunState *s, const SentLayerWeights *lw,
+                     const float *x, int N, int begin, int end) {
+    Projections p = qkv_layout(s, lw, N);
+    const SentLinear *lins[3] = {&lw->q, &lw->k, &lw->v};
+    float *outs[3] = {p.q, p.k, p.v};
+    int n_gemms = lw->qkv.out ? 1 : 3;
+    if (lw->qkv.out) lins[0] = &lw->qkv;
+    for (int i = 0; i < n_gemms; i++) {
+        LinearJob job = linear_job(k, w, s, outs[i], x, lins[i], N, 0);
+        linear_rows(&job, begin, end);
+    }
+}
+
+typedef struct {
+    const SentKernels *k;
+    const SentWeights *w;
+    SentRunState *s;
+    const SentLayerWeights *lw;
+    const float *x;   // [N, D]
+    int N;
+} QkvJob;
+
+static void qkv_job_rows(void *arg, int begin, int end) {
+    const QkvJob *j = arg;
+    qkv_rows(j->k, j->w, j->s, j->lw, j->x, j->N, begin, end);
+}
+
+// q, k and v of x[N, D] by rows over the threads.
 static Projections project_qkv(const SentKernels *k, const SentWeights *w, SentRunState *s, const SentLayerWeights *lw,
                                const float *x, int N) {
-    int D = lw->q.out;
-    if (lw->qkv.out) {
-        linear_forward(k, w, s, s->qkv, x, &lw->qkv, N, 0);
-        return (Projections){s->qkv, s->qkv + D, s->qkv + 2 * D, 3 * D};
-    }
-    Projections p = {s->qkv, s->qkv + (size_t)N * D, s->qkv + 2 * (size_t)N * D, D};
-    linear_forward(k, w, s, p.q, x, &lw->q, N, 0);
-    linear_forward(k, w, s, p.k, x, &lw->k, N, 0);
-    linear_forward(k, w, s, p.v, x, &lw->v, N, 0);
-    return p;
+    QkvJob job = {.k = k, .w = w, .s = s, .lw = lw, .x = x, .N = N};
+    if ((double)N * lw->q.in * 3 * lw->q.out >= PARALLEL_MIN_MACS) sent_parallel_for(row_units(N), qkv_job_rows, &job);
+    else qkv_job_rows(&job, 0, row_units(N));
+    return qkv_layout(s, lw, N);
+}
+
+// Everything of a block after its attention, and the next block's projections: out_lin, the
+// residual LayerNorm, the FFN, the second residual LayerNorm, then q, k, v of the result for
+// `next` (NULL: none). Each of these reads only its own row, so one job does all of them for a
+// range of rows: with threads, one hand-over per block here instead of five or six, which at a
+// hundred tokens cost as much as the work between them. The per-row arithmetic is the same as
+// running them one at a time, so results do not depend on the thread count.
+typedef struct {
+    const SentKernels *k;
+    const SentWeights *w;
+    SentRunState *s;
+    const SentLayerWeights *lw, *next;
+    int N, D;
+    float eps;
+} BlockTailJob;
+
+static void block_tail_rows(void *arg, int begin, int end) {
+    const BlockTailJob *j = arg;
+    const SentLayerWeights *lw = j->lw;
+    SentRunState *s = j->s;
+    LinearJob out_lin = linear_job(j->k, j->w, s, s->xb, s->ctx, &lw->out_lin, j->N, 0);
+    LinearJob lin1 = linear_job(j->k, j->w, s, s->h, s->x, &lw->lin1, j->N, SENT_LINEAR_GELU);
+    LinearJob lin2 = linear_job(j->k, j->w, s, s->xb, s->h, &lw->lin2, j->N, 0);
+    ResidualJob sa_ln = {.k = j->k, .ln = &lw->sa_ln, .x = s->x, .sub = s->xb, .N = j->N, .D = j->D, .eps = j->eps};
+    ResidualJob out_ln = sa_ln;
+    out_ln.ln = &lw->out_ln;
+    linear_rows(&out_lin, begin, end);
+    residual_rows(&sa_ln, begin, end);
+    linear_rows(&lin1, begin, end);
+    linear_rows(&lin2, begin, end);
+    residual_rows(&out_ln, begin, end);
+    if (j->next) qkv_rows(j->k, j->w, s, j->next, s->x, j->N, begin, end);
+}
+
+static void block_tail(const SentKernels *k, const SentWeights *w, SentRunState *s, const SentLayerWeights *lw,
+                       const SentLayerWeights *next, int N, int D, float eps) {
+    BlockTailJob job = {.k = k, .w = w, .s = s, .lw = lw, .next = next, .N = N, .D = D, .eps = eps};
+    if ((double)N * lw->lin1.in * lw->lin1.out >= PARALLEL_MIN_MACS) sent_parallel_for(row_units(N), block_tail_rows, &job);
+    else block_tail_rows(&job, 0, row_units(N));
 }
 
 typedef struct {
@@ -467,14 +543,14 @@ static void attention_one_query(float *out, const float *q, const float *k, cons
 // [CLS] row, so K and V are computed for every row (every key), but attention, out_lin, both
 // LayerNorms and the FFN only for the B [CLS] rows. Q comes out of the fused projection for
 // every row too (one GEMM, the input quantized once; the unused rows of Q cost about 1/3 of
-// that GEMM). Leaves those rows in s->pooled [B, D]; s->ctx, s->xb, s->h are used for B rows.
+// that GEMM), by the block before, into p. Leaves those rows in s->pooled [B, D]; s->ctx, s->xb,
+// s->h are used for B rows.
 static void last_layer_cls(const SentDistilBertConfig *cfg, const SentLayerWeights *lw, const SentWeights *w, SentRunState *s,
-                           const SentKernels *k, int N, int B, const uint8_t *masks, int mask_stride) {
+                           const SentKernels *k, Projections p, int B, const uint8_t *masks, int mask_stride) {
     int D = cfg->dim, head_dim = D / cfg->n_heads;
     float eps = cfg->layer_norm_eps;
     for (int b = 0; b < B; b++)
         memcpy(s->pooled + (size_t)b * D, s->x + (size_t)s->seq_start[b] * D, D * sizeof(float));
-    Projections p = project_qkv(k, w, s, lw, s->x, N);
     for (int b = 0; b < B; b++) {
         size_t off = (size_t)s->seq_start[b] * p.ld;
         const uint8_t *mask = mask_stride ? masks + (size_t)b * mask_stride : s->ones;
@@ -509,22 +585,17 @@ static void forward(const SentDistilBertConfig *cfg, const SentWeights *w, SentR
 
     // Without hidden_states the last block runs for the [CLS] rows only (last_layer_cls).
     int full_layers = hidden_states ? cfg->n_layers : cfg->n_layers - 1;
+    Projections p = project_qkv(k, w, s, &w->layers[0], s->x, N);
     for (int l = 0; l < full_layers; l++) {
-        const SentLayerWeights *lw = &w->layers[l];
-        // self-attention sublayer
-        Projections p = project_qkv(k, w, s, lw, s->x, N);
+        const SentLayerWeights *next = l + 1 < cfg->n_layers ? &w->layers[l + 1] : NULL;
         attention_forward(k, s, p, B, masks, mask_stride, cfg->n_heads, head_dim);
-        linear_forward(k, w, s, s->xb, s->ctx, &lw->out_lin, N, 0);
-        residual_layernorm(k, &lw->sa_ln, s->x, s->xb, N, D, eps);
-        // feed-forward sublayer
-        linear_forward(k, w, s, s->h, s->x, &lw->lin1, N, SENT_LINEAR_GELU);
-        linear_forward(k, w, s, s->xb, s->h, &lw->lin2, N, 0);
-        residual_layernorm(k, &lw->out_ln, s->x, s->xb, N, D, eps);
+        block_tail(k, w, s, &w->layers[l], next, N, D, eps);
+        if (next) p = qkv_layout(s, next, N);
         if (hidden_states) memcpy(hidden_states + (size_t)(l + 1) * layer_stride, s->x, layer_stride * sizeof(float));
     }
 
     if (full_layers < cfg->n_layers)
-        last_layer_cls(cfg, &w->layers[full_layers], w, s, k, N, B, masks, mask_stride);
+        last_layer_cls(cfg, &w->layers[full_layers], w, s, k, p, B, masks, mask_stride);
     else
         for (int b = 0; b < B; b++)
             memcpy(s->pooled + (size_t)b * D, s->x + (size_t)s->seq_start[b] * D, D * sizeof(float));

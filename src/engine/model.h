@@ -75,8 +75,12 @@ typedef struct {
     float *qkv;       // [B*T, 3D] projections: rows of q|k|v (fused), or q, k, v as three [B*T, D]
     float *ctx;       // [B*T, D] attention output
     float *h;         // [B*T, H] feed-forward hidden
-    int8_t *xq;       // [B*T, max(D, H)] activations quantized for int8 matmuls
-    float *xs;        // [B*T, max(D, H) / smallest group] their scales
+    int8_t *xq;       // [B*T, xq_stride] activations quantized for int8 matmuls: a layer's rows
+                      // r0.. start at r0 * xq_stride, so threads on disjoint rows of different
+                      // layers (model.c's block_tail) never share bytes
+    float *xs;        // [B*T, xs_stride] their scales, placed the same way
+    int xq_stride;    // max(D, H)
+    int xs_stride;    // max(D, H) / smallest group + 1
     float *scratch;   // attention's: [sent_attention_scratch_floats(max_len, n_heads, head_dim)] with one
                       // slot, one head's per slot with more
     int n_slots;      // attention work slots: parallel.h's threads when the state was made; with 1
