@@ -1,7 +1,8 @@
-// sentiment train hybrid --model IN --out OUT --data FILES [--sst2 FILE] [--mix X] [options]
+// sentiment train hybrid --model IN --out OUT --data FILES [--sst2 FILE] [--teacher LABELS] [--mix X]
 // Adds an n-gram model (src/engine/ngram.h) to a transformer model file: fits it on the word-piece
 // ids IN's tokenizer gives the trainer's IMDb training split of FILES (the same split as `train`,
-// --split-seed and --valid-size), then chooses the share of its logit in the mix on the held-out
+// --split-seed and --valid-size; with --teacher, FILES' unlabelled reviews too, against the
+// teacher's probabilities), then chooses the share of its logit in the mix on the held-out
 // IMDb reviews and, with --sst2, SST-2's held-out sentences (the mean of the two accuracies), and
 // writes OUT. Reads no test data. Calibrate OUT afterwards (`train calibrate`): the mix changes
 // the confidences.
@@ -29,12 +30,14 @@ static void usage(FILE *out) {
     sent_train_default_options(&d);
     sent_teacher_default_options(&t);
     fprintf(out,
-            "usage: sentiment train hybrid --model IN --out OUT --data FILES [--sst2 FILE] [--mix X]\n"
-            "                              [--bits N] [--ngrams N] [--split-seed N] [--valid-size N]\n"
+            "usage: sentiment train hybrid --model IN --out OUT --data FILES [--sst2 FILE] [--teacher LABELS]\n"
+            "                              [--mix X] [--bits N] [--ngrams N] [--split-seed N] [--valid-size N]\n"
             "  fits an n-gram model on the word pieces of FILES' training split and writes OUT: IN with\n"
             "  it added, its logit mixed with the transformer's (src/engine/ngram.h)\n"
             "  --data FILES     the IMDb files the model was trained on (labelled rows of the training split fit it)\n"
             "  --sst2 FILE      also choose the mix on SST-2's held-out sentences (the mean of the two accuracies)\n"
+            "  --teacher LABELS `train teacher label`'s probabilities for every row of FILES: the unlabelled\n"
+            "                   training rows fit too, against them (labelled rows keep their labels)\n"
             "  --mix X          the n-gram model's share of the logit, in [0, 1] (default: the best on validation)\n"
             "  --bits N (%d)    2^N hashed buckets;  --ngrams N (%d)  n-grams of 1..N word pieces\n"
             "  --split-seed N (%llu) --valid-size N (%d)  the split `train` used\n",
@@ -91,9 +94,10 @@ static double accuracy(const HybridPoint *p, int n, double mix) {
     return n ? 100.0 * correct / n : 0;
 }
 
-// The training split's labelled rows as n-gram buckets of the ids IN's tokenizer gives them.
-static void training_buckets(const SentClassifier *c, const SentReviews *reviews, const int32_t *rows, int n,
-                             int max_n, int bits, SentBucketRows *out) {
+// The training split's rows as n-gram buckets of the ids IN's tokenizer gives them, against their
+// labels; unlabelled rows against teacher[row], or skipped where teacher is NULL.
+static void training_buckets(const SentClassifier *c, const SentReviews *reviews, const float *teacher,
+                             const int32_t *rows, int n, int max_n, int bits, SentBucketRows *out) {
     SentModelInfo info;
     sent_model_info(c, &info);
     const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(
@@ -109,14 +113,15 @@ static void training_buckets(const SentClassifier *c, const SentReviews *reviews
     uint32_t *buckets = mallocCheck((size_t)info.max_len * max_n * sizeof *buckets);
     for (int i = 0; i < n; i++) {
         int r = rows[i];
-        if (reviews->labels[r] != 0 && reviews->labels[r] != 1) continue;   // unlabelled rows join the split
+        int labelled = reviews->labels[r] == 0 || reviews->labels[r] == 1;
+        if (!labelled && !teacher) continue;
         SentEncoding enc = {ids, ids + info.max_len, ids + 2 * info.max_len, 0, 0, 0};
         if (sent_tokenizer_encode(tok, reviews->texts[r], reviews->lens[r], &opts, &enc, msg, sizeof msg)) {
             fprintf(stderr, "hybrid: review %d: %s\n", r, msg);
             exit(EXIT_FAILURE);
         }
         size_t k = sent_ngram_buckets(enc.ids, enc.n, max_n, bits, buckets);
-        sent_buckets_append(out, buckets, k, reviews->labels[r]);
+        sent_buckets_append(out, buckets, k, labelled ? (float)reviews->labels[r] : teacher[r]);
     }
     free(ids), free(buckets);
     sent_tokenizer_free(tok);
@@ -127,7 +132,7 @@ int cmd_hybrid(int argc, char **argv) {
     sent_train_default_options(&d);
     SentTeacherOptions topts;
     sent_teacher_default_options(&topts);
-    const char *model_path = NULL, *out = NULL, *data = NULL, *sst2 = NULL;
+    const char *model_path = NULL, *out = NULL, *data = NULL, *sst2 = NULL, *teacher_path = NULL;
     int valid_size = d.valid_size;
     uint64_t split_seed = d.split_seed;
     float mix = -1;
@@ -136,6 +141,7 @@ int cmd_hybrid(int argc, char **argv) {
         SENT_OPT("--out", SENT_ARG_STRING, &out),
         SENT_OPT("--data", SENT_ARG_STRING, &data),
         SENT_OPT("--sst2", SENT_ARG_STRING, &sst2),
+        SENT_OPT("--teacher", SENT_ARG_STRING, &teacher_path),
         SENT_OPT("--mix", SENT_ARG_FLOAT, &mix, .min = 0, .max = 1),
         SENT_OPT("--bits", SENT_ARG_INT, &topts.bucket_bits, .min = SENT_NGRAM_MIN_BITS, .max = SENT_NGRAM_MAX_BITS),
         SENT_OPT("--ngrams", SENT_ARG_INT, &topts.max_n, .min = 1, .max = SENT_NGRAM_MAX_N),
@@ -178,11 +184,15 @@ int cmd_hybrid(int argc, char **argv) {
     sent_reviews_read(&imdb, data);
     int32_t *order = mallocCheck((size_t)(imdb.n > 0 ? imdb.n : 1) * sizeof *order);
     int n_usable = 0;
-    int n_valid = sent_split_rows(imdb.labels, imdb.n, 0, valid_size, split_seed, order, &n_usable);
+    // With a teacher the unlabelled rows join the training part; the validation rows are the same.
+    float *teacher = teacher_path ? sent_teacher_labels_read(teacher_path, data, imdb.n) : NULL;
+    int n_valid = sent_split_rows(imdb.labels, imdb.n, teacher != NULL, valid_size, split_seed, order, &n_usable);
     SentBucketRows train_rows = {0};
-    training_buckets(c, &imdb, order, n_usable - n_valid, topts.max_n, topts.bucket_bits, &train_rows);
+    training_buckets(c, &imdb, teacher, order, n_usable - n_valid, topts.max_n, topts.bucket_bits, &train_rows);
+    free(teacher);
     int train_count = train_rows.n;
-    fprintf(stderr, "hybrid: fitting the n-gram model on %d labelled training reviews\n", train_count);
+    fprintf(stderr, "hybrid: fitting the n-gram model on %d training reviews%s\n", train_count,
+            teacher_path ? " (the unlabelled ones against the teacher)" : "");
     SentNgramTeacher fit;
     sent_teacher_fit_buckets(&fit, &train_rows, &topts);
     sent_buckets_free(&train_rows);
@@ -224,8 +234,9 @@ int cmd_hybrid(int argc, char **argv) {
         if (sst2) printf("%.2f%%\n", accuracy(points + n_valid, sst2_valid.n, ngram.mix));
         char fitted_on[256];   // no paths: the metadata never names a machine's files
         snprintf(fitted_on, sizeof fitted_on,
-                 "%d labelled IMDb training reviews (split seed %llu); mix chosen on %d validation reviews%s", train_count,
-                 (unsigned long long)split_seed, n_valid, sst2 ? " and the SST-2 validation sentences" : "");
+                 "%d IMDb training reviews (split seed %llu)%s; mix chosen on %d validation reviews%s", train_count,
+                 (unsigned long long)split_seed, teacher_path ? ", the unlabelled against a teacher" : ", labelled",
+                 n_valid, sst2 ? " and the SST-2 validation sentences" : "");
         char msg[512];
         size_t out_len;
         uint8_t *file = sent_model_with_ngram(bytes, len, &ngram, fitted_on, &out_len, msg, sizeof msg);

@@ -76,24 +76,24 @@ static float logit_of(const SentNgramTeacher *t, const uint32_t *ids, size_t n) 
 
 static float sigmoid(float z) { return 1.0f / (1.0f + expf(-z)); }
 
-void sent_buckets_append(SentBucketRows *rows, const uint32_t *buckets, size_t k, int label) {
+void sent_buckets_append(SentBucketRows *rows, const uint32_t *buckets, size_t k, float target) {
     if (rows->n_buckets + k > rows->cap) {
         rows->cap = (rows->n_buckets + k) * 2;
         rows->buckets = reallocCheck(rows->buckets, rows->cap * sizeof(uint32_t));
     }
     if (rows->n % 1024 == 0) {
         rows->start = reallocCheck(rows->start, ((size_t)rows->n + 1025) * sizeof(size_t));
-        rows->labels = reallocCheck(rows->labels, ((size_t)rows->n + 1024) * sizeof(int32_t));
+        rows->targets = reallocCheck(rows->targets, ((size_t)rows->n + 1024) * sizeof(float));
     }
     memcpy(rows->buckets + rows->n_buckets, buckets, k * sizeof(uint32_t));
     rows->start[rows->n] = rows->n_buckets;
-    rows->labels[rows->n++] = label;
+    rows->targets[rows->n++] = target;
     rows->n_buckets += k;
     rows->start[rows->n] = rows->n_buckets;
 }
 
 void sent_buckets_free(SentBucketRows *rows) {
-    free(rows->buckets), free(rows->start), free(rows->labels);
+    free(rows->buckets), free(rows->start), free(rows->targets);
     memset(rows, 0, sizeof *rows);
 }
 
@@ -104,7 +104,7 @@ void sent_teacher_fit(SentNgramTeacher *t, const SentReviews *reviews, const int
     for (int i = 0; i < n; i++) {
         int r = index[i];
         size_t k = sent_ngram_features(reviews->texts[r], reviews->lens[r], o->max_n, o->bucket_bits, &s);
-        sent_buckets_append(&rows, s.ids, k, reviews->labels[r]);
+        sent_buckets_append(&rows, s.ids, k, (float)reviews->labels[r]);
     }
     free(s.ids);
     sent_teacher_fit_buckets(t, &rows, o);
@@ -123,8 +123,8 @@ void sent_teacher_fit_buckets(SentNgramTeacher *t, const SentBucketRows *rows, c
     // NB log-count ratio: r = log((p / |p|_1) / (q / |q|_1)), p and q smoothed binarized counts
     float *pos = callocCheck(NB, sizeof(float)), *neg = callocCheck(NB, sizeof(float));
     for (int i = 0; i < n; i++) {
-        float *counts = rows->labels[i] == 1 ? pos : neg;
-        for (size_t k = start[i]; k < start[i + 1]; k++) counts[all[k]] += 1;
+        float y = rows->targets[i];
+        for (size_t k = start[i]; k < start[i + 1]; k++) pos[all[k]] += y, neg[all[k]] += 1 - y;
     }
     double pos_sum = 0, neg_sum = 0;
     for (size_t j = 0; j < NB; j++) pos_sum += pos[j] + o->nb_alpha, neg_sum += neg[j] + o->nb_alpha;
@@ -143,9 +143,9 @@ void sent_teacher_fit_buckets(SentNgramTeacher *t, const SentBucketRows *rows, c
             int i = order[oi];
             const uint32_t *ids = all + start[i];
             size_t k = start[i + 1] - start[i];
-            float y = (float)rows->labels[i];
+            float y = rows->targets[i];
             float p = sigmoid(logit_of(t, ids, k));
-            loss -= y ? log(p + 1e-12) : log(1 - p + 1e-12);
+            loss -= y * log(p + 1e-12) + (1 - y) * log(1 - p + 1e-12);
             correct += (p > 0.5f) == (y > 0.5f);
             float err = p - y;
             for (size_t q = 0; q < k; q++) {

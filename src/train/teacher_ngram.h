@@ -41,14 +41,16 @@ typedef struct {
 size_t sent_ngram_features(const char *text, size_t len, int max_n, int bucket_bits, SentNgramScratch *scratch);
 
 // Rows of features to fit on (CSR): row i's distinct buckets are buckets[start[i] .. start[i + 1]).
+// A target is P(positive): 0 or 1 for a labelled review, a teacher's probability for an unlabelled
+// one (its NB counts then split between the classes in proportion).
 typedef struct {
     int n;
     uint32_t *buckets;   // [n_buckets]
     size_t *start;       // [n + 1]
-    int32_t *labels;     // [n] 0 or 1
+    float *targets;      // [n] in [0, 1]
     size_t n_buckets, cap;
 } SentBucketRows;
-void sent_buckets_append(SentBucketRows *rows, const uint32_t *buckets, size_t k, int label);
+void sent_buckets_append(SentBucketRows *rows, const uint32_t *buckets, size_t k, float target);
 void sent_buckets_free(SentBucketRows *rows);
 
 // Fits on reviews index[0..n) (their labels must be 0 or 1), with sent_ngram_features' word

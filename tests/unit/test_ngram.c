@@ -82,6 +82,31 @@ static void test_fit(void) {
     sent_buckets_free(&rows);
 }
 
+// Soft targets: a bucket's NB counts split in proportion to its rows' targets, and the fit
+// follows them (bucket 1 in rows at P(positive) 0.9, bucket 2 at 0.1, bucket 3 in both).
+static void test_fit_soft(void) {
+    SentBucketRows rows = {0};
+    for (int i = 0; i < 400; i++) {
+        uint32_t f[2] = {i % 2 ? 1u : 2u, 3u};
+        sent_buckets_append(&rows, f, 2, i % 2 ? 0.9f : 0.1f);
+    }
+    SentTeacherOptions o;
+    sent_teacher_default_options(&o);
+    o.bucket_bits = 4;
+    SentNgramTeacher t;
+    sent_teacher_fit_buckets(&t, &rows, &o);
+    // pos = 200 * 0.9 (bucket 1) + 200 * 0.1 (bucket 2) + 400 * 0.5 (bucket 3), likewise neg
+    double a = o.nb_alpha, pos_sum = 180 + 20 + 200 + 16 * a, neg_sum = 20 + 180 + 200 + 16 * a;
+    CHECK_NEAR(t.ratio[1], log((180 + a) / pos_sum) - log((20 + a) / neg_sum), 1e-4);
+    CHECK_NEAR(t.ratio[3], 0, 1e-5);
+    double pos = t.bias + t.ratio[1] * t.weight[1] + t.ratio[3] * t.weight[3];
+    double neg = t.bias + t.ratio[2] * t.weight[2] + t.ratio[3] * t.weight[3];
+    // the targets' own logits are +-2.197; the fit lands near them, not at the hard labels' extremes
+    CHECK_MSG(pos > 1 && pos < 3.5 && neg < -1 && neg > -3.5, "logits %g (rows at 0.9) and %g (rows at 0.1)", pos, neg);
+    sent_teacher_free(&t);
+    sent_buckets_free(&rows);
+}
+
 static const char *const TEXTS[] = {"the movie was great", "i hated the plot and the acting", "not bad, but boring",
                                     "loved it !", "a terrible, terrible film"};
 enum { N_TEXTS = 5 };
@@ -189,6 +214,7 @@ int main(void) {
     test_buckets();
     test_logit();
     test_fit();
+    test_fit_soft();
     test_hybrid_file();
     return check_summary("ngram");
 }
