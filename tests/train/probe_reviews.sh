@@ -7,7 +7,7 @@
 # every misclassified review are printed either way.
 set -eu
 cd "$(dirname "$0")/../.."
-MEASURED_ACCURACY=88.16  # percent (67 / 76), build/sentiment eval on the shipped int8 file
+MEASURED_ACCURACY=84.21  # percent (64 / 76), build/sentiment eval on the shipped int8 file
 MARGIN=5
 model=weights/sentiment.smf
 probes=tests/data/probe_reviews.tsv
