@@ -384,11 +384,10 @@ static Projections qkv_layout(SentRunState *s, const SentLayerWeights *lw, int N
 static void qkv_rows(const SentKernels *k, const SentWeights *w, SentRunState *s, const SentLayerWeights *lw,
                      const float *x, int N, int begin, int end) {
     Projections p = qkv_layout(s, lw, N);
-    const SentLinear *lins[3] = {&lw->q, &lw->k, &lw->v};
+    int fused = lw->qkv.out != 0;
+    const SentLinear *lins[3] = {fused ? &lw->qkv : &lw->q, &lw->k, &lw->v};
     float *outs[3] = {p.q, p.k, p.v};
-    int n_gemms = lw->qkv.out ? 1 : 3;
-    if (lw->qkv.out) lins[0] = &lw->qkv;
-    for (int i = 0; i < n_gemms; i++) {
+    for (int i = 0; i < (fused ? 1 : 3); i++) {
         LinearJob job = linear_job(k, w, s, outs[i], x, lins[i], N, 0);
         linear_rows(&job, begin, end);
     }
